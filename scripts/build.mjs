@@ -1,0 +1,28 @@
+// Builds dist/esm (ES modules) and dist/cjs (CommonJS) from src/ with tsc,
+// each with its own type declarations, so both `import` and `require`
+// resolve to code and types of the matching module kind.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { createRequire } from 'node:module'
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+const run = (args) =>
+  execFileSync(process.execPath, [tsc, ...args], { stdio: 'inherit' })
+
+rmSync('dist', { recursive: true, force: true })
+run(['-p', 'tsconfig.build.json', '--outDir', 'dist/esm'])
+run([
+  '-p',
+  'tsconfig.build.json',
+  '--outDir',
+  'dist/cjs',
+  '--module',
+  'CommonJS',
+  '--moduleResolution',
+  'Node10',
+  '--ignoreDeprecations',
+  '5.0',
+])
+mkdirSync('dist/cjs', { recursive: true })
+writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n')
+chmodSync('dist/cjs/cli/main.js', 0o755)
