@@ -2,7 +2,7 @@
 // each with its own type declarations, so both `import` and `require`
 // resolve to code and types of the matching module kind.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
@@ -25,4 +25,3 @@ run([
 ])
 mkdirSync('dist/cjs', { recursive: true })
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n')
-chmodSync('dist/cjs/cli/main.js', 0o755)

@@ -1,0 +1,151 @@
+/**
+ * The ml-dash log entry and its encoding.
+ *
+ * An entry is `{ timestamp, level, message, metadata? }` (ml-dash-spec §3).
+ * It is normalized and encoded once, when it is accepted: metadata is
+ * snapshotted through {@link toJsonValue} (so later mutation by the caller
+ * changes nothing), limits are applied with visible markers, and the result
+ * is kept as its JSON text. Stores never serialize again: the local store
+ * prefixes the text with `"sequenceNumber"` (the SDK's key order), the remote
+ * store joins texts into a batch body.
+ */
+import type { Level } from './levels.js'
+import type { JsonValue, SerializeLimits } from './serialize.js'
+import {
+  DEFAULT_SERIALIZE_LIMITS,
+  toJsonValue,
+  truncateString,
+} from './serialize.js'
+
+/** One ml-dash log entry, as stored (without its sequence number). */
+export interface LogEntry {
+  /** ISO-8601 UTC with `Z`: the time of the log call. */
+  timestamp: string
+  level: Level
+  message: string
+  /** Omitted when empty, never null. */
+  metadata?: Record<string, JsonValue>
+}
+
+/** An accepted entry: its JSON text, `{"timestamp":…,"level":…,…}`. */
+export type EncodedEntry = string
+
+/** Size limits for one entry; what is cut is marked in the entry. */
+export interface EntryLimits extends SerializeLimits {
+  /** Longest message kept whole, in UTF-16 code units. @default 32768 */
+  maxMessageLength: number
+  /** Largest metadata kept, in bytes of JSON. @default 262144 */
+  maxMetadataBytes: number
+}
+
+/** The limits applied unless configured otherwise. */
+export const DEFAULT_ENTRY_LIMITS: Readonly<EntryLimits> = {
+  ...DEFAULT_SERIALIZE_LIMITS,
+  maxMessageLength: 32_768,
+  maxMetadataBytes: 262_144,
+}
+
+/** Metadata key that replaces metadata over `maxMetadataBytes`. */
+export const METADATA_TRUNCATED_KEY = 'ml_dash_truncated'
+
+/** What an adapter or the Experiment hands over for one entry. */
+export interface EntryInput {
+  level: Level
+  message: unknown
+  /** Event time: a Date, epoch milliseconds (fractions kept to µs) or an ISO string. */
+  time?: Date | number | string
+  /** Any value; a plain object becomes the metadata, anything else `{ value }`. */
+  metadata?: unknown
+}
+
+/** Builds a normalized entry from loose input. Never throws. */
+export function createEntry(
+  input: EntryInput,
+  limits: EntryLimits = DEFAULT_ENTRY_LIMITS,
+): LogEntry {
+  return JSON.parse(encodeEntry(input, limits)) as LogEntry
+}
+
+/**
+ * Normalizes and encodes in one step: the form the delivery queue holds.
+ * Metadata is stringified once; its size check reuses that text.
+ */
+export function encodeEntry(
+  input: EntryInput,
+  limits: EntryLimits = DEFAULT_ENTRY_LIMITS,
+): EncodedEntry {
+  const head = JSON.stringify({
+    timestamp: formatTimestamp(input.time),
+    level: input.level,
+    message: toMessage(input.message, limits),
+  })
+  const metadata = metadataJson(input.metadata, limits)
+  return metadata === undefined
+    ? head
+    : `${head.slice(0, -1)},"metadata":${metadata}}`
+}
+
+/** The local store's line: `{"sequenceNumber":n,` + the entry's fields + `\n`. */
+export function toStoreLine(
+  entry: EncodedEntry,
+  sequenceNumber: number,
+): string {
+  return `{"sequenceNumber":${sequenceNumber},${entry.slice(1)}\n`
+}
+
+/**
+ * ISO-8601 UTC with `Z`. Milliseconds give 3 fractional digits; a fraction of
+ * a millisecond (OpenTelemetry's precision) gives 6, as the SDK writes.
+ * A missing or unusable time is the current time.
+ */
+export function formatTimestamp(time?: Date | number | string): string {
+  let ms: number
+  if (time instanceof Date) ms = time.getTime()
+  else if (typeof time === 'number') ms = time
+  else if (typeof time === 'string') ms = Date.parse(time)
+  else ms = Date.now()
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) ms = Date.now()
+  const whole = Math.floor(ms)
+  const iso = new Date(whole).toISOString()
+  const micros = Math.round((ms - whole) * 1000)
+  if (micros === 0) return iso
+  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`
+}
+
+function toMessage(message: unknown, limits: EntryLimits): string {
+  let text: string
+  if (typeof message === 'string') text = message
+  else if (message === undefined) text = ''
+  else {
+    const converted = toJsonValue(message, limits)
+    text = typeof converted === 'string' ? converted : JSON.stringify(converted)
+  }
+  return truncateString(text, limits.maxMessageLength)
+}
+
+/** The metadata's JSON text, or undefined when there is none to store. */
+function metadataJson(
+  metadata: unknown,
+  limits: EntryLimits,
+): string | undefined {
+  if (metadata === undefined || metadata === null) return undefined
+  const converted = toJsonValue(metadata, limits)
+  if (converted === undefined) return undefined
+  const object =
+    typeof converted === 'object' &&
+    converted !== null &&
+    !Array.isArray(converted)
+      ? converted
+      : { value: converted }
+  const keys = Object.keys(object)
+  if (keys.length === 0) return undefined
+  const text = JSON.stringify(object)
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: skip the count when short.
+  if (text.length * 3 <= limits.maxMetadataBytes) return text
+  const bytes = Buffer.byteLength(text)
+  if (bytes <= limits.maxMetadataBytes) return text
+  return JSON.stringify({
+    [METADATA_TRUNCATED_KEY]: `metadata of ${bytes} bytes exceeds the limit of ${limits.maxMetadataBytes} bytes`,
+    keys: keys.slice(0, 100),
+  })
+}

@@ -1,0 +1,340 @@
+/**
+ * The options every entry point shares, and their resolution.
+ *
+ * `resolveOptions` layers the user's value, then the ml-dash SDK's
+ * environment variable where one exists, then the default, and validates
+ * each: a bad value throws here, at construction, with a sentence naming
+ * the option (or the variable) and the value. Nothing is read from the
+ * environment later. The environment is passed in, so this stays pure.
+ */
+import type { EntryLimits } from './entry.js'
+import { DEFAULT_ENTRY_LIMITS } from './entry.js'
+import type { LevelMap } from './level-tables.js'
+import { isLevel, LEVELS } from './levels.js'
+import type { ExperimentPrefix } from './prefix.js'
+import { parsePrefix } from './prefix.js'
+
+/** Options shared by the Experiment and every transport, exporter and receiver. */
+export interface MlDashOptions {
+  /** Experiment prefix `owner/project/folder.../name`. @default env `ML_DASH_PREFIX` */
+  prefix?: string
+  /** Local store root; `false` for no local store (remote only). @default ".dash" */
+  dashRoot?: string | false
+  /**
+   * ml-dash server URL; `true` for env `ML_DASH_API_URL`, else
+   * `https://api.dash.ml`. With a local store as well, the mode is hybrid.
+   * @default undefined (no server)
+   */
+  dashUrl?: string | true
+  /** Bearer token for the server. @default env `ML_DASH_TOKEN`, then the SDK's token files */
+  token?: string
+  /** Most entries per remote request. @default env `ML_DASH_LOG_BATCH_SIZE`, else 100 */
+  batchSize?: number
+  /** Longest wait before a partial remote batch is sent. @default env `ML_DASH_FLUSH_INTERVAL` (seconds), else 5000 */
+  flushIntervalMs?: number
+  /** Most entries waiting per experiment; beyond it new entries are dropped and counted. @default 100000 */
+  maxQueueSize?: number
+  /** Retries of a failed batch. @default env `ML_DASH_MAX_RETRIES`, else 3 */
+  maxRetries?: number
+  /** First retry delay, doubled each time. @default env `ML_DASH_RETRY_BASE_DELAY` (seconds), else 1000 */
+  retryBaseDelayMs?: number
+  /** Longest retry delay. @default env `ML_DASH_RETRY_MAX_DELAY` (seconds), else 30000 */
+  retryMaxDelayMs?: number
+  /** Time limit of one server request. @default 30000 */
+  requestTimeoutMs?: number
+  /** Deadline of `flush()` and `close()` when the call gives none. @default 10000 */
+  closeTimeoutMs?: number
+  /** Overrides of the source-level tables, e.g. `{ verbose: 'info', '35': 'warn' }`. @default {} */
+  levelMap?: LevelMap
+  /** Size limits of one entry; what is cut is marked. @default DEFAULT_ENTRY_LIMITS */
+  limits?: Partial<EntryLimits>
+  /**
+   * Called, out of band, when entries cannot be delivered (with how many).
+   * Never called from inside a logging call; exceptions it throws are ignored.
+   * @default undefined (failures are counted and shown with NODE_DEBUG=ml-dash-logs)
+   */
+  onError?: (error: Error, undelivered: number) => void
+}
+
+/** Every option populated and validated. */
+export interface ResolvedOptions {
+  prefix: ExperimentPrefix | undefined
+  dashRoot: string | undefined
+  dashUrl: string | undefined
+  token: string | undefined
+  batchSize: number
+  flushIntervalMs: number
+  maxQueueSize: number
+  maxRetries: number
+  retryBaseDelayMs: number
+  retryMaxDelayMs: number
+  requestTimeoutMs: number
+  closeTimeoutMs: number
+  levelMap: LevelMap
+  limits: EntryLimits
+  onError: ((error: Error, undelivered: number) => void) | undefined
+}
+
+/** The ml-dash server used when `dashUrl: true` and no `ML_DASH_API_URL`. */
+export const DEFAULT_DASH_URL = 'https://api.dash.ml'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * Resolves options: user value, then environment, then default.
+ *
+ * @throws Error naming the option or variable, e.g.
+ *   `ml-dash-logs: batchSize must be an integer >= 1 (got 0)`.
+ */
+export function resolveOptions(
+  options: MlDashOptions = {},
+  env: Env = {},
+): ResolvedOptions {
+  const prefixValue = options.prefix ?? env.ML_DASH_PREFIX
+  const retryBaseDelayMs = duration(
+    'retryBaseDelayMs',
+    options.retryBaseDelayMs,
+    env,
+    'ML_DASH_RETRY_BASE_DELAY',
+    1000,
+  )
+  const retryMaxDelayMs = duration(
+    'retryMaxDelayMs',
+    options.retryMaxDelayMs,
+    env,
+    'ML_DASH_RETRY_MAX_DELAY',
+    30_000,
+  )
+  if (retryMaxDelayMs < retryBaseDelayMs) {
+    throw configError(
+      `retryMaxDelayMs (${retryMaxDelayMs}) must be >= retryBaseDelayMs (${retryBaseDelayMs})`,
+    )
+  }
+  const resolved: ResolvedOptions = {
+    prefix: prefixValue === undefined ? undefined : parsePrefix(prefixValue),
+    dashRoot: resolveDashRoot(options.dashRoot),
+    dashUrl: resolveDashUrl(options.dashUrl, env),
+    token: optionalString('token', options.token ?? env.ML_DASH_TOKEN),
+    batchSize: integer(
+      'batchSize',
+      options.batchSize,
+      env,
+      'ML_DASH_LOG_BATCH_SIZE',
+      100,
+      1,
+    ),
+    flushIntervalMs: duration(
+      'flushIntervalMs',
+      options.flushIntervalMs,
+      env,
+      'ML_DASH_FLUSH_INTERVAL',
+      5000,
+      1,
+    ),
+    maxQueueSize: integer(
+      'maxQueueSize',
+      options.maxQueueSize,
+      env,
+      undefined,
+      100_000,
+      1,
+    ),
+    maxRetries: integer(
+      'maxRetries',
+      options.maxRetries,
+      env,
+      'ML_DASH_MAX_RETRIES',
+      3,
+      0,
+    ),
+    retryBaseDelayMs,
+    retryMaxDelayMs,
+    requestTimeoutMs: duration(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      env,
+      undefined,
+      30_000,
+      1,
+    ),
+    closeTimeoutMs: duration(
+      'closeTimeoutMs',
+      options.closeTimeoutMs,
+      env,
+      undefined,
+      10_000,
+      1,
+    ),
+    levelMap: resolveLevelMap(options.levelMap),
+    limits: resolveLimits(options.limits),
+    onError: resolveOnError(options.onError),
+  }
+  if (resolved.dashRoot === undefined && resolved.dashUrl === undefined) {
+    throw configError(
+      'dashRoot is false and no dashUrl is set: there is nowhere to write',
+    )
+  }
+  return resolved
+}
+
+/** An Error whose message starts `ml-dash-logs: `, for configuration mistakes. */
+export function configError(sentence: string): Error {
+  return new Error(`ml-dash-logs: ${sentence}`)
+}
+
+function resolveDashRoot(
+  value: string | false | undefined,
+): string | undefined {
+  if (value === false) return undefined
+  if (value === undefined) return '.dash'
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+    throw configError(
+      `dashRoot must be a non-empty path or false (got ${show(value)})`,
+    )
+  }
+  return value
+}
+
+function resolveDashUrl(
+  value: string | true | undefined,
+  env: Env,
+): string | undefined {
+  if (value === undefined) return undefined
+  const url = value === true ? env.ML_DASH_API_URL || DEFAULT_DASH_URL : value
+  const source =
+    value === true && env.ML_DASH_API_URL ? 'ML_DASH_API_URL' : 'dashUrl'
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw configError(`${source} must be an http(s) URL (got ${show(url)})`)
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw configError(`${source} must be an http(s) URL (got ${show(url)})`)
+  }
+  return url.replace(/\/+$/, '')
+}
+
+function optionalString(name: string, value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (typeof value !== 'string') throw configError(`${name} must be a string`)
+  return value
+}
+
+/** A whole number from the option, else the variable, else the default. */
+function integer(
+  name: string,
+  value: unknown,
+  env: Env,
+  variable: string | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (value !== undefined) return checkInteger(name, value, min)
+  const raw = variable === undefined ? undefined : env[variable]
+  if (raw === undefined || raw.trim() === '') return fallback
+  return checkInteger(variable!, Number(raw.trim()), min, raw)
+}
+
+function checkInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  raw?: string,
+): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < min
+  ) {
+    throw configError(
+      `${name} must be an integer >= ${min} (got ${show(raw ?? value)})`,
+    )
+  }
+  return value
+}
+
+/** Milliseconds from the option, else seconds from the SDK's variable, else the default. */
+function duration(
+  name: string,
+  value: unknown,
+  env: Env,
+  variable: string | undefined,
+  fallback: number,
+  min = 0,
+): number {
+  if (value !== undefined) return checkDuration(name, value, min)
+  const raw = variable === undefined ? undefined : env[variable]
+  if (raw === undefined || raw.trim() === '') return fallback
+  const seconds = Number(raw.trim())
+  if (!Number.isFinite(seconds)) {
+    throw configError(
+      `${variable} must be a number of seconds (got ${show(raw)})`,
+    )
+  }
+  return checkDuration(
+    `${variable} (in seconds)`,
+    Math.round(seconds * 1000),
+    min,
+    raw,
+  )
+}
+
+function checkDuration(
+  name: string,
+  value: unknown,
+  min: number,
+  raw?: string,
+): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > 2_147_483_647
+  ) {
+    throw configError(
+      `${name} must be a duration >= ${min} ms (got ${show(raw ?? value)})`,
+    )
+  }
+  return value
+}
+
+function resolveLevelMap(map: unknown): LevelMap {
+  if (map === undefined) return {}
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw configError('levelMap must be an object such as { verbose: "info" }')
+  }
+  for (const [source, level] of Object.entries(map)) {
+    if (!isLevel(level)) {
+      throw configError(
+        `levelMap[${JSON.stringify(source)}] must be one of ${LEVELS.join(', ')} (got ${show(level)})`,
+      )
+    }
+  }
+  return { ...(map as LevelMap) }
+}
+
+function resolveLimits(limits: Partial<EntryLimits> | undefined): EntryLimits {
+  const merged = { ...DEFAULT_ENTRY_LIMITS, ...limits }
+  for (const [key, value] of Object.entries(merged)) {
+    checkInteger(`limits.${key}`, value, 1)
+  }
+  return merged
+}
+
+function resolveOnError(value: unknown): ResolvedOptions['onError'] {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function')
+    throw configError('onError must be a function')
+  return value as ResolvedOptions['onError']
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'bigint') return `${value}n`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}

@@ -1,0 +1,427 @@
+/**
+ * The delivery sink for one experiment and one store: a bounded queue,
+ * batches by size and time, one write in flight, bounded retries, flush and
+ * close with deadlines, and counters.
+ *
+ * - `enqueue` never throws and never does I/O. When the queue is full the
+ *   new entry is dropped and counted (what was accepted earlier is kept,
+ *   so order and the oldest context survive an outage).
+ * - With `flushIntervalMs: 0` (the local store) a write starts as soon as
+ *   the current turn of the event loop ends, taking everything that has
+ *   accumulated (up to `maxBatchSize`); entries logged while it runs form
+ *   the next batch. Otherwise a partial batch waits up to the interval, on
+ *   an `unref()`'d timer.
+ * - A `retryable` result retries the same batch first (order is kept) with
+ *   exponential backoff and jitter, at most `maxRetries` times; a `failure`,
+ *   or retries exhausted, drops that batch, counts it as failed, reports it
+ *   through `onError`, and delivery goes on.
+ * - `flush(ms)` settles everything accepted before the call, or reports at
+ *   the deadline what is still pending. `close(ms)` does the same, then
+ *   stops: nothing is left scheduled. `flushSync()` drains synchronously for
+ *   the process `exit` event, when the store can.
+ */
+import type { EncodedEntry } from '../core/entry.js'
+import type { StoreResult } from '../core/result.js'
+import { describeThrown } from '../core/serialize.js'
+import { debug } from '../debug.js'
+
+/** A store as the sink sees it. */
+export interface BatchStore {
+  /** Writes a batch. `stillWanted()` false after the wait for a lock: skip it (already written). */
+  write(
+    entries: readonly EncodedEntry[],
+    stillWanted: () => boolean,
+  ): Promise<StoreResult>
+  /** Writes a batch synchronously, where the store can (the local store). */
+  writeSync?(entries: readonly EncodedEntry[]): StoreResult
+  /** Releases the store's resources. */
+  close(): void | Promise<void>
+}
+
+/** Settings of one sink. */
+export interface SinkOptions {
+  store: BatchStore
+  /** For diagnostics: which experiment and store. */
+  name: string
+  maxBatchSize: number
+  /** 0: write as soon as possible. */
+  flushIntervalMs: number
+  maxQueueSize: number
+  maxRetries: number
+  retryBaseDelayMs: number
+  retryMaxDelayMs: number
+  onError?: ((error: Error, undelivered: number) => void) | undefined
+}
+
+/** Counters of one sink. accepted = delivered + failed + queued (+ in flight). */
+export interface SinkStats {
+  /** Entries taken into the queue. */
+  accepted: number
+  /** Entries the store confirmed. */
+  delivered: number
+  /** Entries refused because the queue was full or the sink closed. */
+  dropped: number
+  /** Accepted entries given up on (permanent error, retries exhausted, deadline at close). */
+  failed: number
+  /** Entry writes attempted again after a retryable error. */
+  retried: number
+  /** Entries waiting or in flight now. */
+  pending: number
+}
+
+/** What a flush or close achieved by its end. */
+export interface DeliveryReport extends SinkStats {
+  /** True when the deadline came before everything was settled. */
+  timedOut: boolean
+}
+
+/** The sink's public face. */
+export interface Sink {
+  /** Queues an encoded entry; false when it was dropped. Never throws. */
+  enqueue(entry: EncodedEntry): boolean
+  flush(timeoutMs: number): Promise<DeliveryReport>
+  /** Writes everything queued now, blocking, when the store can; used at process exit. */
+  flushSync(): void
+  close(timeoutMs: number): Promise<DeliveryReport>
+  readonly stats: Readonly<SinkStats>
+}
+
+/** Creates a sink over `options.store`. */
+export function createSink(options: SinkOptions): Sink {
+  return new BatchingSink(options)
+}
+
+interface Batch {
+  entries: readonly EncodedEntry[]
+  /** Set when the synchronous drain wrote it: the async write must skip it. */
+  settled: boolean
+}
+
+interface Waiter {
+  /** Resolved when this many accepted entries are settled. */
+  target: number
+  resolve: () => void
+}
+
+class BatchingSink implements Sink {
+  readonly #options: SinkOptions
+  #queue: EncodedEntry[] = []
+  #head = 0
+  #inflight: Batch | undefined
+  #draining = false
+  #timer: NodeJS.Timeout | undefined
+  #immediate: NodeJS.Immediate | undefined
+  #retryWake: (() => void) | undefined
+  #waiters: Waiter[] = []
+  #closed = false
+  #stopped = false
+  readonly #stats = {
+    accepted: 0,
+    delivered: 0,
+    dropped: 0,
+    failed: 0,
+    retried: 0,
+  }
+
+  constructor(options: SinkOptions) {
+    this.#options = options
+  }
+
+  get stats(): Readonly<SinkStats> {
+    return { ...this.#stats, pending: this.#pending() }
+  }
+
+  enqueue(entry: EncodedEntry): boolean {
+    if (this.#closed || this.#queuedCount() >= this.#options.maxQueueSize) {
+      this.#stats.dropped++
+      if (this.#stats.dropped === 1 || this.#stats.dropped % 10_000 === 0) {
+        debug(
+          '%s: dropped %d entries (%s)',
+          this.#options.name,
+          this.#stats.dropped,
+          this.#closed ? 'closed' : 'queue full',
+        )
+      }
+      return false
+    }
+    this.#stats.accepted++
+    this.#queue.push(entry)
+    this.#schedule()
+    return true
+  }
+
+  flush(timeoutMs: number): Promise<DeliveryReport> {
+    const target = this.#stats.accepted
+    if (this.#settledCount() >= target)
+      return Promise.resolve(this.#report(false))
+    this.#startNow()
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined
+      const waiter: Waiter = {
+        target,
+        resolve: () => {
+          clearTimeout(timer)
+          resolve(this.#report(false))
+        },
+      }
+      timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter)
+        resolve(this.#report(true))
+      }, timeoutMs)
+      timer.unref()
+      this.#waiters.push(waiter)
+    })
+  }
+
+  flushSync(): void {
+    const writeSync = this.#options.store.writeSync?.bind(this.#options.store)
+    if (writeSync === undefined || this.#stopped) return
+    const inflight = this.#inflight
+    if (inflight !== undefined && !inflight.settled) {
+      inflight.settled = true
+      this.#settle(inflight.entries.length, writeSync(inflight.entries))
+    }
+    while (this.#queuedCount() > 0) {
+      const entries = this.#take()
+      this.#settle(entries.length, writeSync(entries))
+    }
+    this.#notify()
+  }
+
+  async close(timeoutMs: number): Promise<DeliveryReport> {
+    this.#closed = true
+    const report = await this.flush(timeoutMs)
+    this.#stop()
+    if (report.timedOut) {
+      // Give up on what the deadline left: count it, say it.
+      const undelivered = this.#pending()
+      this.#abandon(
+        new Error(
+          `ml-dash-logs: ${this.#options.name}: ${undelivered} entries not delivered before the close deadline (${timeoutMs} ms)`,
+        ),
+        undelivered,
+      )
+    }
+    try {
+      await this.#options.store.close()
+    } catch (error) {
+      debug(
+        '%s: closing the store failed: %s',
+        this.#options.name,
+        describeThrown(error),
+      )
+    }
+    return { ...this.#report(report.timedOut) }
+  }
+
+  #schedule(): void {
+    if (this.#draining || this.#stopped) return
+    if (
+      this.#options.flushIntervalMs === 0 ||
+      this.#queuedCount() >= this.#options.maxBatchSize
+    ) {
+      this.#startSoon()
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(
+        () => this.#startNow(),
+        this.#options.flushIntervalMs,
+      )
+      this.#timer.unref()
+    }
+  }
+
+  /** Starts a drain after the current turn, so a burst of calls forms one batch. */
+  #startSoon(): void {
+    this.#immediate ??= setImmediate(() => {
+      this.#immediate = undefined
+      this.#startNow()
+    })
+  }
+
+  #startNow(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#retryWake?.()
+    if (this.#draining || this.#stopped) return
+    this.#draining = true
+    this.#drain()
+      .catch((error: unknown) =>
+        debug(
+          '%s: delivery loop failed: %s',
+          this.#options.name,
+          describeThrown(error),
+        ),
+      )
+      .finally(() => {
+        this.#draining = false
+        if (this.#queuedCount() > 0) this.#schedule()
+      })
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#stopped && this.#queuedCount() > 0) {
+      const flushing = this.#waiters.length > 0
+      if (
+        !flushing &&
+        this.#options.flushIntervalMs > 0 &&
+        this.#queuedCount() < this.#options.maxBatchSize
+      )
+        return
+      const batch: Batch = { entries: this.#take(), settled: false }
+      this.#inflight = batch
+      await this.#deliver(batch)
+      this.#inflight = undefined
+      this.#notify()
+    }
+  }
+
+  /** Writes one batch, retrying retryable results, until it is settled. */
+  async #deliver(batch: Batch): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.#write(batch)
+      if (batch.settled || this.#stopped) return
+      if (result.status === 'retryable' && attempt < this.#options.maxRetries) {
+        this.#stats.retried += batch.entries.length
+        debug(
+          '%s: retrying %d entries: %s',
+          this.#options.name,
+          batch.entries.length,
+          result.error.message,
+        )
+        await this.#sleep(this.#backoff(attempt, result.retryAfterMs))
+        if (batch.settled || this.#stopped) return
+        continue
+      }
+      batch.settled = true
+      this.#settle(batch.entries.length, result)
+      return
+    }
+  }
+
+  async #write(batch: Batch): Promise<StoreResult> {
+    try {
+      return await this.#options.store.write(
+        batch.entries,
+        () => !batch.settled,
+      )
+    } catch (error) {
+      // A store should return results; a throw is treated as permanent.
+      return {
+        status: 'failure',
+        error:
+          error instanceof Error ? error : new Error(describeThrown(error)),
+      }
+    }
+  }
+
+  #settle(count: number, result: StoreResult): void {
+    if (result.status === 'success') {
+      this.#stats.delivered += count
+      return
+    }
+    this.#stats.failed += count
+    this.#reportError(result.error, count)
+  }
+
+  #reportError(error: Error, count: number): void {
+    debug(
+      '%s: %d entries not delivered: %s',
+      this.#options.name,
+      count,
+      error.message,
+    )
+    try {
+      this.#options.onError?.(error, count)
+    } catch (callbackError) {
+      debug(
+        '%s: onError threw: %s',
+        this.#options.name,
+        describeThrown(callbackError),
+      )
+    }
+  }
+
+  #backoff(attempt: number, retryAfterMs?: number): number {
+    const { retryBaseDelayMs, retryMaxDelayMs } = this.#options
+    if (retryAfterMs !== undefined)
+      return Math.min(retryAfterMs, retryMaxDelayMs)
+    const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** attempt)
+    return ceiling / 2 + (Math.random() * ceiling) / 2
+  }
+
+  /** Waits `ms` on an unref'd timer; a flush or close wakes it early for one more try. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(wake, ms)
+      timer.unref()
+      const self = this
+      function wake(): void {
+        clearTimeout(timer)
+        self.#retryWake = undefined
+        resolve()
+      }
+      this.#retryWake = wake
+    })
+  }
+
+  #take(): EncodedEntry[] {
+    const end = Math.min(
+      this.#queue.length,
+      this.#head + this.#options.maxBatchSize,
+    )
+    const entries = this.#queue.slice(this.#head, end)
+    this.#head = end
+    if (this.#head === this.#queue.length) {
+      this.#queue = []
+      this.#head = 0
+    } else if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head)
+      this.#head = 0
+    }
+    return entries
+  }
+
+  #queuedCount(): number {
+    return this.#queue.length - this.#head
+  }
+
+  #pending(): number {
+    return this.#stats.accepted - this.#settledCount()
+  }
+
+  #settledCount(): number {
+    return this.#stats.delivered + this.#stats.failed
+  }
+
+  #notify(): void {
+    const settled = this.#settledCount()
+    const ready = this.#waiters.filter((w) => w.target <= settled)
+    if (ready.length === 0) return
+    this.#waiters = this.#waiters.filter((w) => w.target > settled)
+    for (const waiter of ready) waiter.resolve()
+  }
+
+  #report(timedOut: boolean): DeliveryReport {
+    return { ...this.stats, timedOut }
+  }
+
+  #stop(): void {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate)
+    this.#immediate = undefined
+    this.#retryWake?.()
+  }
+
+  /** Counts everything still pending as failed and reports it once. */
+  #abandon(error: Error, count: number): void {
+    if (count === 0) return
+    if (this.#inflight !== undefined) this.#inflight.settled = true
+    this.#queue = []
+    this.#head = 0
+    this.#stats.failed += count
+    this.#reportError(error, count)
+    this.#notify()
+  }
+}

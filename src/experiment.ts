@@ -1,0 +1,256 @@
+/**
+ * `Experiment`: the ml-dash SDK's logging API for code that logs directly.
+ *
+ * Mirrors the Python `Experiment` (see ml-dash's Logging page):
+ * `run(fn)` opens, runs, flushes and closes (a throw closes it as FAILED
+ * and is rethrown); `log(message, { level, metadata })` with `info` as the
+ * default; `logs.debug|info|warn|error|fatal(message, metadata?)`.
+ *
+ * As in the SDK, `log` throws synchronously, before any I/O and storing
+ * nothing, for a programmer's error only: an invalid level, or logging
+ * before `start()` or after `close()`. Everything after acceptance is
+ * asynchronous: entries are queued and written by the delivery sink;
+ * failures are counted and reported through `onError`, never thrown into
+ * `log`. Entries still queued when the process calls `process.exit()` are
+ * written synchronously to the local store on `exit`.
+ */
+import type { EntryLimits } from './core/entry.js'
+import { encodeEntry } from './core/entry.js'
+import { normalizeLevel } from './core/levels.js'
+import type { Level } from './core/levels.js'
+import type { MlDashOptions, ResolvedOptions } from './core/options.js'
+import { configError, resolveOptions } from './core/options.js'
+import type { ExperimentPrefix } from './core/prefix.js'
+import { onExit } from './delivery/exit-hooks.js'
+import { createLocalSink } from './delivery/local-sink.js'
+import type { DeliveryReport, Sink, SinkStats } from './delivery/sink.js'
+import type { ExperimentInfo } from './store/experiment-file.js'
+import { openLocalStore } from './store/local-store.js'
+
+/** Options of an {@link Experiment}: the shared ones plus experiment.json's fields. */
+export interface ExperimentOptions extends MlDashOptions {
+  /** experiment.json `description`. @default null (kept when reopening) */
+  description?: string
+  /** experiment.json `tags`. @default [] (kept when reopening) */
+  tags?: string[]
+  /** experiment.json `bindrs`. @default [] (kept when reopening) */
+  bindrs?: string[]
+  /** experiment.json `metadata`. @default null (kept when reopening) */
+  metadata?: Record<string, unknown>
+}
+
+/** Options of one {@link Experiment.log} call. */
+export interface LogOptions {
+  /** One of debug, info, warn, error, fatal, in any case. @default "info" */
+  level?: string
+  /** Stored as given (made JSON-safe), omitted when empty. */
+  metadata?: Record<string, unknown>
+  /** Event time. @default the time of the call */
+  timestamp?: Date | number | string
+}
+
+/** How an experiment ended, as the ml-dash server records it. */
+export type ExperimentStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED'
+
+/** Where an experiment is in its life. */
+export type ExperimentState =
+  'created' | 'starting' | 'running' | 'closing' | 'closed'
+
+/** `exp.logs.info(message, metadata?)` and its four siblings. */
+export type LogBuilder = Readonly<
+  Record<Level, (message: string, metadata?: Record<string, unknown>) => void>
+>
+
+/** An ml-dash experiment that Node code logs into. */
+export class Experiment {
+  /** The experiment's prefix, `owner/project/folder.../name`. */
+  readonly prefix: string
+  /** Per-level shortcuts: `exp.logs.error('Failed', { path })`. */
+  readonly logs: LogBuilder
+  readonly #options: ResolvedOptions
+  readonly #parsedPrefix: ExperimentPrefix
+  readonly #info: ExperimentInfo
+  readonly #limits: EntryLimits
+  #state: ExperimentState = 'created'
+  #sink: Sink | undefined
+  #unregisterExit: (() => void) | undefined
+  #starting: Promise<this> | undefined
+  #closing: Promise<DeliveryReport> | undefined
+
+  /**
+   * @throws Error naming the option, for a missing or invalid prefix or any
+   *   invalid option (checked here, before any I/O).
+   */
+  constructor(options: ExperimentOptions = {}) {
+    this.#options = resolveOptions(options, process.env)
+    if (this.#options.prefix === undefined) {
+      throw configError(
+        'an Experiment needs a prefix (option prefix, or env ML_DASH_PREFIX)',
+      )
+    }
+    this.#parsedPrefix = this.#options.prefix
+    this.prefix = this.#parsedPrefix.prefix
+    this.#limits = this.#options.limits
+    this.#info = pickInfo(options)
+    const at =
+      (level: Level) => (message: string, metadata?: Record<string, unknown>) =>
+        this.log(message, { level, metadata })
+    this.logs = Object.freeze({
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      fatal: at('fatal'),
+    })
+  }
+
+  /** created, starting, running, closing or closed. */
+  get state(): ExperimentState {
+    return this.#state
+  }
+
+  /** Delivery counters (accepted, delivered, dropped, failed, retried, pending). */
+  get stats(): Readonly<SinkStats> {
+    return (
+      this.#sink?.stats ?? {
+        accepted: 0,
+        delivered: 0,
+        dropped: 0,
+        failed: 0,
+        retried: 0,
+        pending: 0,
+      }
+    )
+  }
+
+  /**
+   * Opens the experiment: creates or merges experiment.json and repairs the
+   * log files. Resolves to the experiment itself.
+   *
+   * @throws Error naming the path when the store cannot be created or written.
+   */
+  start(): Promise<this> {
+    this.#starting ??= this.#start()
+    return this.#starting
+  }
+
+  async #start(): Promise<this> {
+    if (this.#state !== 'created')
+      throw new Error(
+        `ml-dash-logs: experiment "${this.prefix}" cannot start: it is ${this.#state}`,
+      )
+    if (this.#options.dashUrl !== undefined) {
+      throw configError(
+        `dashUrl: the ml-dash server is not supported by this version yet; use the local store (dashRoot) for "${this.prefix}"`,
+      )
+    }
+    this.#state = 'starting'
+    try {
+      const store = await openLocalStore(
+        this.#options.dashRoot!,
+        this.#parsedPrefix,
+        this.#info,
+      )
+      const sink = createLocalSink(store, this.#options)
+      this.#sink = sink
+      this.#unregisterExit = onExit(() => sink.flushSync())
+    } catch (error) {
+      this.#state = 'created'
+      this.#starting = undefined
+      throw error
+    }
+    this.#state = 'running'
+    return this
+  }
+
+  /**
+   * Records one entry. `level` defaults to `info`; `metadata` is stored as
+   * given (JSON-safe), omitted when empty.
+   *
+   * @throws Error `Invalid log level: 'X'. Must be one of: info, warn, error, debug, fatal`
+   * @throws Error when the experiment is not running (before start, after close).
+   */
+  log(message: string, options: LogOptions = {}): void {
+    const level = normalizeLevel(options.level ?? 'info')
+    if (this.#state !== 'running' || this.#sink === undefined) {
+      throw new Error(
+        `ml-dash-logs: cannot log to experiment "${this.prefix}": it is ${this.#state} (call start() or run() first)`,
+      )
+    }
+    this.#sink.enqueue(
+      encodeEntry(
+        { level, message, metadata: options.metadata, time: options.timestamp },
+        this.#limits,
+      ),
+    )
+  }
+
+  /**
+   * Writes everything logged so far. Resolves with the counters; `timedOut`
+   * says the deadline came first (entries stay queued and keep going).
+   */
+  flush(
+    timeoutMs: number = this.#options.closeTimeoutMs,
+  ): Promise<DeliveryReport> {
+    if (this.#sink === undefined)
+      return Promise.resolve({ ...this.stats, timedOut: false })
+    return this.#sink.flush(timeoutMs)
+  }
+
+  /**
+   * Flushes and closes. Entries still undelivered at the deadline are
+   * counted as failed and reported. Idempotent: later calls return the
+   * first call's result.
+   */
+  close(
+    status: ExperimentStatus = 'COMPLETED',
+    timeoutMs: number = this.#options.closeTimeoutMs,
+  ): Promise<DeliveryReport> {
+    if (this.#closing !== undefined) return this.#closing
+    this.#closing = this.#close(status, timeoutMs)
+    return this.#closing
+  }
+
+  async #close(
+    _status: ExperimentStatus,
+    timeoutMs: number,
+  ): Promise<DeliveryReport> {
+    this.#state = 'closing'
+    try {
+      const report =
+        this.#sink === undefined
+          ? { ...this.stats, timedOut: false }
+          : await this.#sink.close(timeoutMs)
+      return report
+    } finally {
+      this.#unregisterExit?.()
+      this.#state = 'closed'
+    }
+  }
+
+  /**
+   * Starts, runs `fn`, then closes: COMPLETED when `fn` resolves, FAILED
+   * when it throws (the error is rethrown after closing).
+   */
+  async run<T>(fn: (experiment: this) => T | Promise<T>): Promise<T> {
+    await this.start()
+    let result: T
+    try {
+      result = await fn(this)
+    } catch (error) {
+      await this.close('FAILED')
+      throw error
+    }
+    await this.close('COMPLETED')
+    return result
+  }
+}
+
+function pickInfo(options: ExperimentOptions): ExperimentInfo {
+  const info: ExperimentInfo = {}
+  if (options.description !== undefined) info.description = options.description
+  if (options.tags !== undefined) info.tags = [...options.tags]
+  if (options.bindrs !== undefined) info.bindrs = [...options.bindrs]
+  if (options.metadata !== undefined) info.metadata = { ...options.metadata }
+  return info
+}

@@ -1,0 +1,131 @@
+/**
+ * BSD `flock(2)` for Node, through koffi (a Node-API FFI with prebuilt
+ * binaries), calling the C library's own `flock`.
+ *
+ * Why flock exactly: the ml-dash Python SDK guards `logs.jsonl` with
+ * `fcntl.flock(fd, LOCK_EX)`. On Linux, flock and POSIX record locks
+ * (fcntl/lockf/OFD) do not exclude each other, so only a real flock on the
+ * same file interoperates (ml-dash-spec §4). koffi is Node-API, so it loads
+ * in worker threads (pino runs transports in one) and a pending wait does
+ * not crash a worker that is torn down.
+ *
+ * The binding is loaded on first use ({@link loadFlock}), never at import.
+ * A blocking wait runs on koffi's own thread, so the event loop keeps going
+ * while a Python writer holds the lock; the uncontended case is one
+ * non-blocking syscall on the calling thread.
+ */
+import { constants } from 'node:os'
+
+const LOCK_EX = 2
+const LOCK_NB = 4
+const LOCK_UN = 8
+
+/** The lock operations the local store uses. */
+export interface Flock {
+  /** Takes an exclusive lock on `fd`, waiting off-thread if it is held. */
+  lock(fd: number): Promise<void>
+  /** Takes an exclusive lock on `fd`, blocking this thread while it is held. */
+  lockSync(fd: number): void
+  /** Releases the lock on `fd`. */
+  unlock(fd: number): void
+}
+
+interface FlockCall {
+  (fd: number, operation: number): number
+  async(
+    fd: number,
+    operation: number,
+    callback: (error: unknown, result: number) => void,
+  ): void
+}
+
+let loaded: Promise<Flock> | undefined
+let ready: Flock | undefined
+
+/** Loads the binding once per thread; rejects with a clear error where flock is unavailable. */
+export function loadFlock(): Promise<Flock> {
+  loaded ??= import('koffi').then(
+    (module) => (ready = bind(module as unknown as Koffi)),
+    (error: unknown) => {
+      loaded = undefined
+      throw new Error(
+        `ml-dash-logs: the local store needs flock(2) through koffi, which failed to load: ${String(error)}`,
+      )
+    },
+  )
+  return loaded
+}
+
+/** The binding if {@link loadFlock} has completed on this thread. */
+export function loadedFlock(): Flock | undefined {
+  return ready
+}
+
+/** The part of koffi used here (its ESM and CJS shapes both have it). */
+interface Koffi {
+  load(path: null): { func(signature: string): unknown }
+  errno(): number
+}
+
+function bind(koffi: Koffi): Flock {
+  if (process.platform === 'win32') {
+    throw new Error(
+      'ml-dash-logs: the local store needs flock(2), which Windows does not have',
+    )
+  }
+  // `load(null)` is the running program itself, which links the C library.
+  const flock = koffi
+    .load(null)
+    .func('int flock(int fd, int operation)') as unknown as FlockCall
+  const fail = (operation: string, errno: number): Error => {
+    const code = errnoName(errno)
+    const error = new Error(
+      `flock(${operation}) failed: ${code}`,
+    ) as NodeJS.ErrnoException
+    error.code = code
+    error.errno = errno
+    return error
+  }
+  const lockSync = (fd: number): void => {
+    while (flock(fd, LOCK_EX) !== 0) {
+      const errno = koffi.errno()
+      if (errno !== constants.errno.EINTR) throw fail('LOCK_EX', errno)
+    }
+  }
+  const lock = (fd: number): Promise<void> => {
+    if (flock(fd, LOCK_EX | LOCK_NB) === 0) return Promise.resolve()
+    const errno = koffi.errno()
+    if (
+      errno !== constants.errno.EWOULDBLOCK &&
+      errno !== constants.errno.EINTR
+    ) {
+      return Promise.reject(fail('LOCK_EX|LOCK_NB', errno))
+    }
+    return new Promise((resolve, reject) => {
+      flock.async(fd, LOCK_EX, (error, result) => {
+        if (error)
+          reject(error instanceof Error ? error : new Error(String(error)))
+        else if (result !== 0) {
+          // The errno of the other thread is not visible here: retry on this one.
+          try {
+            lockSync(fd)
+            resolve()
+          } catch (syncError) {
+            reject(syncError as Error)
+          }
+        } else resolve()
+      })
+    })
+  }
+  const unlock = (fd: number): void => {
+    if (flock(fd, LOCK_UN) !== 0) throw fail('LOCK_UN', koffi.errno())
+  }
+  return { lock, lockSync, unlock }
+}
+
+function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(constants.errno)) {
+    if (value === errno) return name
+  }
+  return `errno ${errno}`
+}

@@ -1,0 +1,305 @@
+/**
+ * The local ml-dash store: `<dashRoot>/<prefix>/logs/logs.jsonl`.
+ *
+ * Appends follow the SDK's lock protocol (ml-dash-spec §4), one whole batch
+ * per lock hold: take `flock(LOCK_EX)` on `logs/.log_sequence.lock`, repair
+ * the file's end and read `logs/.log_sequence`, append all lines in one
+ * write, store the next number, unlock. The next number is the larger of the
+ * counter and one past the file's last entry, so a counter left behind by a
+ * crashed writer never causes a number to be handed out twice.
+ *
+ * Failure semantics: `append` returns a {@link StoreResult}, never throws.
+ * A write that fails part-way is cut back to where it started, so the file
+ * never keeps half a batch. Permission and missing-path errors are permanent
+ * (`failure`); a full disk or an exhausted file table is `retryable`.
+ *
+ * Thread use: the wait for the lock runs off the event loop; the work under
+ * the lock is a handful of synchronous syscalls, and `appendSync` exists for
+ * the process-exit drain.
+ */
+import {
+  closeSync,
+  constants,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs'
+import { join, relative, resolve, isAbsolute } from 'node:path'
+import type { EncodedEntry } from '../core/entry.js'
+import { toStoreLine } from '../core/entry.js'
+import type { ExperimentPrefix } from '../core/prefix.js'
+import type { StoreResult } from '../core/result.js'
+import { SUCCESS } from '../core/result.js'
+import { debug } from '../debug.js'
+import type { ExperimentInfo } from './experiment-file.js'
+import { writeExperimentFile } from './experiment-file.js'
+import type { Flock } from './flock.js'
+import { loadFlock } from './flock.js'
+import { repairTail } from './log-tail.js'
+
+/** Error codes after which a later attempt may succeed. */
+const RETRYABLE_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EAGAIN',
+  'EBUSY',
+  'EMFILE',
+  'ENFILE',
+  'EINTR',
+  'EIO',
+])
+
+/** An open local experiment. */
+export interface LocalStore {
+  /** The experiment's folder, `<dashRoot>/<prefix>`. */
+  readonly directory: string
+  /**
+   * Appends a batch under one lock hold; waits for the lock off-thread.
+   * `stillWanted`, asked once the lock is held, can cancel the write (the
+   * exit drain wrote the batch meanwhile).
+   */
+  append(
+    entries: readonly EncodedEntry[],
+    stillWanted?: () => boolean,
+  ): Promise<StoreResult>
+  /** The same, blocking: for the synchronous drain at process exit. */
+  appendSync(entries: readonly EncodedEntry[]): StoreResult
+  /** Releases the lock file. Appends after close fail. */
+  close(): void
+}
+
+/**
+ * Opens (creating when missing) the experiment folder, its `experiment.json`
+ * and log files, and repairs what a crash may have left.
+ *
+ * @throws Error naming the path when the folder cannot be created or written.
+ */
+export async function openLocalStore(
+  dashRoot: string,
+  prefix: ExperimentPrefix,
+  info: ExperimentInfo = {},
+): Promise<LocalStore> {
+  const directory = experimentDirectory(dashRoot, prefix)
+  const flock = await loadFlock()
+  const logs = join(directory, 'logs')
+  let lockFd: number
+  try {
+    for (const sub of ['logs', 'metrics', 'files'])
+      mkdirSync(join(directory, sub), { recursive: true })
+    await writeExperimentFile(directory, prefix, info, flock)
+    lockFd = openSync(join(logs, '.log_sequence.lock'), 'a')
+  } catch (error) {
+    throw pathError('cannot open the experiment folder', directory, error)
+  }
+  const store = new FileStore(directory, logs, lockFd, flock)
+  const result = await store.append([])
+  if (result.status !== 'success') {
+    store.close()
+    throw result.error
+  }
+  return store
+}
+
+/** `<dashRoot>/<prefix>`, checked to lie inside the root. */
+export function experimentDirectory(
+  dashRoot: string,
+  prefix: ExperimentPrefix,
+): string {
+  const root = resolve(dashRoot)
+  const directory = join(root, ...prefix.segments)
+  const inside = relative(root, directory)
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+    throw new Error(
+      `ml-dash-logs: prefix "${prefix.prefix}" leads outside the store root "${root}"`,
+    )
+  }
+  return directory
+}
+
+class FileStore implements LocalStore {
+  readonly directory: string
+  readonly #logFile: string
+  readonly #counterFile: string
+  readonly #lockFile: string
+  readonly #lockFd: number
+  readonly #flock: Flock
+  #closed = false
+  #pendingLocks = 0
+
+  constructor(directory: string, logs: string, lockFd: number, flock: Flock) {
+    this.directory = directory
+    this.#logFile = join(logs, 'logs.jsonl')
+    this.#counterFile = join(logs, '.log_sequence')
+    this.#lockFile = join(logs, '.log_sequence.lock')
+    this.#lockFd = lockFd
+    this.#flock = flock
+  }
+
+  async append(
+    entries: readonly EncodedEntry[],
+    stillWanted?: () => boolean,
+  ): Promise<StoreResult> {
+    if (this.#closed) return closedResult(this.directory)
+    this.#pendingLocks++
+    try {
+      await this.#flock.lock(this.#lockFd)
+    } catch (error) {
+      return classify(error, this.#lockFile)
+    } finally {
+      this.#pendingLocks--
+      // close() while waiting left the descriptor for us to release.
+      if (this.#closed && this.#pendingLocks === 0) this.#release()
+    }
+    return this.#underLock(
+      stillWanted === undefined || stillWanted() ? entries : [],
+    )
+  }
+
+  appendSync(entries: readonly EncodedEntry[]): StoreResult {
+    if (this.#closed) return closedResult(this.directory)
+    try {
+      this.#flock.lockSync(this.#lockFd)
+    } catch (error) {
+      return classify(error, this.#lockFile)
+    }
+    return this.#underLock(entries)
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    // A lock wait still running on another thread uses the descriptor.
+    if (this.#pendingLocks === 0) this.#release()
+  }
+
+  #release(): void {
+    try {
+      closeSync(this.#lockFd)
+    } catch (error) {
+      debug('closing %s failed: %s', this.#lockFile, String(error))
+    }
+  }
+
+  /** Runs with the lock held (and closed gone only after unlocking). */
+  #underLock(entries: readonly EncodedEntry[]): StoreResult {
+    let path = this.#logFile
+    try {
+      const tail = repairTail(this.#logFile)
+      if (tail.tornBytes > 0)
+        debug('cut %d torn bytes off %s', tail.tornBytes, this.#logFile)
+      path = this.#counterFile
+      const counter = readCounter(this.#counterFile)
+      const next = Math.max(counter, tail.lastSequence + 1)
+      path = this.#logFile
+      if (entries.length > 0)
+        appendLines(this.#logFile, entries, next, tail.size)
+      path = this.#counterFile
+      if (entries.length > 0 || next !== counter)
+        writeCounter(this.#counterFile, next + entries.length)
+      return SUCCESS
+    } catch (error) {
+      return classify(error, path)
+    } finally {
+      this.#unlock()
+    }
+  }
+
+  #unlock(): void {
+    try {
+      this.#flock.unlock(this.#lockFd)
+    } catch (error) {
+      debug('unlocking %s failed: %s', this.#lockFile, String(error))
+    }
+    if (this.#closed && this.#pendingLocks === 0) this.#release()
+  }
+}
+
+/** Writes the batch's lines with one write; on failure, cuts the file back to `size`. */
+function appendLines(
+  file: string,
+  entries: readonly EncodedEntry[],
+  first: number,
+  size: number,
+): void {
+  let text = ''
+  for (let i = 0; i < entries.length; i++)
+    text += toStoreLine(entries[i]!, first + i)
+  const bytes = Buffer.from(text)
+  const fd = openSync(file, 'a')
+  try {
+    let written = 0
+    try {
+      while (written < bytes.length) written += writeSync(fd, bytes, written)
+    } catch (error) {
+      if (written > 0) ftruncateSync(fd, size)
+      throw error
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The counter as the SDK reads it (`int(text.strip())`); 0 when missing or unreadable. */
+function readCounter(file: string): number {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw error
+  }
+  try {
+    const buffer = Buffer.alloc(64)
+    const read = readSync(fd, buffer, 0, buffer.length, 0)
+    const text = buffer.toString('utf8', 0, read).trim()
+    return /^\d+$/.test(text) ? Number(text) : 0
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Stores the next number as bare digits. The new text is written over the
+ * old before the file is cut to its length (numbers only grow), so a crash
+ * in between leaves a whole number, never an empty file.
+ */
+function writeCounter(file: string, next: number): void {
+  const text = Buffer.from(String(next))
+  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644)
+  try {
+    writeSync(fd, text, 0, text.length, 0)
+    ftruncateSync(fd, text.length)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function classify(error: unknown, path: string): StoreResult {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const wrapped = pathError('cannot write', path, error)
+  return code !== undefined && RETRYABLE_CODES.has(code)
+    ? { status: 'retryable', error: wrapped }
+    : { status: 'failure', error: wrapped }
+}
+
+function closedResult(directory: string): StoreResult {
+  return {
+    status: 'failure',
+    error: new Error(
+      `ml-dash-logs: the local store for "${directory}" is closed`,
+    ),
+  }
+}
+
+/** `ml-dash-logs: cannot write "<path>": EACCES: permission denied, open ...` with `code` kept. */
+export function pathError(what: string, path: string, cause: unknown): Error {
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  const error = new Error(`ml-dash-logs: ${what} "${path}": ${detail}`, {
+    cause,
+  }) as NodeJS.ErrnoException
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code
+  if (code !== undefined) error.code = code
+  return error
+}
