@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+import { LEVELS, isLevel, normalizeLevel } from '../../src/core/levels.js'
+import {
+  WINSTON_CLI,
+  WINSTON_NPM,
+  WINSTON_SYSLOG,
+  levelFromText,
+  mapLevel,
+  otelLevel,
+  pinoLevel,
+} from '../../src/core/level-tables.js'
+
+describe('normalizeLevel', () => {
+  it('accepts the five levels in any case', () => {
+    expect(normalizeLevel('WARN')).toBe('warn')
+    expect(normalizeLevel('Fatal')).toBe('fatal')
+    for (const level of LEVELS) expect(normalizeLevel(level)).toBe(level)
+  })
+
+  it("rejects anything else with the SDK's message", () => {
+    expect(() => normalizeLevel('verbose')).toThrow(
+      "Invalid log level: 'verbose'. Must be one of: info, warn, error, debug, fatal",
+    )
+    expect(() => normalizeLevel(3)).toThrow("Invalid log level: '3'")
+    expect(isLevel('Info')).toBe(false)
+    expect(isLevel('__proto__')).toBe(false)
+  })
+})
+
+describe('pino table', () => {
+  it.each([
+    [10, 'debug'],
+    [20, 'debug'],
+    [30, 'info'],
+    [40, 'warn'],
+    [50, 'error'],
+    [60, 'fatal'],
+    [5, 'debug'],
+    [35, 'info'],
+    [45, 'warn'],
+    [55, 'error'],
+    [100, 'fatal'],
+  ] as const)('%d is %s', (value, level) => {
+    expect(pinoLevel(value)).toBe(level)
+  })
+})
+
+describe('winston tables', () => {
+  it('npm', () => {
+    expect(WINSTON_NPM).toEqual({
+      error: 'error',
+      warn: 'warn',
+      info: 'info',
+      http: 'info',
+      verbose: 'debug',
+      debug: 'debug',
+      silly: 'debug',
+    })
+  })
+
+  it('syslog', () => {
+    expect(WINSTON_SYSLOG).toEqual({
+      emerg: 'fatal',
+      alert: 'fatal',
+      crit: 'error',
+      error: 'error',
+      warning: 'warn',
+      notice: 'info',
+      info: 'info',
+      debug: 'debug',
+    })
+  })
+
+  it('cli covers every cli level name', () => {
+    const names = ['error', 'warn', 'help', 'data', 'info', 'debug', 'prompt', 'verbose', 'input', 'silly']
+    expect(Object.keys(WINSTON_CLI).sort()).toEqual(names.sort())
+    expect(WINSTON_CLI.help).toBe('info')
+    expect(WINSTON_CLI.silly).toBe('debug')
+  })
+})
+
+describe('OpenTelemetry SeverityNumber', () => {
+  it('maps each range', () => {
+    const ranges = [
+      [1, 8, 'debug'],
+      [9, 12, 'info'],
+      [13, 16, 'warn'],
+      [17, 20, 'error'],
+      [21, 24, 'fatal'],
+    ] as const
+    for (const [from, to, level] of ranges) {
+      for (let n = from; n <= to; n++) expect(otelLevel(n, 'fatal')).toBe(level)
+    }
+  })
+
+  it('falls back to severityText for 0 or absent, else info', () => {
+    expect(otelLevel(0, 'WARNING')).toBe('warn')
+    expect(otelLevel(undefined, 'Error')).toBe('error')
+    expect(otelLevel(0, 'something')).toBe('info')
+    expect(otelLevel(undefined)).toBe('info')
+    expect(otelLevel(99, 'fatal')).toBe('fatal')
+    expect(levelFromText(' critical ')).toBe('error')
+    expect(levelFromText('toString')).toBeUndefined()
+  })
+})
+
+describe('mapLevel overrides', () => {
+  it('prefers the user map, keyed by the source level as text', () => {
+    expect(mapLevel(35, pinoLevel(35), { '35': 'warn' })).toBe('warn')
+    expect(mapLevel('verbose', 'debug', { verbose: 'info' })).toBe('info')
+    expect(mapLevel('verbose', 'debug', {})).toBe('debug')
+    expect(mapLevel('verbose', 'debug')).toBe('debug')
+  })
+})
