@@ -1,0 +1,113 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Experiment } from '../src/experiment.js'
+import { readLines, tempDir } from './helpers.js'
+
+describe('Experiment', () => {
+  let temp: ReturnType<typeof tempDir>
+  beforeEach(() => (temp = tempDir()))
+  afterEach(() => temp.remove())
+  const file = (prefix: string) => join(temp.dir, prefix, 'logs', 'logs.jsonl')
+
+  it('logs with the seed API and stores what the SDK would', async () => {
+    const prefix = 'alice/project/my-experiment'
+    await new Experiment({ prefix, dashRoot: temp.dir }).run((exp) => {
+      exp.log('Training started')
+      exp.log('GPU memory low', { level: 'WARN' })
+      exp.log('Epoch completed', { level: 'info', metadata: { epoch: 5, train_loss: 0.234 } })
+      exp.logs.error('Failed to load checkpoint', { path: '/ckpt' })
+      exp.logs.fatal('Out of memory - aborting')
+    })
+    const lines = readLines(file(prefix))
+    expect(lines.map(({ sequenceNumber, level, message, metadata }) => ({ sequenceNumber, level, message, metadata }))).toEqual([
+      { sequenceNumber: 0, level: 'info', message: 'Training started', metadata: undefined },
+      { sequenceNumber: 1, level: 'warn', message: 'GPU memory low', metadata: undefined },
+      { sequenceNumber: 2, level: 'info', message: 'Epoch completed', metadata: { epoch: 5, train_loss: 0.234 } },
+      { sequenceNumber: 3, level: 'error', message: 'Failed to load checkpoint', metadata: { path: '/ckpt' } },
+      { sequenceNumber: 4, level: 'fatal', message: 'Out of memory - aborting', metadata: undefined },
+    ])
+    for (const line of lines) expect(line.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  })
+
+  it('keeps the time of the call, not the time of the write', async () => {
+    const exp = await new Experiment({ prefix: 'a/b/time', dashRoot: temp.dir }).start()
+    const before = Date.now()
+    exp.log('now')
+    exp.log('then', { timestamp: new Date('2020-01-01T00:00:00Z') })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    await exp.close()
+    const [now, then] = readLines(file('a/b/time'))
+    expect(Date.parse(now!.timestamp)).toBeGreaterThanOrEqual(before)
+    expect(Date.parse(now!.timestamp)).toBeLessThanOrEqual(before + 25)
+    expect(then!.timestamp).toBe('2020-01-01T00:00:00.000Z')
+  })
+
+  it('throws synchronously for an invalid level, before start and after close, storing nothing', async () => {
+    const exp = new Experiment({ prefix: 'a/b/errors', dashRoot: temp.dir })
+    expect(() => exp.log('early')).toThrow('it is created (call start() or run() first)')
+    await exp.start()
+    expect(() => exp.log('x', { level: 'verbose' })).toThrow(
+      "Invalid log level: 'verbose'. Must be one of: info, warn, error, debug, fatal",
+    )
+    exp.log('kept')
+    await exp.close()
+    expect(() => exp.log('late')).toThrow('it is closed')
+    expect(readLines(file('a/b/errors')).map((l) => l.message)).toEqual(['kept'])
+    expect(exp.stats).toMatchObject({ accepted: 1, delivered: 1, dropped: 0, failed: 0, pending: 0 })
+  })
+
+  it('closes as failed and rethrows when run() throws, after writing what was logged', async () => {
+    const exp = new Experiment({ prefix: 'a/b/fails', dashRoot: temp.dir })
+    await expect(
+      exp.run((e) => {
+        e.log('before the error')
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    expect(exp.state).toBe('closed')
+    expect(readLines(file('a/b/fails')).map((l) => l.message)).toEqual(['before the error'])
+  })
+
+  it('refuses bad configuration at construction, naming it', () => {
+    expect(() => new Experiment({ prefix: 'a/../b' })).toThrow('invalid prefix "a/../b"')
+    expect(() => new Experiment({ prefix: 'a/b/c', batchSize: -1 })).toThrow('batchSize must be an integer >= 1')
+    const saved = process.env.ML_DASH_PREFIX
+    delete process.env.ML_DASH_PREFIX
+    try {
+      expect(() => new Experiment()).toThrow('an Experiment needs a prefix')
+    } finally {
+      if (saved !== undefined) process.env.ML_DASH_PREFIX = saved
+    }
+  })
+
+  it('rejects start() with the path when the store cannot be created', async () => {
+    writeFileSync(join(temp.dir, 'not-a-folder'), '')
+    const exp = new Experiment({ prefix: 'a/b/c', dashRoot: join(temp.dir, 'not-a-folder') })
+    await expect(exp.start()).rejects.toThrow(/cannot open the experiment folder ".*not-a-folder\/a\/b\/c": ENOTDIR/)
+    expect(exp.state).toBe('created')
+  })
+
+  it('reports write failures out of band and never throws from log()', async () => {
+    const failures: [string, number][] = []
+    const exp = await new Experiment({
+      prefix: 'a/b/broken',
+      dashRoot: temp.dir,
+      onError: (error, count) => failures.push([error.message, count]),
+    }).start()
+    mkdirSync(file('a/b/broken'))
+    exp.log('lost')
+    const report = await exp.close()
+    expect(report).toMatchObject({ accepted: 1, delivered: 0, failed: 1, timedOut: false })
+    expect(failures).toEqual([[expect.stringContaining(`cannot write "${file('a/b/broken')}"`), 1]])
+    expect(existsSync(join(temp.dir, 'a/b/broken/experiment.json'))).toBe(true)
+  })
+
+  it('drops and counts beyond maxQueueSize, keeping what it accepted', async () => {
+    const exp = await new Experiment({ prefix: 'a/b/full', dashRoot: temp.dir, maxQueueSize: 10 }).start()
+    for (let i = 0; i < 25; i++) exp.log(`m${i}`)
+    const report = await exp.close()
+    expect(report).toMatchObject({ accepted: 10, dropped: 15, delivered: 10 })
+    expect(readLines(file('a/b/full')).map((l) => l.message)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`))
+  })
+})

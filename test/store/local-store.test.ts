@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { encodeEntry } from '../../src/core/entry.js'
+import { parsePrefix } from '../../src/core/prefix.js'
+import type { LocalStore } from '../../src/store/local-store.js'
+import { experimentDirectory, openLocalStore } from '../../src/store/local-store.js'
+import { readLines, tempDir } from '../helpers.js'
+
+const PREFIX = parsePrefix('alice/project/f1/run-1')
+const entries = (n: number, tag = 'm') =>
+  Array.from({ length: n }, (_, i) => encodeEntry({ level: 'info', message: `${tag} ${i}` }))
+
+describe('local store', () => {
+  let temp: ReturnType<typeof tempDir>
+  let store: LocalStore | undefined
+  let dir: string
+  let logs: string
+  beforeEach(() => {
+    temp = tempDir()
+    dir = join(temp.dir, 'alice/project/f1/run-1')
+    logs = join(dir, 'logs')
+  })
+  afterEach(() => {
+    store?.close()
+    store = undefined
+    temp.remove()
+  })
+
+  it("creates the SDK's layout and experiment.json", async () => {
+    store = await openLocalStore(temp.dir, PREFIX, { description: 'd', tags: ['t'] })
+    for (const name of ['logs', 'metrics', 'files', '.experiment.lock', 'logs/.log_sequence.lock']) {
+      expect(existsSync(join(dir, name)), name).toBe(true)
+    }
+    const experiment = JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')) as Record<string, unknown>
+    expect(experiment).toEqual({
+      name: 'run-1',
+      project: 'project',
+      description: 'd',
+      tags: ['t'],
+      bindrs: [],
+      prefix: 'alice/project/f1/run-1',
+      metadata: null,
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/) as unknown,
+      write_protected: false,
+    })
+  })
+
+  it('merges experiment.json on reopen, adding updated_at and keeping unset fields', async () => {
+    ;(await openLocalStore(temp.dir, PREFIX, { description: 'first', tags: ['a'] })).close()
+    store = await openLocalStore(temp.dir, PREFIX, { tags: ['b'] })
+    const experiment = JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')) as Record<string, unknown>
+    expect(experiment).toMatchObject({ description: 'first', tags: ['b'] })
+    expect(experiment.updated_at).toMatch(/Z$/)
+    expect(experiment.created_at).toMatch(/Z$/)
+  })
+
+  it('keeps a corrupt experiment.json aside and writes a valid one', async () => {
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'experiment.json'), '{"name": "tr')
+    store = await openLocalStore(temp.dir, PREFIX)
+    expect(JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8'))).toMatchObject({ name: 'run-1' })
+  })
+
+  it('numbers batches contiguously from 0 and keeps the counter equal to the line count', async () => {
+    store = await openLocalStore(temp.dir, PREFIX)
+    expect((await store.append(entries(3))).status).toBe('success')
+    expect(store.appendSync(entries(2, 'sync')).status).toBe('success')
+    const lines = readLines(join(logs, 'logs.jsonl'))
+    expect(lines.map((l) => l.sequenceNumber)).toEqual([0, 1, 2, 3, 4])
+    expect(lines.map((l) => l.message)).toEqual(['m 0', 'm 1', 'm 2', 'sync 0', 'sync 1'])
+    expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe('5')
+  })
+
+  it('cuts a torn last line aside and reuses no number that is in the file', async () => {
+    mkdirSync(logs, { recursive: true })
+    const whole = '{"sequenceNumber":0,"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"a"}\n'
+    writeFileSync(join(logs, 'logs.jsonl'), `${whole}{"sequenceNumber":1,"timest`)
+    writeFileSync(join(logs, '.log_sequence'), '1')
+    store = await openLocalStore(temp.dir, PREFIX)
+    await store.append(entries(1))
+    expect(readLines(join(logs, 'logs.jsonl')).map((l) => l.sequenceNumber)).toEqual([0, 1])
+    expect(readFileSync(join(logs, 'logs.jsonl.torn'), 'utf8')).toBe('{"sequenceNumber":1,"timest\n')
+  })
+
+  it('completes a whole last line that lacks its newline', async () => {
+    mkdirSync(logs, { recursive: true })
+    writeFileSync(join(logs, 'logs.jsonl'), '{"sequenceNumber":0,"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"a"}')
+    store = await openLocalStore(temp.dir, PREFIX)
+    await store.append(entries(1))
+    expect(readLines(join(logs, 'logs.jsonl')).map((l) => l.sequenceNumber)).toEqual([0, 1])
+    expect(existsSync(join(logs, 'logs.jsonl.torn'))).toBe(false)
+  })
+
+  it('moves a counter that lags the file past its last number, and keeps one ahead', async () => {
+    mkdirSync(logs, { recursive: true })
+    const line = (n: number) => `{"sequenceNumber":${n},"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"x"}\n`
+    writeFileSync(join(logs, 'logs.jsonl'), line(0) + line(1) + line(2))
+    writeFileSync(join(logs, '.log_sequence'), '1')
+    store = await openLocalStore(temp.dir, PREFIX)
+    expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe('3')
+    writeFileSync(join(logs, '.log_sequence'), '10')
+    await store.append(entries(1))
+    expect(readLines(join(logs, 'logs.jsonl')).at(-1)?.sequenceNumber).toBe(10)
+    writeFileSync(join(logs, '.log_sequence'), 'garbage')
+    await store.append(entries(1))
+    expect(readLines(join(logs, 'logs.jsonl')).at(-1)?.sequenceNumber).toBe(11)
+  })
+
+  it('refuses to open under a path that cannot be a folder, naming it', async () => {
+    const blocker = join(temp.dir, 'file')
+    writeFileSync(blocker, '')
+    await expect(openLocalStore(blocker, PREFIX)).rejects.toThrow(
+      `cannot open the experiment folder "${experimentDirectory(blocker, PREFIX)}": ENOTDIR`,
+    )
+  })
+
+  it('reports a write failure as a result naming the path, and keeps working after', async () => {
+    store = await openLocalStore(temp.dir, PREFIX)
+    mkdirSync(join(logs, 'logs.jsonl'))
+    const result = await store.append(entries(1))
+    expect(result).toMatchObject({ status: 'failure' })
+    expect(result.status !== 'success' && result.error.message).toContain(`"${join(logs, 'logs.jsonl')}"`)
+  })
+})
