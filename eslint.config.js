@@ -1,11 +1,20 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+const node = {
+  process: 'readonly',
+  console: 'readonly',
+  require: 'readonly',
+  setTimeout: 'readonly',
+  setImmediate: 'readonly',
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.dash/', 'coverage/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {
         projectService: true,
@@ -24,7 +33,6 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], rules: { 'no-console': 'error' } },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
-    ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: node },
   },
 )

@@ -15,23 +15,62 @@ describe('Experiment', () => {
     await new Experiment({ prefix, dashRoot: temp.dir }).run((exp) => {
       exp.log('Training started')
       exp.log('GPU memory low', { level: 'WARN' })
-      exp.log('Epoch completed', { level: 'info', metadata: { epoch: 5, train_loss: 0.234 } })
+      exp.log('Epoch completed', {
+        level: 'info',
+        metadata: { epoch: 5, train_loss: 0.234 },
+      })
       exp.logs.error('Failed to load checkpoint', { path: '/ckpt' })
       exp.logs.fatal('Out of memory - aborting')
     })
     const lines = readLines(file(prefix))
-    expect(lines.map(({ sequenceNumber, level, message, metadata }) => ({ sequenceNumber, level, message, metadata }))).toEqual([
-      { sequenceNumber: 0, level: 'info', message: 'Training started', metadata: undefined },
-      { sequenceNumber: 1, level: 'warn', message: 'GPU memory low', metadata: undefined },
-      { sequenceNumber: 2, level: 'info', message: 'Epoch completed', metadata: { epoch: 5, train_loss: 0.234 } },
-      { sequenceNumber: 3, level: 'error', message: 'Failed to load checkpoint', metadata: { path: '/ckpt' } },
-      { sequenceNumber: 4, level: 'fatal', message: 'Out of memory - aborting', metadata: undefined },
+    expect(
+      lines.map(({ sequenceNumber, level, message, metadata }) => ({
+        sequenceNumber,
+        level,
+        message,
+        metadata,
+      })),
+    ).toEqual([
+      {
+        sequenceNumber: 0,
+        level: 'info',
+        message: 'Training started',
+        metadata: undefined,
+      },
+      {
+        sequenceNumber: 1,
+        level: 'warn',
+        message: 'GPU memory low',
+        metadata: undefined,
+      },
+      {
+        sequenceNumber: 2,
+        level: 'info',
+        message: 'Epoch completed',
+        metadata: { epoch: 5, train_loss: 0.234 },
+      },
+      {
+        sequenceNumber: 3,
+        level: 'error',
+        message: 'Failed to load checkpoint',
+        metadata: { path: '/ckpt' },
+      },
+      {
+        sequenceNumber: 4,
+        level: 'fatal',
+        message: 'Out of memory - aborting',
+        metadata: undefined,
+      },
     ])
-    for (const line of lines) expect(line.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    for (const line of lines)
+      expect(line.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   })
 
   it('keeps the time of the call, not the time of the write', async () => {
-    const exp = await new Experiment({ prefix: 'a/b/time', dashRoot: temp.dir }).start()
+    const exp = await new Experiment({
+      prefix: 'a/b/time',
+      dashRoot: temp.dir,
+    }).start()
     const before = Date.now()
     exp.log('now')
     exp.log('then', { timestamp: new Date('2020-01-01T00:00:00Z') })
@@ -45,7 +84,9 @@ describe('Experiment', () => {
 
   it('throws synchronously for an invalid level, before start and after close, storing nothing', async () => {
     const exp = new Experiment({ prefix: 'a/b/errors', dashRoot: temp.dir })
-    expect(() => exp.log('early')).toThrow('it is created (call start() or run() first)')
+    expect(() => exp.log('early')).toThrow(
+      'it is created (call start() or run() first)',
+    )
     await exp.start()
     expect(() => exp.log('x', { level: 'verbose' })).toThrow(
       "Invalid log level: 'verbose'. Must be one of: info, warn, error, debug, fatal",
@@ -53,8 +94,16 @@ describe('Experiment', () => {
     exp.log('kept')
     await exp.close()
     expect(() => exp.log('late')).toThrow('it is closed')
-    expect(readLines(file('a/b/errors')).map((l) => l.message)).toEqual(['kept'])
-    expect(exp.stats).toMatchObject({ accepted: 1, delivered: 1, dropped: 0, failed: 0, pending: 0 })
+    expect(readLines(file('a/b/errors')).map((l) => l.message)).toEqual([
+      'kept',
+    ])
+    expect(exp.stats).toMatchObject({
+      accepted: 1,
+      delivered: 1,
+      dropped: 0,
+      failed: 0,
+      pending: 0,
+    })
   })
 
   it('closes as failed and rethrows when run() throws, after writing what was logged', async () => {
@@ -66,12 +115,18 @@ describe('Experiment', () => {
       }),
     ).rejects.toThrow('boom')
     expect(exp.state).toBe('closed')
-    expect(readLines(file('a/b/fails')).map((l) => l.message)).toEqual(['before the error'])
+    expect(readLines(file('a/b/fails')).map((l) => l.message)).toEqual([
+      'before the error',
+    ])
   })
 
   it('refuses bad configuration at construction, naming it', () => {
-    expect(() => new Experiment({ prefix: 'a/../b' })).toThrow('invalid prefix "a/../b"')
-    expect(() => new Experiment({ prefix: 'a/b/c', batchSize: -1 })).toThrow('batchSize must be an integer >= 1')
+    expect(() => new Experiment({ prefix: 'a/../b' })).toThrow(
+      'invalid prefix "a/../b"',
+    )
+    expect(() => new Experiment({ prefix: 'a/b/c', batchSize: -1 })).toThrow(
+      'batchSize must be an integer >= 1',
+    )
     const saved = process.env.ML_DASH_PREFIX
     delete process.env.ML_DASH_PREFIX
     try {
@@ -83,8 +138,13 @@ describe('Experiment', () => {
 
   it('rejects start() with the path when the store cannot be created', async () => {
     writeFileSync(join(temp.dir, 'not-a-folder'), '')
-    const exp = new Experiment({ prefix: 'a/b/c', dashRoot: join(temp.dir, 'not-a-folder') })
-    await expect(exp.start()).rejects.toThrow(/cannot open the experiment folder ".*not-a-folder\/a\/b\/c": ENOTDIR/)
+    const exp = new Experiment({
+      prefix: 'a/b/c',
+      dashRoot: join(temp.dir, 'not-a-folder'),
+    })
+    await expect(exp.start()).rejects.toThrow(
+      /cannot open the experiment folder ".*not-a-folder\/a\/b\/c": ENOTDIR/,
+    )
     expect(exp.state).toBe('created')
   })
 
@@ -98,16 +158,29 @@ describe('Experiment', () => {
     mkdirSync(file('a/b/broken'))
     exp.log('lost')
     const report = await exp.close()
-    expect(report).toMatchObject({ accepted: 1, delivered: 0, failed: 1, timedOut: false })
-    expect(failures).toEqual([[expect.stringContaining(`cannot write "${file('a/b/broken')}"`), 1]])
+    expect(report).toMatchObject({
+      accepted: 1,
+      delivered: 0,
+      failed: 1,
+      timedOut: false,
+    })
+    expect(failures).toEqual([
+      [expect.stringContaining(`cannot write "${file('a/b/broken')}"`), 1],
+    ])
     expect(existsSync(join(temp.dir, 'a/b/broken/experiment.json'))).toBe(true)
   })
 
   it('drops and counts beyond maxQueueSize, keeping what it accepted', async () => {
-    const exp = await new Experiment({ prefix: 'a/b/full', dashRoot: temp.dir, maxQueueSize: 10 }).start()
+    const exp = await new Experiment({
+      prefix: 'a/b/full',
+      dashRoot: temp.dir,
+      maxQueueSize: 10,
+    }).start()
     for (let i = 0; i < 25; i++) exp.log(`m${i}`)
     const report = await exp.close()
     expect(report).toMatchObject({ accepted: 10, dropped: 15, delivered: 10 })
-    expect(readLines(file('a/b/full')).map((l) => l.message)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`))
+    expect(readLines(file('a/b/full')).map((l) => l.message)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `m${i}`),
+    )
   })
 })

@@ -25,7 +25,8 @@ export interface StoredLine {
 export function readLines(file: string): StoredLine[] {
   const text = readFileSync(file, 'utf8')
   if (text === '') return []
-  if (!text.endsWith('\n')) throw new Error(`${file} does not end with a newline`)
+  if (!text.endsWith('\n'))
+    throw new Error(`${file} does not end with a newline`)
   return text
     .slice(0, -1)
     .split('\n')
@@ -40,14 +41,23 @@ export interface Finished {
 }
 
 /** Runs a command to its end, collecting its output. */
-export function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, {
+      ...options,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     child.on('error', reject)
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr }),
+    )
   })
 }

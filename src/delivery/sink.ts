@@ -156,7 +156,6 @@ class BatchingSink implements Sink {
       return Promise.resolve(this.#report(false))
     this.#startNow()
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined
       const waiter: Waiter = {
         target,
         resolve: () => {
@@ -164,7 +163,7 @@ class BatchingSink implements Sink {
           resolve(this.#report(false))
         },
       }
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter)
         resolve(this.#report(true))
       }, timeoutMs)
@@ -352,14 +351,13 @@ class BatchingSink implements Sink {
   /** Waits `ms` on an unref'd timer; a flush or close wakes it early for one more try. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(wake, ms)
-      timer.unref()
-      const self = this
-      function wake(): void {
+      const wake = (): void => {
         clearTimeout(timer)
-        self.#retryWake = undefined
+        this.#retryWake = undefined
         resolve()
       }
+      const timer = setTimeout(wake, ms)
+      timer.unref()
       this.#retryWake = wake
     })
   }

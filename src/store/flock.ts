@@ -15,6 +15,7 @@
  * non-blocking syscall on the calling thread.
  */
 import { constants } from 'node:os'
+import { describeThrown } from '../core/serialize.js'
 
 const LOCK_EX = 2
 const LOCK_NB = 4
@@ -76,7 +77,7 @@ function bind(koffi: Koffi): Flock {
   // `load(null)` is the running program itself, which links the C library.
   const flock = koffi
     .load(null)
-    .func('int flock(int fd, int operation)') as unknown as FlockCall
+    .func('int flock(int fd, int operation)') as FlockCall
   const fail = (operation: string, errno: number): Error => {
     const code = errnoName(errno)
     const error = new Error(
@@ -103,15 +104,14 @@ function bind(koffi: Koffi): Flock {
     }
     return new Promise((resolve, reject) => {
       flock.async(fd, LOCK_EX, (error, result) => {
-        if (error)
-          reject(error instanceof Error ? error : new Error(String(error)))
+        if (error) reject(toError(error))
         else if (result !== 0) {
           // The errno of the other thread is not visible here: retry on this one.
           try {
             lockSync(fd)
             resolve()
           } catch (syncError) {
-            reject(syncError as Error)
+            reject(toError(syncError))
           }
         } else resolve()
       })
@@ -121,6 +121,12 @@ function bind(koffi: Koffi): Flock {
     if (flock(fd, LOCK_UN) !== 0) throw fail('LOCK_UN', koffi.errno())
   }
   return { lock, lockSync, unlock }
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error
+    ? value
+    : new Error(`flock failed: ${describeThrown(value)}`)
 }
 
 function errnoName(errno: number): string {

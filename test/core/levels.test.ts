@@ -72,7 +72,18 @@ describe('winston tables', () => {
   })
 
   it('cli covers every cli level name', () => {
-    const names = ['error', 'warn', 'help', 'data', 'info', 'debug', 'prompt', 'verbose', 'input', 'silly']
+    const names = [
+      'error',
+      'warn',
+      'help',
+      'data',
+      'info',
+      'debug',
+      'prompt',
+      'verbose',
+      'input',
+      'silly',
+    ]
     expect(Object.keys(WINSTON_CLI).sort()).toEqual(names.sort())
     expect(WINSTON_CLI.help).toBe('info')
     expect(WINSTON_CLI.silly).toBe('debug')

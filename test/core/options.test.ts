@@ -44,29 +44,71 @@ describe('resolveOptions', () => {
 
   it('prefers the user option over the environment', () => {
     const env = { ML_DASH_PREFIX: 'a/b/env', ML_DASH_LOG_BATCH_SIZE: '50' }
-    expect(resolveOptions({ prefix: 'a/b/user', batchSize: 7 }, env)).toMatchObject({
+    expect(
+      resolveOptions({ prefix: 'a/b/user', batchSize: 7 }, env),
+    ).toMatchObject({
       prefix: { prefix: 'a/b/user' },
       batchSize: 7,
     })
-    expect(resolveOptions({ dashUrl: true }, {}).dashUrl).toBe('https://api.dash.ml')
+    expect(resolveOptions({ dashUrl: true }, {}).dashUrl).toBe(
+      'https://api.dash.ml',
+    )
   })
 
   it.each([
     [{ batchSize: 0 }, {}, 'batchSize must be an integer >= 1 (got 0)'],
     [{ batchSize: 1.5 }, {}, 'batchSize must be an integer >= 1 (got 1.5)'],
-    [{}, { ML_DASH_LOG_BATCH_SIZE: 'many' }, 'ML_DASH_LOG_BATCH_SIZE must be an integer >= 1 (got "many")'],
-    [{}, { ML_DASH_FLUSH_INTERVAL: 'soon' }, 'ML_DASH_FLUSH_INTERVAL must be a number of seconds (got "soon")'],
-    [{ flushIntervalMs: -1 }, {}, 'flushIntervalMs must be a duration >= 1 ms (got -1)'],
-    [{ retryBaseDelayMs: 5000, retryMaxDelayMs: 10 }, {}, 'retryMaxDelayMs (10) must be >= retryBaseDelayMs (5000)'],
-    [{ dashUrl: 'ftp://x' }, {}, 'dashUrl must be an http(s) URL (got "ftp://x")'],
-    [{ dashUrl: true }, { ML_DASH_API_URL: 'nope' }, 'ML_DASH_API_URL must be an http(s) URL (got "nope")'],
+    [
+      {},
+      { ML_DASH_LOG_BATCH_SIZE: 'many' },
+      'ML_DASH_LOG_BATCH_SIZE must be an integer >= 1 (got "many")',
+    ],
+    [
+      {},
+      { ML_DASH_FLUSH_INTERVAL: 'soon' },
+      'ML_DASH_FLUSH_INTERVAL must be a number of seconds (got "soon")',
+    ],
+    [
+      { flushIntervalMs: -1 },
+      {},
+      'flushIntervalMs must be a duration >= 1 ms (got -1)',
+    ],
+    [
+      { retryBaseDelayMs: 5000, retryMaxDelayMs: 10 },
+      {},
+      'retryMaxDelayMs (10) must be >= retryBaseDelayMs (5000)',
+    ],
+    [
+      { dashUrl: 'ftp://x' },
+      {},
+      'dashUrl must be an http(s) URL (got "ftp://x")',
+    ],
+    [
+      { dashUrl: true },
+      { ML_DASH_API_URL: 'nope' },
+      'ML_DASH_API_URL must be an http(s) URL (got "nope")',
+    ],
     [{ dashRoot: '' }, {}, 'dashRoot must be a non-empty path or false'],
-    [{ dashRoot: false }, {}, 'dashRoot is false and no dashUrl is set: there is nowhere to write'],
-    [{ levelMap: { verbose: 'loud' } }, {}, 'levelMap["verbose"] must be one of info, warn, error, debug, fatal (got "loud")'],
+    [
+      { dashRoot: false },
+      {},
+      'dashRoot is false and no dashUrl is set: there is nowhere to write',
+    ],
+    [
+      { levelMap: { verbose: 'loud' } },
+      {},
+      'levelMap["verbose"] must be one of info, warn, error, debug, fatal (got "loud")',
+    ],
     [{ prefix: 'a/b' }, {}, 'invalid prefix "a/b"'],
     [{}, { ML_DASH_PREFIX: '../x/y' }, 'invalid prefix "../x/y"'],
-    [{ limits: { maxDepth: 0 } }, {}, 'limits.maxDepth must be an integer >= 1 (got 0)'],
+    [
+      { limits: { maxDepth: 0 } },
+      {},
+      'limits.maxDepth must be an integer >= 1 (got 0)',
+    ],
   ])('refuses %j with env %j: %s', (options, env, message) => {
-    expect(() => resolveOptions(options as never, env)).toThrow(`ml-dash-logs: ${message}`)
+    expect(() => resolveOptions(options as never, env)).toThrow(
+      `ml-dash-logs: ${message}`,
+    )
   })
 })

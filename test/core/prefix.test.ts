@@ -26,11 +26,15 @@ describe('parsePrefix', () => {
     ['alice/project/\uD800', 'valid Unicode'],
     [`alice/project/${'é'.repeat(128)}`, 'longer than 255 bytes'],
   ])('refuses %j, naming the prefix and the rule', (prefix, rule) => {
-    expect(() => parsePrefix(prefix)).toThrow(`invalid prefix ${JSON.stringify(prefix)}`)
+    expect(() => parsePrefix(prefix)).toThrow(
+      `invalid prefix ${JSON.stringify(prefix)}`,
+    )
     expect(() => parsePrefix(prefix)).toThrow(rule)
   })
 
   it('refuses non-strings', () => {
-    expect(() => parsePrefix(42)).toThrow('invalid prefix 42: it must be a string')
+    expect(() => parsePrefix(42)).toThrow(
+      'invalid prefix 42: it must be a string',
+    )
   })
 })

@@ -17,7 +17,9 @@ describe('toJsonValue', () => {
   })
 
   it('encodes BigInt as its decimal string', () => {
-    expect(stored({ n: 12345678901234567890n })).toEqual({ n: '12345678901234567890' })
+    expect(stored({ n: 12345678901234567890n })).toEqual({
+      n: '12345678901234567890',
+    })
   })
 
   it('marks circular references and keeps repeated ones', () => {
@@ -33,19 +35,36 @@ describe('toJsonValue', () => {
 
   it('keeps name, message, stack, code and cause of Errors', () => {
     const root = Object.assign(new RangeError('disk'), { code: 'ENOSPC' })
-    const error = Object.assign(new Error('save failed', { cause: root }), { code: 'E_SAVE', attempt: 3 })
+    const error = Object.assign(new Error('save failed', { cause: root }), {
+      code: 'E_SAVE',
+      attempt: 3,
+    })
     const out = stored({ error }) as { error: Record<string, unknown> }
-    expect(out.error).toMatchObject({ name: 'Error', message: 'save failed', code: 'E_SAVE', attempt: 3 })
+    expect(out.error).toMatchObject({
+      name: 'Error',
+      message: 'save failed',
+      code: 'E_SAVE',
+      attempt: 3,
+    })
     expect(out.error.stack).toContain('save failed')
-    expect(out.error.cause).toMatchObject({ name: 'RangeError', message: 'disk', code: 'ENOSPC' })
+    expect(out.error.cause).toMatchObject({
+      name: 'RangeError',
+      message: 'disk',
+      code: 'ENOSPC',
+    })
   })
 
   it('keeps AggregateError errors and survives an error whose cause is itself', () => {
     const error = new Error('loop') as Error & { cause?: unknown }
     error.cause = error
-    const out = stored(new AggregateError([new Error('one'), error], 'many')) as Record<string, unknown>
+    const out = stored(
+      new AggregateError([new Error('one'), error], 'many'),
+    ) as Record<string, unknown>
     expect(out.name).toBe('AggregateError')
-    expect(out.errors).toMatchObject([{ message: 'one' }, { message: 'loop', cause: '[Circular]' }])
+    expect(out.errors).toMatchObject([
+      { message: 'one' },
+      { message: 'loop', cause: '[Circular]' },
+    ])
   })
 
   it('encodes Dates, Buffers, typed arrays, Maps and Sets', () => {
@@ -79,7 +98,15 @@ describe('toJsonValue', () => {
   it('leaves out undefined, functions and symbols as JSON would, but visibly', () => {
     function named(): void {}
     const sym = Symbol('s')
-    expect(stored({ u: undefined, list: [undefined, 1], f: named, s: Symbol('tag'), [sym]: 1 })).toEqual({
+    expect(
+      stored({
+        u: undefined,
+        list: [undefined, 1],
+        f: named,
+        s: Symbol('tag'),
+        [sym]: 1,
+      }),
+    ).toEqual({
       list: [null, 1],
       f: '[Function: named]',
       s: 'Symbol(tag)',
@@ -116,7 +143,9 @@ describe('toJsonValue', () => {
   })
 
   it('keeps a __proto__ key as data without touching prototypes', () => {
-    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as object
+    const input = JSON.parse(
+      '{"__proto__": {"polluted": true}, "a": 1}',
+    ) as object
     const out = toJsonValue(input) as Record<string, unknown>
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
@@ -124,18 +153,34 @@ describe('toJsonValue', () => {
   })
 
   it('replaces lone surrogates so every string is valid Unicode', () => {
-    const out = stored({ s: 'a\uD800b', t: '\uDC00', ok: '😀' }) as Record<string, string>
+    const out = stored({ s: 'a\uD800b', t: '\uDC00', ok: '😀' }) as Record<
+      string,
+      string
+    >
     expect(out).toEqual({ s: 'a\uFFFDb', t: '\uFFFD', ok: '😀' })
-    expect(out.s.isWellFormed()).toBe(true)
+    expect(out.s?.isWellFormed()).toBe(true)
   })
 
   it('marks what the limits cut', () => {
     const limits = { maxStringLength: 5, maxItems: 2, maxDepth: 2 }
     expect(toJsonValue('abcdefgh', limits)).toBe('abcde…[truncated 3 chars]')
-    expect(toJsonValue([1, 2, 3, 4], limits)).toEqual([1, 2, '…[truncated 2 items]'])
-    expect(toJsonValue({ a: 1, b: 2, c: 3 }, limits)).toEqual({ a: 1, b: 2, '[truncated]': '1 more keys' })
-    expect(toJsonValue({ a: { b: { c: 1 } } }, limits)).toEqual({ a: { b: '[Object]' } })
-    const big = toJsonValue(Buffer.alloc(100), limits) as Record<string, unknown>
+    expect(toJsonValue([1, 2, 3, 4], limits)).toEqual([
+      1,
+      2,
+      '…[truncated 2 items]',
+    ])
+    expect(toJsonValue({ a: 1, b: 2, c: 3 }, limits)).toEqual({
+      a: 1,
+      b: 2,
+      '[truncated]': '1 more keys',
+    })
+    expect(toJsonValue({ a: { b: { c: 1 } } }, limits)).toEqual({
+      a: { b: '[Object]' },
+    })
+    const big = toJsonValue(Buffer.alloc(100), limits) as Record<
+      string,
+      unknown
+    >
     expect(big.truncatedBytes).toBe(97)
   })
 

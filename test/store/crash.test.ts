@@ -17,11 +17,19 @@ afterEach(() => temp.remove())
 
 /** Starts the endless writer and kills it with SIGKILL after `delayMs` of writing. */
 async function killMidStream(prefix: string, delayMs: number): Promise<void> {
-  const child = spawn(process.execPath, [join(FIXTURES, 'log-forever.mjs'), temp.dir, prefix], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)))
-  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
+  const child = spawn(
+    process.execPath,
+    [join(FIXTURES, 'log-forever.mjs'), temp.dir, prefix],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  const closed = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('close', (_code, signal) => resolve(signal)),
+  )
+  await new Promise<void>((resolve) =>
+    child.stdout.once('data', () => resolve()),
+  )
   await new Promise((resolve) => setTimeout(resolve, delayMs))
   child.kill('SIGKILL')
   expect(await closed).toBe('SIGKILL')
@@ -40,7 +48,9 @@ describe('a writer killed with SIGKILL', () => {
       const lines = readLines(join(logs, 'logs.jsonl'))
       expect(lines.map((l) => l.sequenceNumber)).toEqual(lines.map((_, i) => i))
       expect(lines.at(-1)?.message).toBe('after the crash')
-      expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe(String(lines.length))
+      expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe(
+        String(lines.length),
+      )
     }
   })
 })
@@ -48,11 +58,18 @@ describe('a writer killed with SIGKILL', () => {
 describe('process.exit() right after logging', () => {
   it('still writes every entry (synchronous drain on exit)', async () => {
     const prefix = 'alice/exit/run'
-    const result = await run(process.execPath, [join(FIXTURES, 'exit-after-logging.mjs'), temp.dir, prefix, '5000'])
+    const result = await run(process.execPath, [
+      join(FIXTURES, 'exit-after-logging.mjs'),
+      temp.dir,
+      prefix,
+      '5000',
+    ])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const lines = readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
-    expect(lines.map((l) => l.message)).toEqual(Array.from({ length: 5000 }, (_, i) => `entry ${i}`))
+    expect(lines.map((l) => l.message)).toEqual(
+      Array.from({ length: 5000 }, (_, i) => `entry ${i}`),
+    )
     expect(lines.map((l) => l.sequenceNumber)).toEqual(lines.map((_, i) => i))
   })
 })
@@ -60,8 +77,14 @@ describe('process.exit() right after logging', () => {
 describe('the CommonJS build', () => {
   it('loads with require() and writes', async () => {
     const prefix = 'alice/cjs/run'
-    const result = await run(process.execPath, [join(FIXTURES, 'require-cjs.cjs'), temp.dir, prefix])
+    const result = await run(process.execPath, [
+      join(FIXTURES, 'require-cjs.cjs'),
+      temp.dir,
+      prefix,
+    ])
     expect(result.stdout).toBe('ok\n')
-    expect(readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))).toMatchObject([{ level: 'debug', message: 'from require' }])
+    expect(
+      readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl')),
+    ).toMatchObject([{ level: 'debug', message: 'from require' }])
   })
 })

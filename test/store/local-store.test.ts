@@ -4,12 +4,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { encodeEntry } from '../../src/core/entry.js'
 import { parsePrefix } from '../../src/core/prefix.js'
 import type { LocalStore } from '../../src/store/local-store.js'
-import { experimentDirectory, openLocalStore } from '../../src/store/local-store.js'
+import {
+  experimentDirectory,
+  openLocalStore,
+} from '../../src/store/local-store.js'
 import { readLines, tempDir } from '../helpers.js'
 
 const PREFIX = parsePrefix('alice/project/f1/run-1')
 const entries = (n: number, tag = 'm') =>
-  Array.from({ length: n }, (_, i) => encodeEntry({ level: 'info', message: `${tag} ${i}` }))
+  Array.from({ length: n }, (_, i) =>
+    encodeEntry({ level: 'info', message: `${tag} ${i}` }),
+  )
 
 describe('local store', () => {
   let temp: ReturnType<typeof tempDir>
@@ -28,11 +33,22 @@ describe('local store', () => {
   })
 
   it("creates the SDK's layout and experiment.json", async () => {
-    store = await openLocalStore(temp.dir, PREFIX, { description: 'd', tags: ['t'] })
-    for (const name of ['logs', 'metrics', 'files', '.experiment.lock', 'logs/.log_sequence.lock']) {
+    store = await openLocalStore(temp.dir, PREFIX, {
+      description: 'd',
+      tags: ['t'],
+    })
+    for (const name of [
+      'logs',
+      'metrics',
+      'files',
+      '.experiment.lock',
+      'logs/.log_sequence.lock',
+    ]) {
       expect(existsSync(join(dir, name)), name).toBe(true)
     }
-    const experiment = JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')) as Record<string, unknown>
+    const experiment = JSON.parse(
+      readFileSync(join(dir, 'experiment.json'), 'utf8'),
+    ) as Record<string, unknown>
     expect(experiment).toEqual({
       name: 'run-1',
       project: 'project',
@@ -41,15 +57,24 @@ describe('local store', () => {
       bindrs: [],
       prefix: 'alice/project/f1/run-1',
       metadata: null,
-      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/) as unknown,
+      created_at: expect.stringMatching(
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,
+      ) as unknown,
       write_protected: false,
     })
   })
 
   it('merges experiment.json on reopen, adding updated_at and keeping unset fields', async () => {
-    ;(await openLocalStore(temp.dir, PREFIX, { description: 'first', tags: ['a'] })).close()
+    ;(
+      await openLocalStore(temp.dir, PREFIX, {
+        description: 'first',
+        tags: ['a'],
+      })
+    ).close()
     store = await openLocalStore(temp.dir, PREFIX, { tags: ['b'] })
-    const experiment = JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')) as Record<string, unknown>
+    const experiment = JSON.parse(
+      readFileSync(join(dir, 'experiment.json'), 'utf8'),
+    ) as Record<string, unknown>
     expect(experiment).toMatchObject({ description: 'first', tags: ['b'] })
     expect(experiment.updated_at).toMatch(/Z$/)
     expect(experiment.created_at).toMatch(/Z$/)
@@ -59,7 +84,9 @@ describe('local store', () => {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'experiment.json'), '{"name": "tr')
     store = await openLocalStore(temp.dir, PREFIX)
-    expect(JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8'))).toMatchObject({ name: 'run-1' })
+    expect(
+      JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')),
+    ).toMatchObject({ name: 'run-1' })
   })
 
   it('numbers batches contiguously from 0 and keeps the counter equal to the line count', async () => {
@@ -68,33 +95,53 @@ describe('local store', () => {
     expect(store.appendSync(entries(2, 'sync')).status).toBe('success')
     const lines = readLines(join(logs, 'logs.jsonl'))
     expect(lines.map((l) => l.sequenceNumber)).toEqual([0, 1, 2, 3, 4])
-    expect(lines.map((l) => l.message)).toEqual(['m 0', 'm 1', 'm 2', 'sync 0', 'sync 1'])
+    expect(lines.map((l) => l.message)).toEqual([
+      'm 0',
+      'm 1',
+      'm 2',
+      'sync 0',
+      'sync 1',
+    ])
     expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe('5')
   })
 
   it('cuts a torn last line aside and reuses no number that is in the file', async () => {
     mkdirSync(logs, { recursive: true })
-    const whole = '{"sequenceNumber":0,"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"a"}\n'
-    writeFileSync(join(logs, 'logs.jsonl'), `${whole}{"sequenceNumber":1,"timest`)
+    const whole =
+      '{"sequenceNumber":0,"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"a"}\n'
+    writeFileSync(
+      join(logs, 'logs.jsonl'),
+      `${whole}{"sequenceNumber":1,"timest`,
+    )
     writeFileSync(join(logs, '.log_sequence'), '1')
     store = await openLocalStore(temp.dir, PREFIX)
     await store.append(entries(1))
-    expect(readLines(join(logs, 'logs.jsonl')).map((l) => l.sequenceNumber)).toEqual([0, 1])
-    expect(readFileSync(join(logs, 'logs.jsonl.torn'), 'utf8')).toBe('{"sequenceNumber":1,"timest\n')
+    expect(
+      readLines(join(logs, 'logs.jsonl')).map((l) => l.sequenceNumber),
+    ).toEqual([0, 1])
+    expect(readFileSync(join(logs, 'logs.jsonl.torn'), 'utf8')).toBe(
+      '{"sequenceNumber":1,"timest\n',
+    )
   })
 
   it('completes a whole last line that lacks its newline', async () => {
     mkdirSync(logs, { recursive: true })
-    writeFileSync(join(logs, 'logs.jsonl'), '{"sequenceNumber":0,"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"a"}')
+    writeFileSync(
+      join(logs, 'logs.jsonl'),
+      '{"sequenceNumber":0,"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"a"}',
+    )
     store = await openLocalStore(temp.dir, PREFIX)
     await store.append(entries(1))
-    expect(readLines(join(logs, 'logs.jsonl')).map((l) => l.sequenceNumber)).toEqual([0, 1])
+    expect(
+      readLines(join(logs, 'logs.jsonl')).map((l) => l.sequenceNumber),
+    ).toEqual([0, 1])
     expect(existsSync(join(logs, 'logs.jsonl.torn'))).toBe(false)
   })
 
   it('moves a counter that lags the file past its last number, and keeps one ahead', async () => {
     mkdirSync(logs, { recursive: true })
-    const line = (n: number) => `{"sequenceNumber":${n},"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"x"}\n`
+    const line = (n: number) =>
+      `{"sequenceNumber":${n},"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"x"}\n`
     writeFileSync(join(logs, 'logs.jsonl'), line(0) + line(1) + line(2))
     writeFileSync(join(logs, '.log_sequence'), '1')
     store = await openLocalStore(temp.dir, PREFIX)
@@ -120,6 +167,8 @@ describe('local store', () => {
     mkdirSync(join(logs, 'logs.jsonl'))
     const result = await store.append(entries(1))
     expect(result).toMatchObject({ status: 'failure' })
-    expect(result.status !== 'success' && result.error.message).toContain(`"${join(logs, 'logs.jsonl')}"`)
+    expect(result.status !== 'success' && result.error.message).toContain(
+      `"${join(logs, 'logs.jsonl')}"`,
+    )
   })
 })
