@@ -230,28 +230,11 @@ function integer(
   fallback: number,
   min: number,
 ): number {
-  if (value !== undefined) return checkInteger(name, value, min)
-  const raw = variable === undefined ? undefined : env[variable]
-  if (raw === undefined || raw.trim() === '') return fallback
-  return checkInteger(variable!, Number(raw.trim()), min, raw)
-}
-
-function checkInteger(
-  name: string,
-  value: unknown,
-  min: number,
-  raw?: string,
-): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isSafeInteger(value) ||
-    value < min
-  ) {
-    throw configError(
-      `${name} must be an integer >= ${min} (got ${show(raw ?? value)})`,
-    )
-  }
-  return value
+  const rule = { min, integer: true }
+  if (value !== undefined) return checkNumber(name, value, rule)
+  const raw = fromEnv(env, variable)
+  if (raw === undefined) return fallback
+  return checkNumber(variable!, Number(raw), rule, raw)
 }
 
 /** Milliseconds from the option, else seconds from the SDK's variable, else the default. */
@@ -263,40 +246,49 @@ function duration(
   fallback: number,
   min = 0,
 ): number {
-  if (value !== undefined) return checkDuration(name, value, min)
-  const raw = variable === undefined ? undefined : env[variable]
-  if (raw === undefined || raw.trim() === '') return fallback
-  const seconds = Number(raw.trim())
+  const rule = { min, integer: false }
+  if (value !== undefined) return checkNumber(name, value, rule)
+  const raw = fromEnv(env, variable)
+  if (raw === undefined) return fallback
+  const seconds = Number(raw)
   if (!Number.isFinite(seconds)) {
     throw configError(
       `${variable} must be a number of seconds (got ${show(raw)})`,
     )
   }
-  return checkDuration(
+  return checkNumber(
     `${variable} (in seconds)`,
     Math.round(seconds * 1000),
-    min,
+    rule,
     raw,
   )
 }
 
-function checkDuration(
+/** The variable's trimmed value; undefined when unset or blank. */
+function fromEnv(env: Env, variable: string | undefined): string | undefined {
+  const raw = variable === undefined ? undefined : env[variable]?.trim()
+  return raw === '' ? undefined : raw
+}
+
+/** Durations are capped where Node's timers stop working (2^31-1 ms). */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** `value` when it is a number in range (a safe integer if `integer`), else a named error. */
+function checkNumber(
   name: string,
   value: unknown,
-  min: number,
+  rule: { min: number; integer: boolean },
   raw?: string,
 ): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < min ||
-    value > 2_147_483_647
-  ) {
-    throw configError(
-      `${name} must be a duration >= ${min} ms (got ${show(raw ?? value)})`,
-    )
-  }
-  return value
+  const ok = rule.integer
+    ? Number.isSafeInteger(value)
+    : Number.isFinite(value) && (value as number) <= MAX_TIMER_MS
+  if (typeof value === 'number' && ok && value >= rule.min) return value
+  const what = rule.integer ? 'an integer' : 'a duration'
+  const unit = rule.integer ? '' : ' ms'
+  throw configError(
+    `${name} must be ${what} >= ${rule.min}${unit} (got ${show(raw ?? value)})`,
+  )
 }
 
 function resolveLevelMap(map: unknown): LevelMap {
@@ -317,7 +309,7 @@ function resolveLevelMap(map: unknown): LevelMap {
 function resolveLimits(limits: Partial<EntryLimits> | undefined): EntryLimits {
   const merged = { ...DEFAULT_ENTRY_LIMITS, ...limits }
   for (const [key, value] of Object.entries(merged)) {
-    checkInteger(`limits.${key}`, value, 1)
+    checkNumber(`limits.${key}`, value, { min: 1, integer: true })
   }
   return merged
 }
