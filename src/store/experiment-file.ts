@@ -16,6 +16,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { ExperimentPrefix } from '../core/prefix.js'
+import { toJsonValue } from '../core/serialize.js'
 import type { Flock } from './flock.js'
 
 /** What the caller may set in experiment.json; unset fields keep their value. */
@@ -78,7 +79,8 @@ function mergeExperimentFile(
     }
   }
   const temporary = `${file}.${process.pid}.tmp`
-  writeFileSync(temporary, JSON.stringify(document))
+  // Caller metadata may hold anything: store it JSON-safe, like log metadata.
+  writeFileSync(temporary, JSON.stringify(toJsonValue(document)))
   renameSync(temporary, file)
 }
 

@@ -80,6 +80,16 @@ describe('local store', () => {
     expect(experiment.created_at).toMatch(/Z$/)
   })
 
+  it('stores experiment metadata JSON-safe', async () => {
+    store = await openLocalStore(temp.dir, PREFIX, {
+      metadata: { seed: 7n, lr: NaN },
+    })
+    const experiment = JSON.parse(
+      readFileSync(join(dir, 'experiment.json'), 'utf8'),
+    ) as Record<string, unknown>
+    expect(experiment.metadata).toEqual({ seed: '7', lr: 'NaN' })
+  })
+
   it('keeps a corrupt experiment.json aside and writes a valid one', async () => {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'experiment.json'), '{"name": "tr')
