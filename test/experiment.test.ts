@@ -170,6 +170,23 @@ describe('Experiment', () => {
     expect(existsSync(join(temp.dir, 'a/b/broken/experiment.json'))).toBe(true)
   })
 
+  it('adds one exit listener while running and removes it on close', async () => {
+    const before = process.listenerCount('exit')
+    const a = await new Experiment({
+      prefix: 'a/b/one',
+      dashRoot: temp.dir,
+    }).start()
+    const b = await new Experiment({
+      prefix: 'a/b/two',
+      dashRoot: temp.dir,
+    }).start()
+    expect(process.listenerCount('exit')).toBe(before + 1)
+    await a.close()
+    expect(process.listenerCount('exit')).toBe(before + 1)
+    await b.close()
+    expect(process.listenerCount('exit')).toBe(before)
+  })
+
   it('drops and counts beyond maxQueueSize, keeping what it accepted', async () => {
     const exp = await new Experiment({
       prefix: 'a/b/full',
