@@ -79,13 +79,6 @@ export const WINSTON_CLI: LevelMap = {
   silly: 'debug',
 }
 
-/** Every winston level name the three built-in sets know. */
-export const WINSTON_LEVELS: LevelMap = {
-  ...WINSTON_CLI,
-  ...WINSTON_SYSLOG,
-  ...WINSTON_NPM,
-}
-
 /**
  * OpenTelemetry SeverityNumber to ml-dash level: 1–8 debug (TRACE, DEBUG),
  * 9–12 info, 13–16 warn, 17–20 error, 21–24 fatal. 0 (UNSPECIFIED), absent

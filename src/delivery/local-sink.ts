@@ -1,8 +1,7 @@
 /**
- * The sink that feeds an experiment's local store: the local store opened
- * lazily-by-the-caller, written as soon as entries accumulate
- * (`flushIntervalMs: 0`), with the synchronous path available to the exit
- * drain.
+ * The sink that feeds an experiment's open local store: it writes as soon
+ * as entries accumulate (`flushIntervalMs: 0`), up to LOCAL_MAX_BATCH per
+ * lock hold, and offers the store's synchronous path to the exit drain.
  */
 import type { ResolvedOptions } from '../core/options.js'
 import type { LocalStore } from '../store/local-store.js'

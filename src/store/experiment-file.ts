@@ -28,7 +28,7 @@ export interface ExperimentInfo {
 }
 
 /** The SDK's UTC timestamp: ISO-8601 with microseconds and `Z`. */
-export function sdkNow(): string {
+function sdkNow(): string {
   return new Date().toISOString().replace('Z', '000Z')
 }
 

@@ -41,12 +41,11 @@ interface FlockCall {
 }
 
 let loaded: Promise<Flock> | undefined
-let ready: Flock | undefined
 
 /** Loads the binding once per thread; rejects with a clear error where flock is unavailable. */
 export function loadFlock(): Promise<Flock> {
   loaded ??= import('koffi').then(
-    (module) => (ready = bind(module as unknown as Koffi)),
+    (module) => bind(module as unknown as Koffi),
     (error: unknown) => {
       loaded = undefined
       throw new Error(
@@ -55,11 +54,6 @@ export function loadFlock(): Promise<Flock> {
     },
   )
   return loaded
-}
-
-/** The binding if {@link loadFlock} has completed on this thread. */
-export function loadedFlock(): Flock | undefined {
-  return ready
 }
 
 /** The part of koffi used here (its ESM and CJS shapes both have it). */

@@ -294,7 +294,7 @@ function closedResult(directory: string): StoreResult {
 }
 
 /** `ml-dash-logs: cannot write "<path>": EACCES: permission denied, open ...` with `code` kept. */
-export function pathError(what: string, path: string, cause: unknown): Error {
+function pathError(what: string, path: string, cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message : String(cause)
   const error = new Error(`ml-dash-logs: ${what} "${path}": ${detail}`, {
     cause,
