@@ -1,0 +1,327 @@
+/**
+ * The remote ml-dash store: the server's HTTP API (ml-dash-spec §5).
+ *
+ * Opening an experiment makes the SDK's requests in the SDK's order: the
+ * GraphQL project lookup, then for nested prefixes the PROJECT node (when
+ * the project is unknown) and one FOLDER node per folder, then the
+ * EXPERIMENT node. Opening is lazy and remembered: the first `write` opens,
+ * and a retryable failure leaves it to be tried again by the next write.
+ *
+ * Writing posts `{"logs": [entry, ...]}` with the entries' JSON texts
+ * joined as they are (no sequenceNumber: the server numbers them). Every
+ * outcome is a {@link StoreResult}; nothing throws. 401 and 403 are one
+ * clear error that says how to fix it; the token never appears in any
+ * message (server text quoted in errors has it masked).
+ */
+import type { EncodedEntry } from '../../core/entry.js'
+import type { ExperimentPrefix } from '../../core/prefix.js'
+import type { StoreResult } from '../../core/result.js'
+import { SUCCESS } from '../../core/result.js'
+import { debug } from '../../debug.js'
+import type { ExperimentInfo } from '../experiment-file.js'
+import type { HttpClient, HttpResponse } from './http-client.js'
+import { createHttpClient } from './http-client.js'
+import {
+  isRetryableError,
+  isRetryableStatus,
+  parseRetryAfter,
+} from './is-retryable.js'
+import { TOKEN_HELP } from './token.js'
+
+/** The status an experiment ends with on the server. */
+export type RemoteStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED'
+
+/** How to reach the server and which experiment to write. */
+export interface RemoteStoreOptions {
+  url: string
+  token: string
+  /** Where the token came from, for error messages (never the token). */
+  tokenSource: string
+  prefix: ExperimentPrefix
+  info?: ExperimentInfo
+  requestTimeoutMs: number
+}
+
+/** Query options of `GET /api/experiments/{id}/logs`. */
+export interface ReadLogsQuery {
+  limit?: number
+  offset?: number
+  orderBy?: 'timestamp' | 'sequenceNumber'
+  order?: 'asc' | 'desc'
+  level?: string[]
+  startTime?: string
+  endTime?: string
+  search?: string
+}
+
+/** An open (or opening) experiment on the server. */
+export interface RemoteStore {
+  readonly url: string
+  /** Creates or finds the experiment; remembered once it succeeds. */
+  open(): Promise<StoreResult>
+  write(
+    entries: readonly EncodedEntry[],
+    stillWanted?: () => boolean,
+  ): Promise<StoreResult>
+  /** `PATCH /api/nodes/{id}` with the final status. */
+  setStatus(status: RemoteStatus): Promise<StoreResult>
+  /** Reads stored logs; rejects with the failure's error. */
+  readLogs(
+    query?: ReadLogsQuery,
+  ): Promise<{ logs: unknown[]; hasMore: boolean }>
+  /** Destroys the connections. */
+  close(): void
+}
+
+/** Creates the store; makes no request until `open` or `write`. */
+export function createRemoteStore(options: RemoteStoreOptions): RemoteStore {
+  return new HttpRemoteStore(options)
+}
+
+const GET_PROJECT =
+  'query GetProject($namespace: String!) { namespace(slug: $namespace) { projects { id slug } } }'
+
+type Call = { result: StoreResult; data?: unknown }
+
+class HttpRemoteStore implements RemoteStore {
+  readonly url: string
+  readonly #options: RemoteStoreOptions
+  readonly #http: HttpClient
+  #ids: { experimentId: string; nodeId: string } | undefined
+  #opening: Promise<StoreResult> | undefined
+
+  constructor(options: RemoteStoreOptions) {
+    this.url = options.url
+    this.#options = options
+    this.#http = createHttpClient(options.url, options.requestTimeoutMs)
+  }
+
+  open(): Promise<StoreResult> {
+    if (this.#ids !== undefined) return Promise.resolve(SUCCESS)
+    this.#opening ??= this.#open().finally(() => (this.#opening = undefined))
+    return this.#opening
+  }
+
+  async write(
+    entries: readonly EncodedEntry[],
+    stillWanted?: () => boolean,
+  ): Promise<StoreResult> {
+    const opened = await this.open()
+    if (opened.status !== 'success') return opened
+    if (entries.length === 0 || (stillWanted !== undefined && !stillWanted()))
+      return SUCCESS
+    const body = `{"logs":[${entries.join(',')}]}`
+    return (
+      await this.#call(
+        'POST',
+        `/api/experiments/${this.#ids!.experimentId}/logs`,
+        body,
+      )
+    ).result
+  }
+
+  async setStatus(status: RemoteStatus): Promise<StoreResult> {
+    const opened = await this.open()
+    if (opened.status !== 'success') return opened
+    return (
+      await this.#call(
+        'PATCH',
+        `/api/nodes/${this.#ids!.nodeId}`,
+        JSON.stringify({ status }),
+      )
+    ).result
+  }
+
+  async readLogs(
+    query: ReadLogsQuery = {},
+  ): Promise<{ logs: unknown[]; hasMore: boolean }> {
+    const opened = await this.open()
+    if (opened.status !== 'success') throw opened.error
+    const search = new URLSearchParams()
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined)
+        search.set(key, Array.isArray(value) ? value.join(',') : String(value))
+    }
+    const suffix = search.size > 0 ? `?${search.toString()}` : ''
+    const { result, data } = await this.#call(
+      'GET',
+      `/api/experiments/${this.#ids!.experimentId}/logs${suffix}`,
+    )
+    if (result.status !== 'success') throw result.error
+    const answer = data as { logs?: unknown; hasMore?: unknown } | undefined
+    return {
+      logs: Array.isArray(answer?.logs) ? answer.logs : [],
+      hasMore: answer?.hasMore === true,
+    }
+  }
+
+  close(): void {
+    this.#http.close()
+  }
+
+  async #open(): Promise<StoreResult> {
+    const { owner, project, folders, name } = this.#options.prefix
+    const lookup = await this.#call(
+      'POST',
+      '/graphql',
+      JSON.stringify({ query: GET_PROJECT, variables: { namespace: owner } }),
+    )
+    if (lookup.result.status !== 'success') return lookup.result
+    const namespace = (
+      lookup.data as {
+        namespace?: { projects?: { id: string; slug: string }[] } | null
+      }
+    ).namespace
+    if (namespace === null || namespace === undefined) {
+      return failure(
+        `the namespace "${owner}" does not exist on ${this.url} (prefix "${this.#options.prefix.prefix}")`,
+      )
+    }
+    let projectId = namespace.projects?.find((p) => p.slug === project)?.id
+    let parentId = 'ROOT'
+    if (folders.length > 0) {
+      if (projectId === undefined) {
+        const created = await this.#node(owner, {
+          type: 'PROJECT',
+          name: project,
+          slug: project,
+        })
+        if (created.result.status !== 'success') return created.result
+        projectId = idAt(created.data, 'project')
+      }
+      for (const folder of folders) {
+        const created = await this.#node(owner, {
+          type: 'FOLDER',
+          projectId,
+          parentId,
+          name: folder,
+        })
+        if (created.result.status !== 'success') return created.result
+        parentId = idAt(created.data, 'node') ?? parentId
+      }
+    }
+    const info = this.#options.info ?? {}
+    const experiment = await this.#node(owner, {
+      type: 'EXPERIMENT',
+      name,
+      parentId,
+      ...(projectId !== undefined ? { projectId } : { projectSlug: project }),
+      ...(info.description != null ? { description: info.description } : {}),
+      ...(info.tags !== undefined ? { tags: info.tags } : {}),
+      ...(info.metadata != null ? { metadata: info.metadata } : {}),
+    })
+    if (experiment.result.status !== 'success') return experiment.result
+    const experimentId = idAt(experiment.data, 'experiment')
+    const nodeId = idAt(experiment.data, 'node')
+    if (experimentId === undefined || nodeId === undefined) {
+      return failure(
+        `${this.url} answered the EXPERIMENT node request without experiment.id and node.id`,
+      )
+    }
+    this.#ids = { experimentId, nodeId }
+    debug(
+      'remote experiment %s open: experiment %s, node %s',
+      this.#options.prefix.prefix,
+      experimentId,
+      nodeId,
+    )
+    return SUCCESS
+  }
+
+  #node(owner: string, body: Record<string, unknown>): Promise<Call> {
+    return this.#call(
+      'POST',
+      `/api/namespaces/${encodeURIComponent(owner)}/nodes`,
+      JSON.stringify(body),
+    )
+  }
+
+  /** One request, its answer classified. GraphQL `errors` count as a failure. */
+  async #call(method: string, path: string, body?: string): Promise<Call> {
+    let response: HttpResponse
+    try {
+      response = await this.#http.request(method, path, body, {
+        authorization: `Bearer ${this.#options.token}`,
+      })
+    } catch (error) {
+      const message = `ml-dash-logs: ${method} ${this.url}${path} failed: ${this.#mask((error as Error).message)}`
+      const wrapped = Object.assign(new Error(message, { cause: error }), {
+        code: (error as { code?: unknown }).code,
+      })
+      return {
+        result: isRetryableError(error)
+          ? { status: 'retryable', error: wrapped }
+          : { status: 'failure', error: wrapped },
+      }
+    }
+    return this.#classify(method, path, response)
+  }
+
+  #classify(method: string, path: string, response: HttpResponse): Call {
+    const { status } = response
+    const where = `${method} ${this.url}${path}`
+    if (status === 401 || status === 403) {
+      return {
+        result: failure(
+          `the ml-dash server at ${this.url} refused the token from ${this.#options.tokenSource} (${status}); ${TOKEN_HELP}`,
+        ),
+      }
+    }
+    if (status < 200 || status >= 300) {
+      const error = new Error(
+        `ml-dash-logs: ${where} answered ${status}: ${this.#mask(response.body.slice(0, 200))}`,
+      )
+      if (isRetryableStatus(status)) {
+        return {
+          result: {
+            status: 'retryable',
+            error,
+            retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+          },
+        }
+      }
+      return { result: { status: 'failure', error } }
+    }
+    let data: unknown
+    try {
+      data = response.body === '' ? undefined : JSON.parse(response.body)
+    } catch {
+      return {
+        result: failure(
+          `${where} answered ${status} with a body that is not JSON`,
+        ),
+      }
+    }
+    if (path === '/graphql') {
+      const answer = data as
+        { data?: unknown; errors?: { message?: string }[] } | undefined
+      if (Array.isArray(answer?.errors) && answer.errors.length > 0) {
+        return {
+          result: failure(
+            `${where}: GraphQL errors: ${this.#mask(answer.errors.map((e) => e.message).join('; '))}`,
+          ),
+        }
+      }
+      data = answer?.data ?? {}
+    }
+    return { result: SUCCESS, data }
+  }
+
+  /** Hides the token should a server or a library ever echo it. */
+  #mask(text: string): string {
+    return text.split(this.#options.token).join('[token]')
+  }
+}
+
+function failure(sentence: string): StoreResult {
+  return { status: 'failure', error: new Error(`ml-dash-logs: ${sentence}`) }
+}
+
+function idAt(data: unknown, key: string): string | undefined {
+  const id = (
+    data as Record<string, { id?: unknown } | undefined> | undefined
+  )?.[key]?.id
+  return typeof id === 'string' || typeof id === 'number'
+    ? String(id)
+    : undefined
+}
