@@ -9,7 +9,8 @@
  * As in the SDK, `log` throws synchronously, before any I/O and storing
  * nothing, for a programmer's error only: an invalid level, or logging
  * before `start()` or after `close()`. Everything after acceptance is
- * asynchronous: entries are queued and written by the delivery sink;
+ * asynchronous: entries are queued and written by the delivery sinks
+ * (local store, ml-dash server, or both);
  * failures are counted and reported through `onError`, never thrown into
  * `log`. Entries still queued when the process calls `process.exit()` are
  * written synchronously to the local store on `exit`.
@@ -21,11 +22,15 @@ import type { Level } from './core/levels.js'
 import type { MlDashOptions, ResolvedOptions } from './core/options.js'
 import { configError, resolveOptions } from './core/options.js'
 import type { ExperimentPrefix } from './core/prefix.js'
-import { onExit } from './delivery/exit-hooks.js'
-import { createLocalSink } from './delivery/local-sink.js'
-import type { DeliveryReport, Sink, SinkStats } from './delivery/sink.js'
+import type {
+  Channel,
+  ChannelReport,
+  ChannelStats,
+} from './delivery/channel.js'
+import { createChannel } from './delivery/channel.js'
 import type { ExperimentInfo } from './store/experiment-file.js'
-import { openLocalStore } from './store/local-store.js'
+import type { FoundToken } from './store/remote/token.js'
+import { TOKEN_HELP, findToken, jwtProblem } from './store/remote/token.js'
 
 /** Options of an {@link Experiment}: the shared ones plus experiment.json's fields. */
 export interface ExperimentOptions extends MlDashOptions {
@@ -71,11 +76,11 @@ export class Experiment {
   readonly #parsedPrefix: ExperimentPrefix
   readonly #info: ExperimentInfo
   readonly #limits: EntryLimits
+  readonly #token: FoundToken | undefined
   #state: ExperimentState = 'created'
-  #sink: Sink | undefined
-  #unregisterExit: (() => void) | undefined
+  #channel: Channel | undefined
   #starting: Promise<this> | undefined
-  #closing: Promise<DeliveryReport> | undefined
+  #closing: Promise<ChannelReport> | undefined
 
   /**
    * @throws Error naming the option, for a missing or invalid prefix or any
@@ -92,6 +97,10 @@ export class Experiment {
     this.prefix = this.#parsedPrefix.prefix
     this.#limits = this.#options.limits
     this.#info = pickInfo(options)
+    this.#token =
+      this.#options.dashUrl === undefined
+        ? undefined
+        : requireToken(this.#options)
     const at =
       (level: Level) => (message: string, metadata?: Record<string, unknown>) =>
         this.log(message, { level, metadata })
@@ -109,18 +118,9 @@ export class Experiment {
     return this.#state
   }
 
-  /** Delivery counters (accepted, delivered, dropped, failed, retried, pending). */
-  get stats(): Readonly<SinkStats> {
-    return (
-      this.#sink?.stats ?? {
-        accepted: 0,
-        delivered: 0,
-        dropped: 0,
-        failed: 0,
-        retried: 0,
-        pending: 0,
-      }
-    )
+  /** Delivery counters per store (accepted, delivered, dropped, failed, retried, pending). */
+  get stats(): ChannelStats {
+    return this.#channel?.stats ?? {}
   }
 
   /**
@@ -135,30 +135,27 @@ export class Experiment {
   }
 
   async #start(): Promise<this> {
-    if (this.#state !== 'created')
+    if (this.#state !== 'created') {
       throw new Error(
         `ml-dash-logs: experiment "${this.prefix}" cannot start: it is ${this.#state}`,
       )
-    if (this.#options.dashUrl !== undefined) {
-      throw configError(
-        `dashUrl: the ml-dash server is not supported by this version yet; use the local store (dashRoot) for "${this.prefix}"`,
-      )
     }
     this.#state = 'starting'
+    const channel = createChannel({
+      prefix: this.#parsedPrefix,
+      options: this.#options,
+      token: this.#token,
+      info: this.#info,
+    })
     try {
-      const store = await openLocalStore(
-        this.#options.dashRoot!,
-        this.#parsedPrefix,
-        this.#info,
-      )
-      const sink = createLocalSink(store, this.#options)
-      this.#sink = sink
-      this.#unregisterExit = onExit(() => sink.flushSync())
+      await channel.open()
     } catch (error) {
+      await channel.close(0)
       this.#state = 'created'
       this.#starting = undefined
       throw error
     }
+    this.#channel = channel
     this.#state = 'running'
     return this
   }
@@ -172,12 +169,12 @@ export class Experiment {
    */
   log(message: string, options: LogOptions = {}): void {
     const level = normalizeLevel(options.level ?? 'info')
-    if (this.#state !== 'running' || this.#sink === undefined) {
+    if (this.#state !== 'running' || this.#channel === undefined) {
       throw new Error(
         `ml-dash-logs: cannot log to experiment "${this.prefix}": it is ${this.#state} (call start() or run() first)`,
       )
     }
-    this.#sink.enqueue(
+    this.#channel.enqueue(
       encodeEntry(
         { level, message, metadata: options.metadata, time: options.timestamp },
         this.#limits,
@@ -186,44 +183,36 @@ export class Experiment {
   }
 
   /**
-   * Writes everything logged so far. Resolves with the counters; `timedOut`
-   * says the deadline came first (entries stay queued and keep going).
+   * Delivers everything logged so far. Resolves with the counters per
+   * store; `timedOut` says the deadline came first (entries stay queued).
    */
   flush(
     timeoutMs: number = this.#options.closeTimeoutMs,
-  ): Promise<DeliveryReport> {
-    if (this.#sink === undefined)
-      return Promise.resolve({ ...this.stats, timedOut: false })
-    return this.#sink.flush(timeoutMs)
+  ): Promise<ChannelReport> {
+    return this.#channel?.flush(timeoutMs) ?? Promise.resolve({})
   }
 
   /**
-   * Flushes and closes. Entries still undelivered at the deadline are
-   * counted as failed and reported. Idempotent: later calls return the
-   * first call's result.
+   * Flushes, closes, and records the status on the server (awaited).
+   * Entries still undelivered at the deadline are counted as failed and
+   * reported. Idempotent: later calls return the first call's result.
    */
   close(
     status: ExperimentStatus = 'COMPLETED',
     timeoutMs: number = this.#options.closeTimeoutMs,
-  ): Promise<DeliveryReport> {
-    if (this.#closing !== undefined) return this.#closing
-    this.#closing = this.#close(status, timeoutMs)
+  ): Promise<ChannelReport> {
+    this.#closing ??= this.#close(status, timeoutMs)
     return this.#closing
   }
 
   async #close(
-    _status: ExperimentStatus,
+    status: ExperimentStatus,
     timeoutMs: number,
-  ): Promise<DeliveryReport> {
+  ): Promise<ChannelReport> {
     this.#state = 'closing'
     try {
-      const report =
-        this.#sink === undefined
-          ? { ...this.stats, timedOut: false }
-          : await this.#sink.close(timeoutMs)
-      return report
+      return (await this.#channel?.close(timeoutMs, status)) ?? {}
     } finally {
-      this.#unregisterExit?.()
       this.#state = 'closed'
     }
   }
@@ -253,4 +242,19 @@ function pickInfo(options: ExperimentOptions): ExperimentInfo {
   if (options.bindrs !== undefined) info.bindrs = [...options.bindrs]
   if (options.metadata !== undefined) info.metadata = { ...options.metadata }
   return info
+}
+
+/** The server token, checked: missing or expired is a configuration error. */
+function requireToken(options: ResolvedOptions): FoundToken {
+  const found = findToken(options.token)
+  if (found === undefined) {
+    throw configError(
+      `no token for the ml-dash server at ${options.dashUrl}: ${TOKEN_HELP}`,
+    )
+  }
+  const problem = jwtProblem(found.token)
+  if (problem !== undefined) {
+    throw configError(`${problem} (from ${found.source}): ${TOKEN_HELP}`)
+  }
+  return found
 }

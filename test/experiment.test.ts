@@ -97,7 +97,7 @@ describe('Experiment', () => {
     expect(readLines(file('a/b/errors')).map((l) => l.message)).toEqual([
       'kept',
     ])
-    expect(exp.stats).toMatchObject({
+    expect(exp.stats.local).toMatchObject({
       accepted: 1,
       delivered: 1,
       dropped: 0,
@@ -158,7 +158,7 @@ describe('Experiment', () => {
     mkdirSync(file('a/b/broken'))
     exp.log('lost')
     const report = await exp.close()
-    expect(report).toMatchObject({
+    expect(report.local).toMatchObject({
       accepted: 1,
       delivered: 0,
       failed: 1,
@@ -195,7 +195,7 @@ describe('Experiment', () => {
     }).start()
     for (let i = 0; i < 25; i++) exp.log(`m${i}`)
     const report = await exp.close()
-    expect(report).toMatchObject({ accepted: 10, dropped: 15, delivered: 10 })
+    expect(report.local).toMatchObject({ accepted: 10, dropped: 15, delivered: 10 })
     expect(readLines(file('a/b/full')).map((l) => l.message)).toEqual(
       Array.from({ length: 10 }, (_, i) => `m${i}`),
     )

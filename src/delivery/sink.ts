@@ -79,7 +79,12 @@ export interface DeliveryReport extends SinkStats {
 export interface Sink {
   /** Queues an encoded entry; false when it was dropped. Never throws. */
   enqueue(entry: EncodedEntry): boolean
-  flush(timeoutMs: number): Promise<DeliveryReport>
+  /**
+   * Settles what was accepted before the call, or reports at the deadline.
+   * `keepAlive` holds the process open until then (the exit flush);
+   * otherwise the deadline timer is unref'd.
+   */
+  flush(timeoutMs: number, keepAlive?: boolean): Promise<DeliveryReport>
   /** Writes everything queued now, blocking, when the store can; used at process exit. */
   flushSync(): void
   close(timeoutMs: number): Promise<DeliveryReport>
@@ -150,7 +155,7 @@ class BatchingSink implements Sink {
     return true
   }
 
-  flush(timeoutMs: number): Promise<DeliveryReport> {
+  flush(timeoutMs: number, keepAlive = false): Promise<DeliveryReport> {
     const target = this.#stats.accepted
     if (this.#settledCount() >= target)
       return Promise.resolve(this.#report(false))
@@ -167,7 +172,7 @@ class BatchingSink implements Sink {
         this.#waiters = this.#waiters.filter((w) => w !== waiter)
         resolve(this.#report(true))
       }, timeoutMs)
-      timer.unref()
+      if (!keepAlive) timer.unref()
       this.#waiters.push(waiter)
     })
   }

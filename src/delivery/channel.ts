@@ -1,0 +1,294 @@
+/**
+ * One experiment's delivery: a sink for the local store and one for the
+ * ml-dash server, either or both (hybrid, as in the SDK). Each accepted
+ * entry goes to every sink; the sinks are independent, so a server outage
+ * never stops or slows local writing and a local failure never stops
+ * remote delivery.
+ *
+ * Stores open lazily on their first write (so adapters need no async
+ * construction); `open()` opens them eagerly to surface configuration
+ * errors (the Experiment's `start()`).
+ *
+ * Exit: queued entries are drained synchronously into the local store on
+ * `exit`; on `beforeExit` the remote sink is flushed (the process is held
+ * open until its deadline), once per batch of new entries.
+ */
+import type { EncodedEntry } from '../core/entry.js'
+import type { ResolvedOptions } from '../core/options.js'
+import type { ExperimentPrefix } from '../core/prefix.js'
+import type { StoreResult } from '../core/result.js'
+import type { ExperimentInfo } from '../store/experiment-file.js'
+import type { LocalStore } from '../store/local-store.js'
+import { openLocalStore } from '../store/local-store.js'
+import type { RemoteStatus, RemoteStore } from '../store/remote/remote-store.js'
+import { createRemoteStore } from '../store/remote/remote-store.js'
+import type { FoundToken } from '../store/remote/token.js'
+import { onBeforeExit, onExit } from './exit-hooks.js'
+import type { BatchStore, DeliveryReport, Sink, SinkStats } from './sink.js'
+import { createSink } from './sink.js'
+
+/** Local writes take what has accumulated, up to this many entries per lock hold. */
+export const LOCAL_MAX_BATCH = 4096
+
+/** Counters per store. */
+export interface ChannelStats {
+  local?: SinkStats
+  remote?: SinkStats
+}
+
+/** What a flush or close achieved, per store. */
+export interface ChannelReport {
+  local?: DeliveryReport
+  remote?: DeliveryReport
+  /** Set when the final status could not be recorded on the server. */
+  statusError?: Error
+}
+
+/** One experiment's sinks. */
+export interface Channel {
+  readonly prefix: string
+  enqueue(entry: EncodedEntry): void
+  /** Opens the stores now; rejects on a permanent failure (a retryable one is retried by writes). */
+  open(): Promise<void>
+  flush(timeoutMs: number): Promise<ChannelReport>
+  close(timeoutMs: number, status?: RemoteStatus): Promise<ChannelReport>
+  readonly stats: ChannelStats
+}
+
+/** What a channel needs beyond the resolved options. */
+export interface ChannelOptions {
+  prefix: ExperimentPrefix
+  options: ResolvedOptions
+  /** The server token, required when `options.dashUrl` is set. */
+  token?: FoundToken
+  info?: ExperimentInfo
+}
+
+/** Creates the channel; opens nothing yet. */
+export function createChannel(config: ChannelOptions): Channel {
+  return new SinkChannel(config)
+}
+
+class SinkChannel implements Channel {
+  readonly prefix: string
+  readonly #config: ChannelOptions
+  readonly #local: { sink: Sink; store: LazyLocal } | undefined
+  readonly #remote: { sink: Sink; store: RemoteStore } | undefined
+  readonly #unregister: (() => void)[] = []
+  #exitFlushedAt = 0
+
+  constructor(config: ChannelOptions) {
+    this.#config = config
+    this.prefix = config.prefix.prefix
+    const { options } = config
+    if (options.dashRoot !== undefined) {
+      const store = new LazyLocal(options.dashRoot, config.prefix, config.info)
+      this.#local = {
+        store,
+        sink: this.#sink(`local ${this.prefix}`, store, LOCAL_MAX_BATCH, 0),
+      }
+    }
+    if (options.dashUrl !== undefined) {
+      if (config.token === undefined)
+        throw new Error('ml-dash-logs: a remote channel needs a token')
+      const store = createRemoteStore({
+        url: options.dashUrl,
+        token: config.token.token,
+        tokenSource: config.token.source,
+        prefix: config.prefix,
+        info: config.info,
+        requestTimeoutMs: options.requestTimeoutMs,
+      })
+      // The channel closes the remote store itself, after the status PATCH.
+      const batches: BatchStore = {
+        write: (e, wanted) => store.write(e, wanted),
+        close: () => {},
+      }
+      this.#remote = {
+        store,
+        sink: this.#sink(
+          `remote ${this.prefix}`,
+          batches,
+          options.batchSize,
+          options.flushIntervalMs,
+        ),
+      }
+    }
+    const local = this.#local
+    if (local !== undefined)
+      this.#unregister.push(onExit(() => local.sink.flushSync()))
+    if (this.#remote !== undefined)
+      this.#unregister.push(onBeforeExit(() => this.#exitFlush()))
+  }
+
+  get stats(): ChannelStats {
+    return { local: this.#local?.sink.stats, remote: this.#remote?.sink.stats }
+  }
+
+  enqueue(entry: EncodedEntry): void {
+    this.#local?.sink.enqueue(entry)
+    this.#remote?.sink.enqueue(entry)
+  }
+
+  async open(): Promise<void> {
+    const results = await Promise.all([
+      this.#local?.store.open(),
+      this.#remote?.store.open(),
+    ])
+    for (const result of results) {
+      if (result?.status === 'failure') throw result.error
+    }
+  }
+
+  async flush(timeoutMs: number): Promise<ChannelReport> {
+    const [local, remote] = await Promise.all([
+      this.#local?.sink.flush(timeoutMs),
+      this.#remote?.sink.flush(timeoutMs),
+    ])
+    return { local, remote }
+  }
+
+  async close(
+    timeoutMs: number,
+    status?: RemoteStatus,
+  ): Promise<ChannelReport> {
+    const deadline = Date.now() + timeoutMs
+    const [local, remote] = await Promise.all([
+      this.#local?.sink.close(timeoutMs),
+      this.#remote?.sink.close(timeoutMs),
+    ])
+    const report: ChannelReport = { local, remote }
+    if (this.#remote !== undefined && status !== undefined) {
+      const result = await withDeadline(
+        this.#remote.store.setStatus(status),
+        deadline - Date.now(),
+      )
+      if (result.status !== 'success') report.statusError = result.error
+    }
+    this.#remote?.store.close()
+    for (const unregister of this.#unregister.splice(0)) unregister()
+    return report
+  }
+
+  #sink(
+    name: string,
+    store: BatchStore,
+    maxBatchSize: number,
+    flushIntervalMs: number,
+  ): Sink {
+    const { options } = this.#config
+    return createSink({
+      name,
+      store,
+      maxBatchSize,
+      flushIntervalMs,
+      maxQueueSize: options.maxQueueSize,
+      maxRetries: options.maxRetries,
+      retryBaseDelayMs: options.retryBaseDelayMs,
+      retryMaxDelayMs: options.retryMaxDelayMs,
+      onError: options.onError,
+    })
+  }
+
+  /** The beforeExit flush: only when entries arrived since the last one, so an outage cannot loop. */
+  async #exitFlush(): Promise<void> {
+    const sink = this.#remote!.sink
+    const { accepted, pending } = sink.stats
+    if (pending === 0 || accepted === this.#exitFlushedAt) return
+    this.#exitFlushedAt = accepted
+    await sink.flush(this.#config.options.closeTimeoutMs, true)
+  }
+}
+
+/** The local store, opened on first use; a failed open is tried again by the next write. */
+class LazyLocal implements BatchStore {
+  readonly #dashRoot: string
+  readonly #prefix: ExperimentPrefix
+  readonly #info: ExperimentInfo | undefined
+  #store: LocalStore | undefined
+  #opening: Promise<StoreResult> | undefined
+
+  constructor(
+    dashRoot: string,
+    prefix: ExperimentPrefix,
+    info?: ExperimentInfo,
+  ) {
+    this.#dashRoot = dashRoot
+    this.#prefix = prefix
+    this.#info = info
+  }
+
+  open(): Promise<StoreResult> {
+    if (this.#store !== undefined) return Promise.resolve({ status: 'success' })
+    this.#opening ??= openLocalStore(
+      this.#dashRoot,
+      this.#prefix,
+      this.#info,
+    ).then(
+      (store): StoreResult => {
+        this.#store = store
+        return { status: 'success' }
+      },
+      (error: unknown): StoreResult => {
+        this.#opening = undefined
+        return { status: 'failure', error: error as Error }
+      },
+    )
+    return this.#opening
+  }
+
+  async write(
+    entries: readonly EncodedEntry[],
+    stillWanted: () => boolean,
+  ): Promise<StoreResult> {
+    const opened = await this.open()
+    if (opened.status !== 'success') return opened
+    return this.#store!.append(entries, stillWanted)
+  }
+
+  writeSync(entries: readonly EncodedEntry[]): StoreResult {
+    // Before the store is open nothing can be written synchronously.
+    if (this.#store === undefined) {
+      return {
+        status: 'failure',
+        error: new Error(
+          `ml-dash-logs: the local store for "${this.#prefix.prefix}" was not open yet at exit`,
+        ),
+      }
+    }
+    return this.#store.appendSync(entries)
+  }
+
+  close(): void {
+    this.#store?.close()
+  }
+}
+
+function withDeadline(
+  promise: Promise<StoreResult>,
+  ms: number,
+): Promise<StoreResult> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(
+      () =>
+        resolve({
+          status: 'failure',
+          error: new Error(
+            'ml-dash-logs: the status update did not finish before the close deadline',
+          ),
+        }),
+      Math.max(0, ms),
+    )
+    timer.unref()
+    promise.then(
+      (result) => {
+        clearTimeout(timer)
+        resolve(result)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        resolve({ status: 'failure', error: error as Error })
+      },
+    )
+  })
+}
