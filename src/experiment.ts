@@ -30,7 +30,7 @@ import type {
 import { createChannel } from './delivery/channel.js'
 import type { ExperimentInfo } from './store/experiment-file.js'
 import type { FoundToken } from './store/remote/token.js'
-import { TOKEN_HELP, findToken, jwtProblem } from './store/remote/token.js'
+import { requireToken } from './store/remote/token.js'
 
 /** Options of an {@link Experiment}: the shared ones plus experiment.json's fields. */
 export interface ExperimentOptions extends MlDashOptions {
@@ -100,7 +100,7 @@ export class Experiment {
     this.#token =
       this.#options.dashUrl === undefined
         ? undefined
-        : requireToken(this.#options)
+        : requireToken(this.#options.dashUrl, this.#options.token)
     const at =
       (level: Level) => (message: string, metadata?: Record<string, unknown>) =>
         this.log(message, { level, metadata })
@@ -242,19 +242,4 @@ function pickInfo(options: ExperimentOptions): ExperimentInfo {
   if (options.bindrs !== undefined) info.bindrs = [...options.bindrs]
   if (options.metadata !== undefined) info.metadata = { ...options.metadata }
   return info
-}
-
-/** The server token, checked: missing or expired is a configuration error. */
-function requireToken(options: ResolvedOptions): FoundToken {
-  const found = findToken(options.token)
-  if (found === undefined) {
-    throw configError(
-      `no token for the ml-dash server at ${options.dashUrl}: ${TOKEN_HELP}`,
-    )
-  }
-  const problem = jwtProblem(found.token)
-  if (problem !== undefined) {
-    throw configError(`${problem} (from ${found.source}): ${TOKEN_HELP}`)
-  }
-  return found
 }

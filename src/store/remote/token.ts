@@ -62,6 +62,31 @@ export function findToken(
 }
 
 /**
+ * The token for the server at `dashUrl`, checked.
+ *
+ * @throws Error `ml-dash-logs: no token for the ml-dash server at …` or
+ *   `… the token expired at …`, each saying how to fix it.
+ */
+export function requireToken(
+  dashUrl: string,
+  option: string | undefined,
+): FoundToken {
+  const found = findToken(option)
+  if (found === undefined) {
+    throw new Error(
+      `ml-dash-logs: no token for the ml-dash server at ${dashUrl}: ${TOKEN_HELP}`,
+    )
+  }
+  const problem = jwtProblem(found.token)
+  if (problem !== undefined) {
+    throw new Error(
+      `ml-dash-logs: ${problem} (from ${found.source}): ${TOKEN_HELP}`,
+    )
+  }
+  return found
+}
+
+/**
  * Decrypts a Fernet token (https://github.com/fernet/spec): base64url of
  * version 0x80, 8-byte time, 16-byte IV, AES-128-CBC ciphertext, and an
  * HMAC-SHA256 over all of that. The key is base64url of 32 bytes: the

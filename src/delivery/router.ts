@@ -1,0 +1,180 @@
+/**
+ * The router the adapters share: one channel (local and/or remote sink) per
+ * experiment prefix, created on first use.
+ *
+ * A record may name another experiment through the attribute
+ * `ml_dash.prefix` (so one transport serves many runs). A routed prefix is
+ * validated like any other: a record naming an invalid one stays in the
+ * router's own experiment, with the refused value in its metadata under
+ * `ml_dash.prefix_refused`, and is counted. The number of experiments one
+ * router opens is bounded ({@link MAX_ROUTED_EXPERIMENTS}); records routed
+ * beyond it are treated the same way.
+ *
+ * `enqueue` never throws and does no I/O.
+ */
+import type { EntryInput } from '../core/entry.js'
+import { encodeEntry } from '../core/entry.js'
+import type { ResolvedOptions } from '../core/options.js'
+import type { ExperimentPrefix } from '../core/prefix.js'
+import { parsePrefix, prefixProblem } from '../core/prefix.js'
+import { toJsonValue } from '../core/serialize.js'
+import type { FoundToken } from '../store/remote/token.js'
+import { requireToken } from '../store/remote/token.js'
+import type { Channel, ChannelReport, ChannelStats } from './channel.js'
+import { createChannel } from './channel.js'
+
+/** The record attribute that routes a record to another experiment. */
+export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
+
+/** Metadata key holding a routed prefix that was refused. */
+export const PREFIX_REFUSED_KEY = 'ml_dash.prefix_refused'
+
+/** Most experiments one router keeps open. */
+export const MAX_ROUTED_EXPERIMENTS = 256
+
+/** Counters of a router. */
+export interface RouterStats {
+  /** Per experiment prefix. */
+  experiments: Record<string, ChannelStats>
+  /** Records whose routed prefix was refused (kept in the default experiment). */
+  refusedPrefixes: number
+  /** Records with neither a routed nor a default prefix (not stored). */
+  unrouted: number
+}
+
+/** One router per transport or exporter. */
+export interface Router {
+  /** Encodes and queues a record; `routedPrefix` is the record's `ml_dash.prefix`, if any. */
+  enqueue(input: EntryInput, routedPrefix?: unknown): void
+  flush(timeoutMs?: number): Promise<Record<string, ChannelReport>>
+  close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
+  readonly stats: RouterStats
+}
+
+/**
+ * Creates a router over resolved options.
+ *
+ * @throws Error when a server is configured and no usable token is found.
+ */
+export function createRouter(options: ResolvedOptions): Router {
+  return new PrefixRouter(options)
+}
+
+class PrefixRouter implements Router {
+  readonly #options: ResolvedOptions
+  readonly #token: FoundToken | undefined
+  readonly #channels = new Map<string, Channel>()
+  #refused = 0
+  #unrouted = 0
+  #closed = false
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options
+    this.#token =
+      options.dashUrl === undefined
+        ? undefined
+        : requireToken(options.dashUrl, options.token)
+  }
+
+  get stats(): RouterStats {
+    const experiments: Record<string, ChannelStats> = {}
+    for (const [prefix, channel] of this.#channels)
+      experiments[prefix] = channel.stats
+    return {
+      experiments,
+      refusedPrefixes: this.#refused,
+      unrouted: this.#unrouted,
+    }
+  }
+
+  enqueue(input: EntryInput, routedPrefix?: unknown): void {
+    if (this.#closed) return
+    let target = this.#options.prefix
+    let entry = input
+    if (
+      routedPrefix !== undefined &&
+      routedPrefix !== this.#options.prefix?.prefix
+    ) {
+      const routed = this.#routable(routedPrefix)
+      if (routed !== undefined) target = routed
+      else {
+        this.#refused++
+        entry = {
+          ...input,
+          metadata: withRefused(input.metadata, routedPrefix),
+        }
+      }
+    }
+    if (target === undefined) {
+      this.#unrouted++
+      return
+    }
+    this.#channel(target).enqueue(encodeEntry(entry, this.#options.limits))
+  }
+
+  async flush(
+    timeoutMs = this.#options.closeTimeoutMs,
+  ): Promise<Record<string, ChannelReport>> {
+    return this.#each((channel) => channel.flush(timeoutMs))
+  }
+
+  async close(
+    timeoutMs = this.#options.closeTimeoutMs,
+  ): Promise<Record<string, ChannelReport>> {
+    this.#closed = true
+    return this.#each((channel) => channel.close(timeoutMs))
+  }
+
+  /** The routed prefix when valid and within the bound, else undefined. */
+  #routable(value: unknown): ExperimentPrefix | undefined {
+    if (prefixProblem(value) !== undefined) return undefined
+    const prefix = value as string
+    if (
+      !this.#channels.has(prefix) &&
+      this.#channels.size >= MAX_ROUTED_EXPERIMENTS
+    )
+      return undefined
+    return parsePrefix(prefix)
+  }
+
+  #channel(prefix: ExperimentPrefix): Channel {
+    let channel = this.#channels.get(prefix.prefix)
+    if (channel === undefined) {
+      channel = createChannel({
+        prefix,
+        options: this.#options,
+        token: this.#token,
+      })
+      this.#channels.set(prefix.prefix, channel)
+    }
+    return channel
+  }
+
+  async #each(
+    run: (channel: Channel) => Promise<ChannelReport>,
+  ): Promise<Record<string, ChannelReport>> {
+    const entries = await Promise.all(
+      [...this.#channels].map(
+        async ([prefix, channel]) => [prefix, await run(channel)] as const,
+      ),
+    )
+    return Object.fromEntries(entries)
+  }
+}
+
+function withRefused(metadata: unknown, refused: unknown): unknown {
+  const value =
+    typeof refused === 'string'
+      ? refused
+      : JSON.stringify(toJsonValue(refused) ?? null)
+  if (
+    typeof metadata === 'object' &&
+    metadata !== null &&
+    !Array.isArray(metadata)
+  ) {
+    return { ...metadata, [PREFIX_REFUSED_KEY]: value }
+  }
+  return metadata === undefined
+    ? { [PREFIX_REFUSED_KEY]: value }
+    : { value: metadata, [PREFIX_REFUSED_KEY]: value }
+}
