@@ -195,7 +195,11 @@ describe('Experiment', () => {
     }).start()
     for (let i = 0; i < 25; i++) exp.log(`m${i}`)
     const report = await exp.close()
-    expect(report.local).toMatchObject({ accepted: 10, dropped: 15, delivered: 10 })
+    expect(report.local).toMatchObject({
+      accepted: 10,
+      dropped: 15,
+      delivered: 10,
+    })
     expect(readLines(file('a/b/full')).map((l) => l.message)).toEqual(
       Array.from({ length: 10 }, (_, i) => `m${i}`),
     )

@@ -345,10 +345,14 @@ class BatchingSink implements Sink {
     }
   }
 
+  /**
+   * The server's Retry-After when it gave one (honoured as is; flush and
+   * close deadlines still bound the wait), else exponential backoff with
+   * equal jitter: a delay between half and all of base * 2^attempt, capped.
+   */
   #backoff(attempt: number, retryAfterMs?: number): number {
+    if (retryAfterMs !== undefined) return retryAfterMs
     const { retryBaseDelayMs, retryMaxDelayMs } = this.#options
-    if (retryAfterMs !== undefined)
-      return Math.min(retryAfterMs, retryMaxDelayMs)
     const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** attempt)
     return ceiling / 2 + (Math.random() * ceiling) / 2
   }

@@ -45,7 +45,11 @@ it('shares one experiment with a Python SDK writer without a duplicate or a gap'
   }
   expect(await exited).toBe(0)
   const report = await exp.close()
-  expect(report.local).toMatchObject({ delivered: COUNT, failed: 0, dropped: 0 })
+  expect(report.local).toMatchObject({
+    delivered: COUNT,
+    failed: 0,
+    dropped: 0,
+  })
 
   const lines = readLines(join(directory, 'logs', 'logs.jsonl'))
   expect(lines.map((l) => l.sequenceNumber)).toEqual(

@@ -1,0 +1,107 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  decryptFernet,
+  findToken,
+  jwtProblem,
+  requireToken,
+} from '../../../src/store/remote/token.js'
+import { signTestToken } from '../../../src/testing/ml-dash-server.js'
+import { FIXTURES, run, tempDir } from '../../helpers.js'
+
+let temp: ReturnType<typeof tempDir>
+beforeEach(() => (temp = tempDir()))
+afterEach(() => temp.remove())
+
+describe('findToken', () => {
+  it('takes the option, then ML_DASH_TOKEN', () => {
+    expect(findToken('opt', { ML_DASH_TOKEN: 'env' }, temp.dir)).toEqual({
+      token: 'opt',
+      source: 'the token option',
+    })
+    expect(findToken(undefined, { ML_DASH_TOKEN: 'env' }, temp.dir)).toEqual({
+      token: 'env',
+      source: 'ML_DASH_TOKEN',
+    })
+    expect(findToken(undefined, {}, temp.dir)).toBeUndefined()
+  })
+
+  it('reads ~/.dash/tokens.encrypted written by python3 in the standard Fernet format', async () => {
+    const token = signTestToken({ username: 'alice' })
+    const result = await run('python3', [
+      join(FIXTURES, 'write-fernet-token.py'),
+      temp.dir,
+      token,
+    ])
+    expect(result.stdout).toBe('written\n')
+    expect(findToken(undefined, {}, temp.dir)).toEqual({
+      token,
+      source: join(temp.dir, '.dash', 'tokens.encrypted'),
+    })
+  })
+
+  it('prefers the encrypted file over tokens.json, and reads tokens.json alone', () => {
+    mkdirSync(join(temp.dir, '.dash'))
+    writeFileSync(
+      join(temp.dir, '.dash', 'tokens.json'),
+      JSON.stringify({ 'ml-dash-token': 'plain' }),
+    )
+    expect(findToken(undefined, {}, temp.dir)?.token).toBe('plain')
+  })
+
+  it('names the file, never the token, when a file is unusable', () => {
+    mkdirSync(join(temp.dir, '.dash'))
+    writeFileSync(
+      join(temp.dir, '.dash', 'tokens.encrypted'),
+      'gAAAAA-not-fernet',
+    )
+    expect(() => findToken(undefined, {}, temp.dir)).toThrow(
+      `${join(temp.dir, '.dash', 'encryption.key')} does not`,
+    )
+    writeFileSync(
+      join(temp.dir, '.dash', 'encryption.key'),
+      Buffer.alloc(32).toString('base64url'),
+    )
+    expect(() => findToken(undefined, {}, temp.dir)).toThrow(
+      /cannot decrypt .*tokens\.encrypted: not a Fernet token; run `ml-dash login`/,
+    )
+  })
+})
+
+describe('decryptFernet', () => {
+  it('refuses a token signed with another key', async () => {
+    await run('python3', [
+      join(FIXTURES, 'write-fernet-token.py'),
+      temp.dir,
+      'secret-token',
+    ])
+    const { readFileSync } = await import('node:fs')
+    const encrypted = readFileSync(
+      join(temp.dir, '.dash', 'tokens.encrypted'),
+      'utf8',
+    )
+    expect(() =>
+      decryptFernet(encrypted, Buffer.alloc(32, 1).toString('base64url')),
+    ).toThrow('does not match the key')
+  })
+})
+
+describe('jwtProblem and requireToken', () => {
+  it('reports an expired JWT and passes opaque tokens', () => {
+    const expired = signTestToken({ username: 'alice', exp: 1_000_000 })
+    expect(jwtProblem(expired)).toBe(
+      'the token expired at 1970-01-12T13:46:40.000Z',
+    )
+    expect(
+      jwtProblem(
+        signTestToken({ username: 'alice', exp: Date.now() / 1000 + 60 }),
+      ),
+    ).toBeUndefined()
+    expect(jwtProblem('opaque-token')).toBeUndefined()
+    expect(() => requireToken('http://x', expired)).toThrow(
+      /expired .* \(from the token option\): run `ml-dash login`/,
+    )
+    expect(requireToken('http://x', 'opaque').token).toBe('opaque')
+  })
+})
