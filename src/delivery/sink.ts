@@ -157,10 +157,10 @@ class BatchingSink implements Sink {
 
   flush(timeoutMs: number, keepAlive = false): Promise<DeliveryReport> {
     const target = this.#stats.accepted
-    if (this.#settledCount() >= target)
+    if (this.#settledCount() >= target) {
       return Promise.resolve(this.#report(false))
-    this.#startNow()
-    return new Promise((resolve) => {
+    }
+    const flushed = new Promise<DeliveryReport>((resolve) => {
       const waiter: Waiter = {
         target,
         resolve: () => {
@@ -175,6 +175,9 @@ class BatchingSink implements Sink {
       if (!keepAlive) timer.unref()
       this.#waiters.push(waiter)
     })
+    // After the waiter is registered: the drain sends partial batches only while someone waits.
+    this.#startNow()
+    return flushed
   }
 
   flushSync(): void {

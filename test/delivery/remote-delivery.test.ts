@@ -1,0 +1,285 @@
+/**
+ * Experiment → ml-dash server over real HTTP: the SDK's request sequence,
+ * delivery through faults, permanent errors that never hang, hybrid mode,
+ * and processes that exit on their own.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { ExperimentOptions } from '../../src/experiment.js'
+import { Experiment } from '../../src/experiment.js'
+import type { TestServer } from '../../src/testing/ml-dash-server.js'
+import {
+  signTestToken,
+  startTestServer,
+} from '../../src/testing/ml-dash-server.js'
+import { FIXTURES, readLines, run, tempDir } from '../helpers.js'
+
+let server: TestServer
+let temp: ReturnType<typeof tempDir>
+let token: string
+beforeEach(async () => {
+  server = await startTestServer()
+  temp = tempDir()
+  token = signTestToken({ username: 'alice' })
+})
+afterEach(async () => {
+  await server.close()
+  temp.remove()
+})
+
+const remote = (prefix: string, options: ExperimentOptions = {}) =>
+  new Experiment({
+    prefix,
+    dashUrl: server.url,
+    token,
+    dashRoot: false,
+    ...options,
+  })
+const messages = (prefix: string) =>
+  server.experiment(prefix)?.logs.map((l) => l.message)
+
+describe('an Experiment on the server', () => {
+  it("makes the SDK's requests and ends with every entry in call order and the status recorded", async () => {
+    const prefix = 'alice/proj/f1/run'
+    await remote(prefix, { batchSize: 3 }).run((exp) => {
+      for (let i = 0; i < 7; i++)
+        exp.log(`m${i}`, { level: i % 2 ? 'warn' : 'info', metadata: { i } })
+    })
+    const calls = server.requests.map(
+      (r) => `${r.method} ${r.path.replace(/-\d+/g, '')}`,
+    )
+    expect(calls).toEqual([
+      'POST /graphql',
+      'POST /api/namespaces/alice/nodes',
+      'POST /api/namespaces/alice/nodes',
+      'POST /api/namespaces/alice/nodes',
+      'POST /api/experiments/exp/logs',
+      'POST /api/experiments/exp/logs',
+      'POST /api/experiments/exp/logs',
+      'PATCH /api/nodes/node',
+    ])
+    expect(messages(prefix)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'])
+    expect(server.experiment(prefix)?.logs[1]).toMatchObject({
+      level: 'warn',
+      metadata: { i: 1 },
+    })
+    expect(server.experiment(prefix)?.status).toBe('COMPLETED')
+  })
+
+  it('records FAILED when run() throws', async () => {
+    await expect(
+      remote('alice/proj/fails').run(() => {
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    expect(server.experiment('alice/proj/fails')?.status).toBe('FAILED')
+  })
+
+  it('refuses to start with one clear error when the token is refused, or missing', async () => {
+    const bad = signTestToken({ username: 'alice' }, 'wrong-secret')
+    await expect(
+      remote('alice/proj/run', { token: bad }).start(),
+    ).rejects.toThrow(
+      /refused the token from the token option \(401\); run `ml-dash login`/,
+    )
+    const saved = { token: process.env.ML_DASH_TOKEN, home: process.env.HOME }
+    delete process.env.ML_DASH_TOKEN
+    process.env.HOME = temp.dir
+    try {
+      expect(
+        () => new Experiment({ prefix: 'alice/p/r', dashUrl: server.url }),
+      ).toThrow(
+        `no token for the ml-dash server at ${server.url}: run \`ml-dash login\``,
+      )
+    } finally {
+      process.env.HOME = saved.home
+      if (saved.token !== undefined) process.env.ML_DASH_TOKEN = saved.token
+    }
+  })
+})
+
+describe('delivery through faults', () => {
+  it('delivers 50 000 entries exactly once and in order through 503s, 429s, drops and 10 s down', async () => {
+    const prefix = 'alice/proj/storm'
+    const failures: string[] = []
+    const exp = await remote(prefix, {
+      batchSize: 500,
+      flushIntervalMs: 50,
+      maxRetries: 30,
+      retryBaseDelayMs: 50,
+      retryMaxDelayMs: 1000,
+      onError: (error) => failures.push(error.message),
+    }).start()
+    const TOTAL = 50_000
+    let peakPending = 0
+    const faults = (async () => {
+      server.inject({ kind: 'status', status: 503, count: 5, match: /logs$/ })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      server.inject({
+        kind: 'status',
+        status: 429,
+        count: 2,
+        retryAfter: '1',
+        match: /logs$/,
+      })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      server.inject({ kind: 'drop', count: 5, match: /logs$/ })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      await server.down(10_000)
+    })()
+    for (let i = 0; i < TOTAL; i++) {
+      exp.log(`entry ${i}`, { metadata: { i } })
+      if (i % 1000 === 999) {
+        peakPending = Math.max(peakPending, exp.stats.remote!.pending)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    await faults
+    const report = await exp.close('COMPLETED', 60_000)
+    console.log(
+      'fault storm counters:',
+      JSON.stringify(report.remote),
+      'peak pending:',
+      peakPending,
+    )
+    expect(failures).toEqual([])
+    expect(report.remote).toMatchObject({
+      accepted: TOTAL,
+      delivered: TOTAL,
+      failed: 0,
+      dropped: 0,
+      pending: 0,
+    })
+    expect(report.remote!.retried).toBeGreaterThan(0)
+    expect(peakPending).toBeLessThanOrEqual(100_000)
+    const stored = server.experiment(prefix)!.logs
+    expect(stored.map((l) => l.message)).toEqual(
+      Array.from({ length: TOTAL }, (_, i) => `entry ${i}`),
+    )
+    expect(server.experiment(prefix)?.status).toBe('COMPLETED')
+  }, 60_000)
+
+  it('counts and reports a batch refused with 400, and goes on delivering', async () => {
+    const prefix = 'alice/proj/bad-batch'
+    const failures: [string, number][] = []
+    const exp = await remote(prefix, {
+      batchSize: 2,
+      onError: (e, n) => failures.push([e.message, n]),
+    }).start()
+    server.inject({ kind: 'status', status: 400, count: 1, match: /logs$/ })
+    for (let i = 0; i < 6; i++) exp.log(`m${i}`)
+    const report = await exp.close()
+    expect(report.remote).toMatchObject({ delivered: 4, failed: 2, pending: 0 })
+    expect(failures).toEqual([
+      [expect.stringContaining('answered 400') as unknown, 2],
+    ])
+    expect(messages(prefix)).toEqual(['m2', 'm3', 'm4', 'm5'])
+  })
+
+  it('never hangs close() on a token refused mid-run: it returns with the failure counted', async () => {
+    const exp = await remote('alice/proj/revoked', {
+      closeTimeoutMs: 2000,
+    }).start()
+    server.inject({ kind: 'status', status: 401, count: 1000 })
+    exp.log('lost')
+    const report = await exp.close()
+    expect(report.remote).toMatchObject({
+      accepted: 1,
+      delivered: 0,
+      failed: 1,
+      timedOut: false,
+    })
+    expect(report.statusError?.message).toContain('(401)')
+  })
+
+  it('gives up at the close deadline when the server never answers, saying what was not delivered', async () => {
+    const failures: number[] = []
+    const exp = await remote('alice/proj/slow', {
+      requestTimeoutMs: 60_000,
+      onError: (_e, n) => failures.push(n),
+    }).start()
+    server.inject({ kind: 'delay', ms: 30_000, count: 10 })
+    exp.log('a')
+    exp.log('b')
+    const report = await exp.close('COMPLETED', 300)
+    expect(report.remote).toMatchObject({
+      accepted: 2,
+      failed: 2,
+      timedOut: true,
+    })
+    expect(failures).toEqual([2])
+  })
+})
+
+describe('hybrid mode', () => {
+  it('keeps writing locally while the server is down', async () => {
+    const prefix = 'alice/proj/hybrid'
+    await server.close()
+    const exp = await new Experiment({
+      prefix,
+      dashUrl: server.url,
+      token,
+      dashRoot: temp.dir,
+      closeTimeoutMs: 500,
+    }).start()
+    for (let i = 0; i < 100; i++) exp.log(`m${i}`)
+    const local = await exp.flush(2000)
+    expect(local.local).toMatchObject({ delivered: 100, pending: 0 })
+    const report = await exp.close()
+    expect(report.remote).toMatchObject({ delivered: 0, failed: 100 })
+    expect(
+      readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl')),
+    ).toHaveLength(100)
+  })
+
+  it('keeps delivering to the server when the local store fails', async () => {
+    const prefix = 'alice/proj/hybrid-local-broken'
+    const exp = await new Experiment({
+      prefix,
+      dashUrl: server.url,
+      token,
+      dashRoot: temp.dir,
+    }).start()
+    mkdirSync(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+    for (let i = 0; i < 10; i++) exp.log(`m${i}`)
+    const report = await exp.close()
+    expect(report.local).toMatchObject({ failed: 10 })
+    expect(report.remote).toMatchObject({ delivered: 10 })
+    expect(messages(prefix)).toHaveLength(10)
+  })
+})
+
+describe('process exit', () => {
+  it('exits on its own after close(), with everything delivered', async () => {
+    const prefix = 'alice/proj/exit-close'
+    const result = await run(process.execPath, [
+      join(FIXTURES, 'remote-then-exit.mjs'),
+      server.url,
+      token,
+      prefix,
+      'close',
+    ])
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      delivered: 10,
+      pending: 0,
+    })
+    expect(server.experiment(prefix)?.status).toBe('COMPLETED')
+  })
+
+  it('delivers the last partial batch when the program just ends (beforeExit flush)', async () => {
+    const prefix = 'alice/proj/exit-natural'
+    const result = await run(process.execPath, [
+      join(FIXTURES, 'remote-then-exit.mjs'),
+      server.url,
+      token,
+      prefix,
+      'end',
+    ])
+    expect(result.code).toBe(0)
+    expect(messages(prefix)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `entry ${i}`),
+    )
+  })
+})
