@@ -29,7 +29,7 @@ export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
 /** Metadata key holding a routed prefix that was refused. */
 export const PREFIX_REFUSED_KEY = 'ml_dash.prefix_refused'
 
-/** Most experiments one router keeps open. */
+/** Most experiments one router opens by routing (its own prefix not counted). */
 export const MAX_ROUTED_EXPERIMENTS = 256
 
 /** Counters of a router. */
@@ -64,6 +64,7 @@ class PrefixRouter implements Router {
   readonly #options: ResolvedOptions
   readonly #token: FoundToken | undefined
   readonly #channels = new Map<string, Channel>()
+  #routed = 0
   #refused = 0
   #unrouted = 0
   #closed = false
@@ -129,11 +130,9 @@ class PrefixRouter implements Router {
   #routable(value: unknown): ExperimentPrefix | undefined {
     if (prefixProblem(value) !== undefined) return undefined
     const prefix = value as string
-    if (
-      !this.#channels.has(prefix) &&
-      this.#channels.size >= MAX_ROUTED_EXPERIMENTS
-    )
-      return undefined
+    if (this.#channels.has(prefix)) return parsePrefix(prefix)
+    if (this.#routed >= MAX_ROUTED_EXPERIMENTS) return undefined
+    this.#routed++
     return parsePrefix(prefix)
   }
 

@@ -265,14 +265,20 @@ class BatchingSink implements Sink {
       })
   }
 
+  /**
+   * Sends batches while there is work. The first batch goes whatever its
+   * size (the interval elapsed, a flush asked, or the batch is full); later
+   * ones only when full, or while a flush waits, or for the local store.
+   */
   async #drain(): Promise<void> {
-    while (!this.#stopped && this.#queuedCount() > 0) {
-      const flushing = this.#waiters.length > 0
-      if (
-        !flushing &&
-        this.#options.flushIntervalMs > 0 &&
-        this.#queuedCount() < this.#options.maxBatchSize
-      )
+    for (
+      let first = true;
+      !this.#stopped && this.#queuedCount() > 0;
+      first = false
+    ) {
+      const partialAllowed =
+        first || this.#waiters.length > 0 || this.#options.flushIntervalMs === 0
+      if (!partialAllowed && this.#queuedCount() < this.#options.maxBatchSize)
         return
       const batch: Batch = { entries: this.#take(), settled: false }
       this.#inflight = batch

@@ -1,0 +1,85 @@
+import { join } from 'node:path'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { resolveOptions } from '../../src/core/options.js'
+import type { Router } from '../../src/delivery/router.js'
+import {
+  MAX_ROUTED_EXPERIMENTS,
+  PREFIX_REFUSED_KEY,
+  createRouter,
+} from '../../src/delivery/router.js'
+import { readLines, tempDir } from '../helpers.js'
+
+let temp: ReturnType<typeof tempDir>
+let router: Router | undefined
+beforeEach(() => (temp = tempDir()))
+afterEach(async () => {
+  await router?.close()
+  temp.remove()
+})
+
+const lines = (prefix: string) =>
+  readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+
+it('routes records to the experiment their ml_dash.prefix names, else to its own', async () => {
+  router = createRouter(
+    resolveOptions({ prefix: 'alice/api/main', dashRoot: temp.dir }),
+  )
+  router.enqueue({ level: 'info', message: 'default' })
+  router.enqueue({ level: 'warn', message: 'routed' }, 'alice/api/run-7')
+  router.enqueue({ level: 'info', message: 'same' }, 'alice/api/main')
+  await router.flush()
+  expect(lines('alice/api/main').map((l) => l.message)).toEqual([
+    'default',
+    'same',
+  ])
+  expect(lines('alice/api/run-7').map((l) => [l.level, l.message])).toEqual([
+    ['warn', 'routed'],
+  ])
+  expect(Object.keys(router.stats.experiments).sort()).toEqual([
+    'alice/api/main',
+    'alice/api/run-7',
+  ])
+})
+
+it('keeps a record with an invalid routed prefix in its own experiment, with the refused value, and counts it', async () => {
+  router = createRouter(
+    resolveOptions({ prefix: 'alice/api/main', dashRoot: temp.dir }),
+  )
+  router.enqueue(
+    { level: 'info', message: 'escape', metadata: { a: 1 } },
+    '../../etc/x',
+  )
+  router.enqueue({ level: 'info', message: 'object' }, { not: 'a prefix' })
+  await router.flush()
+  expect(lines('alice/api/main').map((l) => l.metadata)).toEqual([
+    { a: 1, [PREFIX_REFUSED_KEY]: '../../etc/x' },
+    { [PREFIX_REFUSED_KEY]: '{"not":"a prefix"}' },
+  ])
+  expect(router.stats.refusedPrefixes).toBe(2)
+})
+
+it('counts records that have nowhere to go', async () => {
+  router = createRouter(resolveOptions({ dashRoot: temp.dir }))
+  router.enqueue({ level: 'info', message: 'lost' })
+  router.enqueue({ level: 'info', message: 'kept' }, 'alice/api/x')
+  await router.flush()
+  expect(router.stats).toMatchObject({ unrouted: 1, refusedPrefixes: 0 })
+  expect(lines('alice/api/x')).toHaveLength(1)
+})
+
+it(`opens at most ${MAX_ROUTED_EXPERIMENTS} routed experiments besides its own`, async () => {
+  router = createRouter(
+    resolveOptions({ prefix: 'alice/api/main', dashRoot: temp.dir }),
+  )
+  for (let i = 0; i <= MAX_ROUTED_EXPERIMENTS; i++)
+    router.enqueue({ level: 'info', message: `m${i}` }, `alice/many/run-${i}`)
+  await router.flush()
+  // The routed ones, plus the router's own (which received the refused record).
+  expect(Object.keys(router.stats.experiments)).toHaveLength(
+    MAX_ROUTED_EXPERIMENTS + 1,
+  )
+  expect(router.stats.refusedPrefixes).toBe(1)
+  expect(lines('alice/api/main').at(-1)?.metadata).toEqual({
+    [PREFIX_REFUSED_KEY]: `alice/many/run-${MAX_ROUTED_EXPERIMENTS}`,
+  })
+})

@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { StoreResult } from '../../src/core/result.js'
+import type { BatchStore, SinkOptions } from '../../src/delivery/sink.js'
+import { createSink } from '../../src/delivery/sink.js'
+
+/** A store that answers each write with the next scripted result (then success) and records batches. */
+function scriptedStore(
+  script: StoreResult[],
+): BatchStore & { batches: string[][] } {
+  const batches: string[][] = []
+  return {
+    batches,
+    write: (entries) => {
+      batches.push([...entries])
+      return Promise.resolve(script.shift() ?? { status: 'success' })
+    },
+    close: () => {},
+  }
+}
+
+const retryable = (retryAfterMs?: number): StoreResult => ({
+  status: 'retryable',
+  error: new Error('busy'),
+  retryAfterMs,
+})
+const options = (
+  store: BatchStore,
+  extra: Partial<SinkOptions> = {},
+): SinkOptions => ({
+  name: 'test',
+  store,
+  maxBatchSize: 2,
+  flushIntervalMs: 1000,
+  maxQueueSize: 100,
+  maxRetries: 3,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 1000,
+  ...extra,
+})
+
+describe('sink', () => {
+  beforeEach(() => vi.useFakeTimers())
+  afterEach(() => vi.useRealTimers())
+
+  it('retries a failed batch before newer ones, keeping order', async () => {
+    const store = scriptedStore([retryable(), retryable()])
+    const sink = createSink(options(store))
+    for (const e of ['a', 'b', 'c', 'd']) sink.enqueue(e)
+    await vi.runAllTimersAsync()
+    expect(store.batches).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+      ['a', 'b'],
+      ['c', 'd'],
+    ])
+    expect(sink.stats).toMatchObject({ delivered: 4, retried: 4, failed: 0 })
+  })
+
+  it('waits exactly what Retry-After says before retrying', async () => {
+    const store = scriptedStore([retryable(5000)])
+    const sink = createSink(options(store, { maxBatchSize: 1 }))
+    sink.enqueue('a')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(store.batches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(4999)
+    expect(store.batches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(store.batches).toHaveLength(2)
+  })
+
+  it('backs off exponentially within the bounds when no Retry-After is given', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1)
+    const store = scriptedStore([retryable(), retryable(), retryable()])
+    const sink = createSink(
+      options(store, {
+        maxBatchSize: 1,
+        retryBaseDelayMs: 100,
+        retryMaxDelayMs: 300,
+      }),
+    )
+    sink.enqueue('a')
+    const writesAt: number[] = []
+    for (const step of [0, 100, 200, 300]) {
+      await vi.advanceTimersByTimeAsync(step)
+      writesAt.push(store.batches.length)
+    }
+    // With jitter at its top, the delays are 100, 200, then 300 (capped).
+    expect(writesAt).toEqual([1, 2, 3, 4])
+    vi.restoreAllMocks()
+  })
+
+  it('gives up after maxRetries, reports the batch once, and goes on', async () => {
+    const errors: [string, number][] = []
+    const store = scriptedStore([
+      retryable(),
+      retryable(),
+      retryable(),
+      retryable(),
+    ])
+    const sink = createSink(
+      options(store, { onError: (e, n) => errors.push([e.message, n]) }),
+    )
+    for (const e of ['a', 'b', 'c']) sink.enqueue(e)
+    await vi.runAllTimersAsync()
+    expect(errors).toEqual([['busy', 2]])
+    expect(sink.stats).toMatchObject({
+      accepted: 3,
+      delivered: 1,
+      failed: 2,
+      retried: 6,
+      pending: 0,
+    })
+  })
+
+  it('drops the newest entries when the queue is full and counts them', async () => {
+    const store = scriptedStore([])
+    const sink = createSink(options(store, { maxQueueSize: 3 }))
+    expect(['a', 'b', 'c', 'd', 'e'].map((e) => sink.enqueue(e))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ])
+    const report = await sink.flush(1000)
+    expect(report).toMatchObject({
+      accepted: 3,
+      dropped: 2,
+      delivered: 3,
+      timedOut: false,
+    })
+    expect(store.batches.flat()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('sends a partial batch only at the interval, or at once when flushed', async () => {
+    const store = scriptedStore([])
+    const sink = createSink(options(store, { maxBatchSize: 10 }))
+    sink.enqueue('a')
+    await vi.advanceTimersByTimeAsync(999)
+    expect(store.batches).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(store.batches).toEqual([['a']])
+    sink.enqueue('b')
+    await sink.flush(10)
+    expect(store.batches).toEqual([['a'], ['b']])
+  })
+
+  it('keeps no timer alive after close', async () => {
+    const store = scriptedStore([retryable(60_000)])
+    const sink = createSink(options(store))
+    sink.enqueue('a')
+    const closing = sink.close(100)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(await closing).toMatchObject({
+      failed: 1,
+      timedOut: true,
+      pending: 0,
+    })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
