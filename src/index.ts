@@ -47,3 +47,9 @@ export type { ExperimentPrefix } from './core/prefix.js'
 export { DEFAULT_DASH_URL, resolveOptions } from './core/options.js'
 export type { MlDashOptions, ResolvedOptions } from './core/options.js'
 export type { DeliveryReport, SinkStats } from './delivery/sink.js'
+export type { ChannelReport, ChannelStats } from './delivery/channel.js'
+export { PREFIX_ATTRIBUTE, PREFIX_REFUSED_KEY } from './delivery/router.js'
+export type {
+  ReadLogsQuery,
+  RemoteStatus,
+} from './store/remote/remote-store.js'
