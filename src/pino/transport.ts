@@ -1,0 +1,94 @@
+/**
+ * The pino transport: `pino({ transport: { target: 'ml-dash-logs/pino', options } })`.
+ *
+ * Runs in pino's worker thread, built on pino-abstract-transport. Options
+ * are plain data (they cross the thread boundary); a bad option rejects
+ * the transport at start with the option's sentence.
+ *
+ * pino's configuration (custom levels, `messageKey`) arrives as a
+ * `PINO_CONFIG` message when the logger is created. The transport is ready
+ * without it, so the app may create its logger first or await `'ready'`
+ * first (waiting for the config before being ready would deadlock the
+ * second); the first record, which cannot exist before the logger, waits
+ * for it.
+ *
+ * A line that is not JSON is kept as an `info` entry with the line as its
+ * message. `logger.flush(cb)` reaches the router's flush; on `process.exit()`
+ * pino ends the stream and waits for `close`, which flushes every store.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import build from 'pino-abstract-transport'
+import type { MlDashOptions } from '../core/options.js'
+import { resolveOptions } from '../core/options.js'
+import { createRouter } from '../delivery/router.js'
+import { parseRecord } from './destination.js'
+import type { PinoConfig } from './map.js'
+import { mapPinoRecord } from './map.js'
+
+/** Options of the pino transport: the shared options, as plain data. */
+export type PinoTransportOptions = Omit<MlDashOptions, 'onError'>
+
+/** Longest wait for pino's configuration once records flow. */
+const CONFIG_WAIT_MS = 5000
+
+/**
+ * Follows the `PINO_CONFIG` message from the main thread into `config`.
+ * Resolves when it has come (at once when pino will not send one).
+ */
+function watchPinoConfig(config: PinoConfig): Promise<void> {
+  const data = workerData as {
+    workerData?: { pinoWillSendConfig?: boolean }
+  } | null
+  const port = parentPort
+  if (data?.workerData?.pinoWillSendConfig !== true || port === null)
+    return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      port.off('message', onMessage)
+      resolve()
+    }
+    const onMessage = (message: {
+      code?: string
+      config?: PinoConfig
+    }): void => {
+      if (message?.code !== 'PINO_CONFIG') return
+      Object.assign(config, message.config)
+      done()
+    }
+    const timer = setTimeout(done, CONFIG_WAIT_MS)
+    timer.unref()
+    port.on('message', onMessage)
+  })
+}
+
+/** The transport factory pino calls in its worker. */
+export default async function pinoTransport(
+  options: PinoTransportOptions = {},
+) {
+  const resolved = resolveOptions(options, process.env)
+  const router = createRouter(resolved)
+  const config: PinoConfig = {}
+  const configured = watchPinoConfig(config)
+  const stream = build(
+    async (source: AsyncIterable<Record<string, unknown>>) => {
+      // A record means the logger exists, so its config is on the way:
+      // wait for it here, never before being ready (that would deadlock).
+      let waited = false
+      for await (const record of source) {
+        if (!waited) {
+          await configured
+          waited = true
+        }
+        const { input, prefix } = mapPinoRecord(
+          record,
+          config,
+          resolved.levelMap,
+        )
+        router.enqueue(input, prefix)
+      }
+    },
+    { parseLine: parseRecord, close: async () => void (await router.close()) },
+  )
+  return Object.assign(stream, { flush: () => router.flush() })
+}
