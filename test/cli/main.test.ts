@@ -1,22 +1,116 @@
-import { PassThrough } from 'node:stream'
-import { expect, it } from 'vitest'
-import { USAGE, runCli } from '../../src/cli/main.js'
+import { join } from 'node:path'
+import { PassThrough, Readable } from 'node:stream'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { CliIo } from '../../src/cli/main.js'
+import { USAGE, parseCliArgs, runCli } from '../../src/cli/main.js'
+import { readLines, tempDir } from '../helpers.js'
 
-function call(argv: string[]): { code: number; out: string; err: string } {
-  const out = new PassThrough()
-  const err = new PassThrough()
-  const code = runCli(argv, out, err, '1.2.3')
-  return { code, out: String(out.read() ?? ''), err: String(err.read() ?? '') }
+async function call(
+  argv: string[],
+  stdin = '',
+): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  const io: CliIo = {
+    stdin: Readable.from([stdin]),
+    stdout,
+    stderr,
+    env: {},
+    version: '1.2.3',
+  }
+  const code = await runCli(argv, io)
+  return {
+    code,
+    out: String(stdout.read() ?? ''),
+    err: String(stderr.read() ?? ''),
+  }
 }
 
-it('prints help and the version', () => {
-  expect(call(['--help'])).toEqual({ code: 0, out: USAGE, err: '' })
-  expect(call(['-v'])).toEqual({ code: 0, out: '1.2.3\n', err: '' })
-})
+let temp: ReturnType<typeof tempDir>
+beforeEach(() => (temp = tempDir()))
+afterEach(() => temp.remove())
 
-it('refuses an unknown flag with exit code 2 and the usage', () => {
-  const result = call(['--bogus'])
-  expect(result.code).toBe(2)
-  expect(result.err).toContain("Unknown option '--bogus'")
-  expect(result.err).toContain('Usage: ml-dash-logs')
+describe('ml-dash-logs', () => {
+  it('prints help and the version', async () => {
+    expect(await call(['--help'])).toEqual({ code: 0, out: USAGE, err: '' })
+    expect(await call(['-v'])).toEqual({ code: 0, out: '1.2.3\n', err: '' })
+  })
+
+  it('refuses an unknown flag, or a missing prefix, with exit code 2 and the usage', async () => {
+    const unknown = await call(['--bogus'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.err).toContain("Unknown option '--bogus'")
+    expect(unknown.err).toContain('Usage: ml-dash-logs')
+    expect((await call([])).err).toContain('--prefix is required')
+    expect((await call(['--prefix', 'a/b'])).err).toContain(
+      'invalid prefix "a/b"',
+    )
+  })
+
+  it('maps its flags onto the library options', () => {
+    expect(
+      parseCliArgs([
+        '--prefix',
+        'a/b/c',
+        '--dash-root',
+        'x',
+        '--dash-url',
+        'http://h',
+      ]),
+    ).toEqual({
+      command: 'pipe',
+      options: { prefix: 'a/b/c', dashRoot: 'x', dashUrl: 'http://h' },
+    })
+    expect(parseCliArgs(['--no-local']).options.dashRoot).toBe(false)
+  })
+
+  it('pipes pino NDJSON from stdin into the store, keeping lines that are not JSON', async () => {
+    const input = [
+      JSON.stringify({
+        level: 30,
+        time: 1_700_000_000_000,
+        msg: 'hello',
+        pid: 1,
+        user: 'x',
+      }),
+      'plain text line',
+      JSON.stringify({
+        level: 50,
+        time: 1_700_000_000_001,
+        msg: 'bad',
+        'ml_dash.prefix': 'alice/pipe/other',
+      }),
+      '',
+    ].join('\n')
+    const result = await call(
+      ['--prefix', 'alice/pipe/run', '--dash-root', temp.dir],
+      input,
+    )
+    expect(result).toEqual({ code: 0, out: '', err: '' })
+    const lines = readLines(join(temp.dir, 'alice/pipe/run/logs/logs.jsonl'))
+    expect(lines.map((l) => [l.level, l.message])).toEqual([
+      ['info', 'hello'],
+      ['info', 'plain text line'],
+    ])
+    expect(lines[0]).toMatchObject({
+      timestamp: '2023-11-14T22:13:20.000Z',
+      metadata: { pid: 1, user: 'x', source_level: 30 },
+    })
+    expect(
+      readLines(join(temp.dir, 'alice/pipe/other/logs/logs.jsonl')),
+    ).toMatchObject([{ level: 'error', message: 'bad' }])
+  })
+
+  it('exits 1 and says what was not delivered', async () => {
+    const blocked = join(temp.dir, 'file')
+    await import('node:fs').then((fs) => fs.writeFileSync(blocked, ''))
+    const result = await call(
+      ['--prefix', 'alice/pipe/run', '--dash-root', blocked],
+      '{"level":30,"msg":"x"}\n',
+    )
+    expect(result.code).toBe(1)
+    expect(result.err).toContain(
+      'not delivered: alice/pipe/run (local): 1 failed, 0 dropped of 1',
+    )
+  })
 })
