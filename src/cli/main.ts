@@ -12,6 +12,7 @@
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { MlDashOptions } from '../core/options.js'
+import type { SinkStats } from '../delivery/sink.js'
 import { createPinoDestination } from '../pino/destination.js'
 
 /** The `--help` text. */
@@ -118,12 +119,14 @@ async function pipe(options: MlDashOptions, io: CliIo): Promise<number> {
   })
   const undelivered = Object.entries(destination.stats.experiments).flatMap(
     ([prefix, stores]) =>
-      Object.entries(stores).flatMap(([store, stats]) =>
-        stats !== undefined && stats.delivered < stats.accepted + stats.dropped
-          ? [
-              `${prefix} (${store}): ${stats.failed} failed, ${stats.dropped} dropped of ${stats.accepted + stats.dropped}`,
-            ]
-          : [],
+      Object.entries<SinkStats | undefined>({ ...stores }).flatMap(
+        ([store, stats]) =>
+          stats !== undefined &&
+          stats.delivered < stats.accepted + stats.dropped
+            ? [
+                `${prefix} (${store}): ${stats.failed} failed, ${stats.dropped} dropped of ${stats.accepted + stats.dropped}`,
+              ]
+            : [],
       ),
   )
   for (const line of undelivered)

@@ -56,6 +56,12 @@ export interface EntryInput {
   time?: Date | number | string
   /** Any value; a plain object becomes the metadata, anything else `{ value }`. */
   metadata?: unknown
+  /**
+   * True when message and metadata were just made by `JSON.parse` from a
+   * line no longer than `maxStringLength`: they are then already JSON-safe
+   * and within every size limit, and are stored without a second walk.
+   */
+  parsedJson?: boolean
 }
 
 /** Builds a normalized entry from loose input. Never throws. */
@@ -79,7 +85,9 @@ export function encodeEntry(
     level: input.level,
     message: toMessage(input.message, limits),
   })
-  const metadata = metadataJson(input.metadata, limits)
+  const metadata = input.parsedJson
+    ? parsedMetadataJson(input.metadata)
+    : metadataJson(input.metadata, limits)
   return metadata === undefined
     ? head
     : `${head.slice(0, -1)},"metadata":${metadata}}`
@@ -99,6 +107,19 @@ export function toStoreLine(
  * A missing or unusable time is the current time.
  */
 export function formatTimestamp(time?: Date | number | string): string {
+  if (typeof time === 'number' && time === lastStamp.ms) return lastStamp.iso
+  const iso = computeTimestamp(time)
+  if (typeof time === 'number') {
+    lastStamp.ms = time
+    lastStamp.iso = iso
+  }
+  return iso
+}
+
+/** The last number formatted: records logged in one millisecond share it. */
+const lastStamp = { ms: Number.NaN, iso: '' }
+
+function computeTimestamp(time?: Date | number | string): string {
   let ms: number
   if (time instanceof Date) ms = time.getTime()
   else if (typeof time === 'number') ms = time
@@ -121,6 +142,13 @@ function toMessage(message: unknown, limits: EntryLimits): string {
     text = typeof converted === 'string' ? converted : JSON.stringify(converted)
   }
   return truncateString(text, limits.maxMessageLength)
+}
+
+/** Metadata straight from JSON.parse (see EntryInput.parsedJson). */
+function parsedMetadataJson(metadata: unknown): string | undefined {
+  if (typeof metadata !== 'object' || metadata === null) return undefined
+  for (const _ in metadata) return JSON.stringify(metadata)
+  return undefined
 }
 
 /** The metadata's JSON text, or undefined when there is none to store. */

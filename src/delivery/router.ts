@@ -12,7 +12,7 @@
  *
  * `enqueue` never throws and does no I/O.
  */
-import type { EntryInput } from '../core/entry.js'
+import type { EncodedEntry, EntryInput } from '../core/entry.js'
 import { encodeEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
@@ -46,6 +46,8 @@ export interface RouterStats {
 export interface Router {
   /** Encodes and queues a record; `routedPrefix` is the record's `ml_dash.prefix`, if any. */
   enqueue(input: EntryInput, routedPrefix?: unknown): void
+  /** Queues an entry already encoded, into the router's own experiment. */
+  enqueueEncoded(entry: EncodedEntry): void
   flush(timeoutMs?: number): Promise<Record<string, ChannelReport>>
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
   readonly stats: RouterStats
@@ -111,6 +113,12 @@ class PrefixRouter implements Router {
       return
     }
     this.#channel(target).enqueue(encodeEntry(entry, this.#options.limits))
+  }
+
+  enqueueEncoded(entry: EncodedEntry): void {
+    if (this.#closed) return
+    if (this.#options.prefix === undefined) this.#unrouted++
+    else this.#channel(this.#options.prefix).enqueue(entry)
   }
 
   async flush(

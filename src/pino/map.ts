@@ -41,7 +41,7 @@ export interface MappedRecord {
 }
 
 /** Epoch values below this are seconds (this is 5138 AD in milliseconds). */
-const SECONDS_BELOW = 1e11
+export const SECONDS_BELOW = 1e11
 
 /** Maps one parsed pino line. Never throws. */
 export function mapPinoRecord(
@@ -66,7 +66,8 @@ export function mapPinoRecord(
   return prefix === undefined ? { input } : { input, prefix }
 }
 
-function resolveLevel(
+/** The ml-dash level of a pino level (number or label), and the source level to keep. */
+export function resolveLevel(
   raw: unknown,
   config: PinoConfig,
   levelMap: LevelMap | undefined,

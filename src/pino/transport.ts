@@ -23,10 +23,17 @@ import { resolveOptions } from '../core/options.js'
 import { createRouter } from '../delivery/router.js'
 import { parseRecord } from './destination.js'
 import type { PinoConfig } from './map.js'
-import { mapPinoRecord } from './map.js'
+import { encodePinoLine } from './encode-line.js'
+import { mapPinoRecord, resolveLevel } from './map.js'
 
 /** Options of the pino transport: the shared options, as plain data. */
 export type PinoTransportOptions = Omit<MlDashOptions, 'onError'>
+
+/** A line and what it parsed to. */
+interface ParsedLine {
+  line: string
+  record: Record<string, unknown>
+}
 
 /** Longest wait for pino's configuration once records flow. */
 const CONFIG_WAIT_MS = 5000
@@ -63,32 +70,54 @@ function watchPinoConfig(config: PinoConfig): Promise<void> {
 }
 
 /** The transport factory pino calls in its worker. */
-export default async function pinoTransport(
-  options: PinoTransportOptions = {},
-) {
+export default function pinoTransport(options: PinoTransportOptions = {}) {
   const resolved = resolveOptions(options, process.env)
   const router = createRouter(resolved)
   const config: PinoConfig = {}
   const configured = watchPinoConfig(config)
+  const { levelMap, limits } = resolved
+  const handle = ({ line, record }: ParsedLine): void => {
+    const { level, source } = resolveLevel(record.level, config, levelMap)
+    const fits = line.length <= limits.maxStringLength
+    const spliced =
+      fits && source !== undefined
+        ? encodePinoLine(
+            line,
+            record,
+            config.messageKey ?? 'msg',
+            level,
+            source,
+          )
+        : undefined
+    if (spliced !== undefined) return router.enqueueEncoded(spliced)
+    const { input, prefix } = mapPinoRecord(record, config, levelMap)
+    input.parsedJson = fits
+    router.enqueue(input, prefix)
+  }
   const stream = build(
-    async (source: AsyncIterable<Record<string, unknown>>) => {
-      // A record means the logger exists, so its config is on the way:
-      // wait for it here, never before being ready (that would deadlock).
-      let waited = false
-      for await (const record of source) {
-        if (!waited) {
-          await configured
-          waited = true
-        }
-        const { input, prefix } = mapPinoRecord(
-          record,
-          config,
-          resolved.levelMap,
-        )
-        router.enqueue(input, prefix)
-      }
+    (source: NodeJS.ReadableStream) => {
+      // Lines are handled synchronously as they come: no promise per line.
+      // A record means the logger exists, so its config is on the way: hold
+      // records until it comes, never before being ready (that would deadlock).
+      let ready = false
+      const pending: ParsedLine[] = []
+      void configured.then(() => {
+        ready = true
+        for (const item of pending.splice(0)) handle(item)
+      })
+      source.on('data', (item: ParsedLine) =>
+        ready ? handle(item) : pending.push(item),
+      )
     },
-    { parseLine: parseRecord, close: async () => void (await router.close()) },
+    {
+      // One parse per line, keeping the text for the fast path.
+      parseLine: (line: string): ParsedLine => ({
+        line,
+        record: parseRecord(line),
+      }),
+      metadata: false,
+      close: async () => void (await router.close()),
+    },
   )
   return Object.assign(stream, { flush: () => router.flush() })
 }

@@ -1,0 +1,45 @@
+// One benchmark run in its own process: pino logs N records through one
+// transport, then ends it and waits until the worker has closed (so every
+// record is written). Prints JSON: total wall time and the time spent in
+// logging calls on the main thread.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+
+const [variant, count] = process.argv.slice(2)
+const N = Number(count)
+const dir = mkdtempSync(join(tmpdir(), 'ml-dash-bench-'))
+const target =
+  variant === 'pino/file'
+    ? { target: 'pino/file', options: { destination: join(dir, 'app.log') } }
+    : {
+        target: 'ml-dash-logs/pino',
+        options: { dashRoot: join(dir, '.dash'), prefix: 'bench/pino/run' },
+      }
+const transport = pino.transport(target)
+await new Promise((resolve) => transport.once('ready', resolve))
+const logger = pino(transport).child({ service: 'loader' })
+
+const start = performance.now()
+let inCalls = 0
+for (let i = 0; i < N; i += 1000) {
+  const t = performance.now()
+  for (let j = i; j < i + 1000; j++)
+    logger.info(
+      { i: j, route: '/api/items', status: 200, ms: 1.25 },
+      'request handled',
+    )
+  inCalls += performance.now() - t
+  // Let the worker drain, as a real service's event loop would.
+  await new Promise((resolve) => setImmediate(resolve))
+}
+await new Promise((resolve) => {
+  // pino unrefs the worker once ready; hold the loop open until it closes (as pino's autoEnd does).
+  transport.ref()
+  transport.once('close', resolve)
+  transport.end()
+})
+const total = performance.now() - start
+rmSync(dir, { recursive: true, force: true })
+process.stdout.write(JSON.stringify({ variant, total, inCalls }) + '\n')
