@@ -7,6 +7,8 @@ const node = {
   require: 'readonly',
   setTimeout: 'readonly',
   setImmediate: 'readonly',
+  performance: 'readonly',
+  URL: 'readonly',
 }
 
 export default tseslint.config(

@@ -18,3 +18,6 @@ for (const [module, prefix] of Object.entries(examples)) {
     `${module.slice(2, -3).padEnd(20)} ${String(lines.length).padStart(3)} entries in ${file}`,
   )
 }
+
+// pino, to the local store and to a (test) server.
+await import('./pino.js')

@@ -40,4 +40,11 @@ it('writes each seed example into .dash with no server', async () => {
     join(temp.dir, '.dash/alice/etl/data-processing/logs/logs.jsonl'),
   )
   expect(progress.at(-2)?.metadata).toEqual({ processed: 10000, total: 10000 })
+  const pinoRun = readLines(
+    join(temp.dir, '.dash/alice/loader/run-7/logs/logs.jsonl'),
+  )
+  expect(pinoRun.map((l) => l.level)).toEqual(['info', 'warn', 'error'])
+  expect(result.stdout).toContain(
+    'pino → server: 3 entries in alice/loader/run-7',
+  )
 })

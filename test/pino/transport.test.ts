@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { TestServer } from '../../src/testing/ml-dash-server.js'
 import {
   signTestToken,
   startTestServer,
