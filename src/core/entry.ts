@@ -64,6 +64,12 @@ export interface EntryInput {
   parsedJson?: boolean
 }
 
+/** An adapter's mapped record: the entry, and the prefix it asks to be routed to, if any. */
+export interface MappedRecord {
+  input: EntryInput
+  prefix?: unknown
+}
+
 /** Builds a normalized entry from loose input. Never throws. */
 export function createEntry(
   input: EntryInput,

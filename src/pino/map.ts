@@ -16,7 +16,7 @@
  *   serialized it, `trace_id`/`span_id`/`trace_flags` as given), minus the
  *   routing attribute `ml_dash.prefix`, which is returned apart.
  */
-import type { EntryInput } from '../core/entry.js'
+import type { EntryInput, MappedRecord } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import {
   PINO_LEVELS,
@@ -32,12 +32,6 @@ export interface PinoConfig {
   levels?: { labels?: Record<string, string>; values?: Record<string, number> }
   messageKey?: string
   errorKey?: string
-}
-
-/** A mapped record: the entry, and the prefix it asks to be routed to, if any. */
-export interface MappedRecord {
-  input: EntryInput
-  prefix?: unknown
 }
 
 /** Epoch values below this are seconds (this is 5138 AD in milliseconds). */
