@@ -1,43 +1,70 @@
 // `npm run bench`: peers measured in the same run, reported as ratios.
-// pino + pino/file vs pino + ml-dash-logs/pino (local store), same records,
-// runs alternated, each in a fresh process; medians of ROUNDS runs.
+// Each run is a fresh process; variants alternate; medians of ROUNDS runs.
+//   pino:    pino + pino/file          vs pino + ml-dash-logs/pino (local store)
+//   winston: winston + File transport  vs winston + MlDashTransport (local store)
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
-const child = fileURLToPath(new URL('./pino-child.mjs', import.meta.url))
-const variants = ['pino/file', 'ml-dash-logs/pino']
-const results = Object.fromEntries(variants.map((v) => [v, []]))
-
-for (let round = 0; round < ROUNDS; round++) {
-  for (const variant of round % 2 ? [...variants].reverse() : variants) {
-    const out = execFileSync(process.execPath, [child, variant, String(N)], {
-      encoding: 'utf8',
-    })
-    results[variant].push(JSON.parse(out))
-  }
-}
-
 const median = (values) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const rows = variants.map((variant) => {
-  const total = median(results[variant].map((r) => r.total))
-  const inCalls = median(results[variant].map((r) => r.inCalls))
-  return {
-    variant,
-    recordsPerSecond: Math.round(N / (total / 1000)),
-    mainThreadMsInCalls: Math.round(inCalls),
+
+function measure(script, variants) {
+  const child = fileURLToPath(new URL(script, import.meta.url))
+  const results = Object.fromEntries(variants.map((v) => [v, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const variant of round % 2 ? [...variants].reverse() : variants) {
+      results[variant].push(
+        JSON.parse(
+          execFileSync(process.execPath, [child, variant, String(N)], {
+            encoding: 'utf8',
+          }),
+        ),
+      )
+    }
   }
-})
+  return variants.map((variant) => {
+    const runs = results[variant]
+    const row = {
+      variant,
+      recordsPerSecond: Math.round(
+        N / (median(runs.map((r) => r.total)) / 1000),
+      ),
+    }
+    if ('inCalls' in runs[0])
+      row.mainThreadMsInCalls = Math.round(median(runs.map((r) => r.inCalls)))
+    if ('maxRssMb' in runs[0])
+      row.peakRssMb = Math.round(median(runs.map((r) => r.maxRssMb)))
+    return row
+  })
+}
+
+const ratio = (a, b) => (a / b).toFixed(2)
 console.log(
-  `pino, ${N} records, median of ${ROUNDS} runs each (end to end: until the transport closed)`,
+  `${N} records per run, median of ${ROUNDS} runs each, end to end (until every record is written)\n`,
 )
-console.table(rows)
-const [file, ours] = rows
+
+const [pinoFile, pinoOurs] = measure('./pino-child.mjs', [
+  'pino/file',
+  'ml-dash-logs/pino',
+])
+console.table([pinoFile, pinoOurs])
 console.log(
-  `throughput ratio ml-dash-logs/pino : pino/file = ${(ours.recordsPerSecond / file.recordsPerSecond).toFixed(2)}x (target >= 0.9x)`,
+  `pino throughput ratio (ours : pino/file) = ${ratio(pinoOurs.recordsPerSecond, pinoFile.recordsPerSecond)}x (target >= 0.9x)`,
 )
 console.log(
-  `main-thread time ratio ml-dash-logs/pino : pino/file = ${(ours.mainThreadMsInCalls / file.mainThreadMsInCalls).toFixed(2)}x (target <= 1.0x)`,
+  `pino main-thread time ratio (ours : pino/file) = ${ratio(pinoOurs.mainThreadMsInCalls, pinoFile.mainThreadMsInCalls)}x (target <= 1.0x)\n`,
+)
+
+const [winstonFile, winstonOurs] = measure('./winston-child.mjs', [
+  'winston/file',
+  'ml-dash-logs/winston',
+])
+console.table([winstonFile, winstonOurs])
+console.log(
+  `winston throughput ratio (ours : File) = ${ratio(winstonOurs.recordsPerSecond, winstonFile.recordsPerSecond)}x (target >= 1.0x)`,
+)
+console.log(
+  `winston peak memory ratio (ours : File) = ${ratio(winstonOurs.peakRssMb, winstonFile.peakRssMb)}x (target <= 1.0x)`,
 )

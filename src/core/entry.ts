@@ -113,25 +113,28 @@ export function toStoreLine(
  * A missing or unusable time is the current time.
  */
 export function formatTimestamp(time?: Date | number | string): string {
-  if (typeof time === 'number' && time === lastStamp.ms) return lastStamp.iso
-  const iso = computeTimestamp(time)
-  if (typeof time === 'number') {
-    lastStamp.ms = time
-    lastStamp.iso = iso
+  const ms = toEpochMs(time)
+  if (ms !== lastStamp.ms) {
+    lastStamp.ms = ms
+    lastStamp.iso = isoWithMicros(ms)
   }
-  return iso
+  return lastStamp.iso
 }
 
-/** The last number formatted: records logged in one millisecond share it. */
+/** The last time formatted: records logged in one millisecond share it. */
 const lastStamp = { ms: Number.NaN, iso: '' }
 
-function computeTimestamp(time?: Date | number | string): string {
+/** Epoch milliseconds of a time; the current time when missing or unusable. */
+function toEpochMs(time?: Date | number | string): number {
   let ms: number
   if (time instanceof Date) ms = time.getTime()
   else if (typeof time === 'number') ms = time
   else if (typeof time === 'string') ms = Date.parse(time)
-  else ms = Date.now()
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) ms = Date.now()
+  else return Date.now()
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : Date.now()
+}
+
+function isoWithMicros(ms: number): string {
   const whole = Math.floor(ms)
   const iso = new Date(whole).toISOString()
   const micros = Math.round((ms - whole) * 1000)
