@@ -21,3 +21,6 @@ for (const [module, prefix] of Object.entries(examples)) {
 
 // pino, to the local store and to a (test) server.
 await import('./pino.js')
+
+// winston, to the local store.
+await import('./winston.js')
