@@ -1,0 +1,126 @@
+/**
+ * OpenTelemetry log record → ml-dash entry: a pure mapping, shared by the
+ * in-process exporter and (later) the OTLP receiver.
+ *
+ * - level: SeverityNumber by range (1–8 debug, 9–12 info, 13–16 warn,
+ *   17–20 error, 21–24 fatal); 0 or absent: from severityText when it names
+ *   a level, else info. `levelMap` is checked first, keyed by severityText
+ *   or by the number. The source level is kept as `source_level`.
+ * - message: a string body as is; any other body serialized, and a
+ *   structured body (object or array) also kept as `metadata.body`.
+ * - time: the record's time at full precision down to the microsecond
+ *   (hrTime), else the observed time.
+ * - metadata: the attributes; `exception.*` attributes grouped under
+ *   `exception` ({ type, message, stacktrace, … }); trace context as
+ *   `trace_id`, `span_id`, `trace_flags` (as the pino bridge writes them);
+ *   the resource's attributes under `otel.resource`; the instrumentation
+ *   scope under `otel.scope` ({ name, version }); `eventName` as `event_name`.
+ * - `ml_dash.prefix` from the record's attributes, else the resource's, is
+ *   returned apart for routing.
+ */
+import type { MappedRecord } from '../core/entry.js'
+import type { LevelMap } from '../core/level-tables.js'
+import { SOURCE_LEVEL_KEY, otelLevel } from '../core/level-tables.js'
+import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
+
+/** Metadata key of the resource's attributes. */
+export const RESOURCE_KEY = 'otel.resource'
+/** Metadata key of the instrumentation scope. */
+export const SCOPE_KEY = 'otel.scope'
+
+/** `[seconds, nanoseconds]`, OpenTelemetry's HrTime. */
+export type HrTime = readonly [number, number]
+
+/** The fields of a log record this mapping reads (sdk-logs' ReadableLogRecord has them). */
+export interface OtelLogRecord {
+  hrTime?: HrTime
+  hrTimeObserved?: HrTime
+  severityNumber?: number
+  severityText?: string
+  body?: unknown
+  eventName?: string
+  attributes?: Readonly<Record<string, unknown>>
+  spanContext?: { traceId: string; spanId: string; traceFlags: number }
+  resource?: { attributes?: Readonly<Record<string, unknown>> }
+  instrumentationScope?: { name: string; version?: string }
+}
+
+/** Maps one record. Never throws. */
+export function mapOtelLogRecord(
+  record: OtelLogRecord,
+  levelMap?: LevelMap,
+): MappedRecord {
+  const { [PREFIX_ATTRIBUTE]: recordPrefix, ...attributes } =
+    record.attributes ?? {}
+  const { [PREFIX_ATTRIBUTE]: resourcePrefix, ...resource } =
+    record.resource?.attributes ?? {}
+  const metadata = groupExceptionAttributes(attributes)
+  const { body } = record
+  if (
+    body !== null &&
+    typeof body === 'object' &&
+    !(body instanceof Uint8Array)
+  )
+    metadata.body = body
+  if (record.eventName) metadata.event_name = record.eventName
+  if (record.spanContext) {
+    metadata.trace_id = record.spanContext.traceId
+    metadata.span_id = record.spanContext.spanId
+    metadata.trace_flags = record.spanContext.traceFlags
+      .toString(16)
+      .padStart(2, '0')
+  }
+  if (Object.keys(resource).length > 0) metadata[RESOURCE_KEY] = resource
+  if (record.instrumentationScope) {
+    const { name, version } = record.instrumentationScope
+    metadata[SCOPE_KEY] = version === undefined ? { name } : { name, version }
+  }
+  const source = record.severityText ?? record.severityNumber
+  if (source !== undefined) metadata[SOURCE_LEVEL_KEY] = source
+  const input = {
+    level: otelLevelOf(record, levelMap),
+    message: body,
+    metadata,
+    time: hrTimeToMs(record.hrTime) ?? hrTimeToMs(record.hrTimeObserved),
+  }
+  const prefix = recordPrefix ?? resourcePrefix
+  return prefix === undefined ? { input } : { input, prefix }
+}
+
+function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap) {
+  const byText =
+    record.severityText === undefined
+      ? undefined
+      : levelMap?.[record.severityText]
+  const byNumber =
+    record.severityNumber === undefined
+      ? undefined
+      : levelMap?.[String(record.severityNumber)]
+  return (
+    byText ?? byNumber ?? otelLevel(record.severityNumber, record.severityText)
+  )
+}
+
+/** Epoch milliseconds, with the sub-millisecond part kept to the microsecond; undefined for 0 or missing. */
+export function hrTimeToMs(time: HrTime | undefined): number | undefined {
+  if (time === undefined) return undefined
+  const [seconds, nanos] = time
+  if (seconds === 0 && nanos === 0) return undefined
+  return seconds * 1000 + Math.floor(nanos / 1000) / 1000
+}
+
+/** Copies attributes, moving `exception.*` into one `exception` object. */
+function groupExceptionAttributes(
+  attributes: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const metadata: Record<string, unknown> = {}
+  let exception: Record<string, unknown> | undefined
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key.startsWith('exception.')) {
+      exception ??= {}
+      exception[key.slice('exception.'.length)] = value
+    } else metadata[key] = value
+  }
+  if (exception !== undefined) metadata.exception = exception
+  return metadata
+}

@@ -1,0 +1,188 @@
+/** The real OpenTelemetry SDK (sdk-logs) with MlDashLogRecordExporter under both processors. */
+import { join } from 'node:path'
+import { context, trace, TraceFlags } from '@opentelemetry/api'
+import { SeverityNumber } from '@opentelemetry/api-logs'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import {
+  BatchLogRecordProcessor,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { MlDashLogRecordExporter } from '../../src/otel/exporter.js'
+import {
+  signTestToken,
+  startTestServer,
+} from '../../src/testing/ml-dash-server.js'
+import { readLines, tempDir } from '../helpers.js'
+
+let temp: ReturnType<typeof tempDir>
+beforeEach(() => (temp = tempDir()))
+afterEach(() => temp.remove())
+
+const lines = (prefix: string) =>
+  readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+
+function provider(
+  prefix: string,
+  kind: 'batch' | 'simple',
+  exporter = new MlDashLogRecordExporter({ prefix, dashRoot: temp.dir }),
+) {
+  const processor =
+    kind === 'batch'
+      ? new BatchLogRecordProcessor({ exporter })
+      : new SimpleLogRecordProcessor({ exporter })
+  return new LoggerProvider({
+    resource: resourceFromAttributes({
+      'service.name': 'evaluator',
+      'service.version': '1.2.0',
+    }),
+    processors: [processor],
+  })
+}
+
+describe.each(['batch', 'simple'] as const)(
+  'MlDashLogRecordExporter under the %s processor',
+  (kind) => {
+    it('maps every severity range and delivers everything on shutdown', async () => {
+      const prefix = `alice/otel/${kind}`
+      const logs = provider(prefix, kind)
+      const logger = logs.getLogger('eval-scope', '0.3.1')
+      const numbers = [0, 1, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24]
+      for (const severityNumber of numbers)
+        logger.emit({ severityNumber, body: `n${severityNumber}` })
+      logger.emit({ severityText: 'WARNING', body: 'by text' })
+      await logs.shutdown()
+      expect(lines(prefix).map((l) => [l.message, l.level])).toEqual([
+        ['n0', 'info'],
+        ['n1', 'debug'],
+        ['n5', 'debug'],
+        ['n8', 'debug'],
+        ['n9', 'info'],
+        ['n12', 'info'],
+        ['n13', 'warn'],
+        ['n16', 'warn'],
+        ['n17', 'error'],
+        ['n20', 'error'],
+        ['n21', 'fatal'],
+        ['n24', 'fatal'],
+        ['by text', 'warn'],
+      ])
+      expect(lines(prefix)[1]?.metadata).toMatchObject({
+        source_level: 1,
+        'otel.resource': {
+          'service.name': 'evaluator',
+          'service.version': '1.2.0',
+        },
+        'otel.scope': { name: 'eval-scope', version: '0.3.1' },
+      })
+    })
+  },
+)
+
+describe('MlDashLogRecordExporter mapping', () => {
+  it('keeps structured bodies, attributes, exception attributes, trace context and the precise time', async () => {
+    const prefix = 'alice/otel/details'
+    const logs = provider(prefix, 'simple')
+    const logger = logs.getLogger('details')
+    const spanContext = {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+    }
+    logger.emit({
+      severityNumber: SeverityNumber.ERROR,
+      severityText: 'ERROR',
+      body: { event: 'checkpoint', shard: 3 },
+      timestamp: [1_700_000_000, 123_456_789],
+      attributes: {
+        'http.route': '/score',
+        'exception.type': 'RangeError',
+        'exception.message': 'empty',
+        'exception.stacktrace': 'RangeError: empty',
+      },
+      context: trace.setSpanContext(context.active(), spanContext),
+    })
+    await logs.shutdown()
+    const [line] = lines(prefix)
+    expect(line).toMatchObject({
+      timestamp: '2023-11-14T22:13:20.123456Z',
+      level: 'error',
+      message: '{"event":"checkpoint","shard":3}',
+      metadata: {
+        body: { event: 'checkpoint', shard: 3 },
+        'http.route': '/score',
+        exception: {
+          type: 'RangeError',
+          message: 'empty',
+          stacktrace: 'RangeError: empty',
+        },
+        trace_id: '0af7651916cd43dd8448eb211c80319c',
+        span_id: 'b7ad6b7169203331',
+        trace_flags: '01',
+        source_level: 'ERROR',
+      },
+    })
+  })
+
+  it('routes by a record or resource ml_dash.prefix attribute', async () => {
+    const exporter = new MlDashLogRecordExporter({
+      prefix: 'alice/otel/main',
+      dashRoot: temp.dir,
+    })
+    const logs = new LoggerProvider({
+      resource: resourceFromAttributes({
+        'ml_dash.prefix': 'alice/otel/from-resource',
+      }),
+      processors: [new SimpleLogRecordProcessor({ exporter })],
+    })
+    const logger = logs.getLogger('routing')
+    logger.emit({ body: 'resource' })
+    logger.emit({
+      body: 'record',
+      attributes: { 'ml_dash.prefix': 'alice/otel/from-record' },
+    })
+    await logs.shutdown()
+    expect(lines('alice/otel/from-resource').map((l) => l.message)).toEqual([
+      'resource',
+    ])
+    expect(lines('alice/otel/from-record').map((l) => l.message)).toEqual([
+      'record',
+    ])
+  })
+
+  it('reports FAILED through the callback, never a throw, when delivery fails', async () => {
+    const server = await startTestServer()
+    try {
+      const exporter = new MlDashLogRecordExporter({
+        prefix: 'alice/otel/refused',
+        dashUrl: server.url,
+        token: signTestToken({ username: 'alice' }),
+        dashRoot: false,
+      })
+      server.inject({ kind: 'status', status: 400, count: 1, match: /logs$/ })
+      const result = await new Promise<{ code: number; error?: Error }>(
+        (resolve) =>
+          exporter.export([{ body: 'x', hrTime: [1_700_000_000, 0] }], resolve),
+      )
+      expect(result.code).toBe(1)
+      expect(result.error?.message).toContain(
+        '1 log records were not delivered',
+      )
+      const ok = await new Promise<{ code: number }>((resolve) =>
+        exporter.export([{ body: 'y' }], resolve),
+      )
+      expect(ok.code).toBe(0)
+      await exporter.shutdown()
+      expect(
+        server.experiment('alice/otel/refused')?.logs.map((l) => l.message),
+      ).toEqual(['y'])
+      const after = await new Promise<{ code: number }>((resolve) =>
+        exporter.export([{ body: 'z' }], resolve),
+      )
+      expect(after.code).toBe(1)
+    } finally {
+      await server.close()
+    }
+  })
+})
