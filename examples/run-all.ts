@@ -24,3 +24,6 @@ await import('./pino.js')
 
 // winston, to the local store.
 await import('./winston.js')
+
+// OpenTelemetry, to the local store.
+await import('./otel.js')
