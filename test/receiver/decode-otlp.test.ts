@@ -1,0 +1,136 @@
+import { context, trace, TraceFlags } from '@opentelemetry/api'
+import { SeverityNumber } from '@opentelemetry/api-logs'
+import {
+  JsonLogsSerializer,
+  ProtobufLogsSerializer,
+} from '@opentelemetry/otlp-transformer'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs'
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs'
+import { describe, expect, it } from 'vitest'
+import { encodeEntry } from '../../src/core/entry.js'
+import { mapOtelLogRecord } from '../../src/otel/map.js'
+import {
+  OtlpDecodeError,
+  decodeOtlpJson,
+  decodeOtlpProtobuf,
+} from '../../src/receiver/decode-otlp.js'
+
+/** Real SDK records, as an exporter receives them. */
+async function sdkRecords(): Promise<ReadableLogRecord[]> {
+  const memory = new InMemoryLogRecordExporter()
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({
+      'service.name': 'evaluator',
+      'ml_dash.prefix': 'alice/otlp/run',
+    }),
+    processors: [new SimpleLogRecordProcessor({ exporter: memory })],
+  })
+  const logger = provider.getLogger('scope-a', '1.0.0')
+  const spanContext = {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+  }
+  logger.emit({
+    severityNumber: SeverityNumber.WARN,
+    severityText: 'WARN',
+    body: 'plain',
+    timestamp: [1_700_000_000, 123_456_789],
+    attributes: {
+      n: 42,
+      big: 2 ** 40,
+      f: 1.5,
+      ok: true,
+      list: ['a', 1],
+      nested: { k: 'v' },
+      'exception.type': 'E',
+    },
+    context: trace.setSpanContext(context.active(), spanContext),
+  })
+  logger.emit({
+    severityNumber: SeverityNumber.FATAL,
+    body: { structured: [1, { deep: true }] },
+    eventName: 'crash',
+  })
+  provider
+    .getLogger('scope-b')
+    .emit({
+      body: 'other scope',
+      attributes: { 'ml_dash.prefix': 'alice/otlp/other' },
+    })
+  await provider.forceFlush()
+  return memory.getFinishedLogRecords()
+}
+
+/** What ends up stored, for comparison (time of records without one aside). */
+const stored = (records: Parameters<typeof mapOtelLogRecord>[0][]) =>
+  records.map((record) => {
+    const { input, prefix } = mapOtelLogRecord(record)
+    return { entry: JSON.parse(encodeEntry(input)) as unknown, prefix }
+  })
+
+describe('OTLP decoding', () => {
+  it.each([
+    [
+      'protobuf',
+      (records: ReadableLogRecord[]) =>
+        decodeOtlpProtobuf(ProtobufLogsSerializer.serializeRequest(records)!),
+    ],
+    [
+      'JSON',
+      (records: ReadableLogRecord[]) =>
+        decodeOtlpJson(
+          new TextDecoder().decode(
+            JsonLogsSerializer.serializeRequest(records)!,
+          ),
+        ),
+    ],
+  ])(
+    'decodes what the official %s serializer writes into the same entries as the SDK records',
+    async (_name, decode) => {
+      const records = await sdkRecords()
+      const decoded = decode(records)
+      expect(decoded).toHaveLength(3)
+      expect(stored(decoded)).toEqual(stored(records))
+      expect(stored(decoded)[0]?.entry).toMatchObject({
+        timestamp: '2023-11-14T22:13:20.123456Z',
+        level: 'warn',
+      })
+    },
+  )
+
+  it('refuses malformed bodies with a decode error', () => {
+    expect(() =>
+      decodeOtlpProtobuf(Uint8Array.from([0x0a, 0x05, 0x01])),
+    ).toThrow(OtlpDecodeError)
+    expect(() => decodeOtlpProtobuf(Uint8Array.from([0x0b]))).toThrow(
+      /unsupported wire type 3/,
+    )
+    expect(() => decodeOtlpJson('{')).toThrow(OtlpDecodeError)
+    expect(() => decodeOtlpJson('{"resourceLogs": 5}')).toThrow(
+      'resourceLogs must be an array',
+    )
+    expect(() =>
+      decodeOtlpJson(
+        '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"soon"}]}]}]}',
+      ),
+    ).toThrow('not a 64-bit integer')
+  })
+
+  it('bounds the nesting of values', () => {
+    let value = '{"stringValue":"x"}'
+    for (let i = 0; i < 40; i++) value = `{"arrayValue":{"values":[${value}]}}`
+    const request = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":${value}}]}]}]}`
+    expect(() => decodeOtlpJson(request)).toThrow('nested deeper than 32')
+  })
+
+  it('accepts an empty request', () => {
+    expect(decodeOtlpProtobuf(new Uint8Array())).toEqual([])
+    expect(decodeOtlpJson('{}')).toEqual([])
+  })
+})
