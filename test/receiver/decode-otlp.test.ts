@@ -57,12 +57,10 @@ async function sdkRecords(): Promise<ReadableLogRecord[]> {
     body: { structured: [1, { deep: true }] },
     eventName: 'crash',
   })
-  provider
-    .getLogger('scope-b')
-    .emit({
-      body: 'other scope',
-      attributes: { 'ml_dash.prefix': 'alice/otlp/other' },
-    })
+  provider.getLogger('scope-b').emit({
+    body: 'other scope',
+    attributes: { 'ml_dash.prefix': 'alice/otlp/other' },
+  })
   await provider.forceFlush()
   return memory.getFinishedLogRecords()
 }
@@ -86,7 +84,7 @@ describe('OTLP decoding', () => {
       (records: ReadableLogRecord[]) =>
         decodeOtlpJson(
           new TextDecoder().decode(
-            JsonLogsSerializer.serializeRequest(records)!,
+            JsonLogsSerializer.serializeRequest(records),
           ),
         ),
     ],
