@@ -10,6 +10,7 @@ const io = {
   stderr: process.stderr,
   env: process.env,
   version,
+  signals: process,
 }
 runCli(process.argv.slice(2), io).then(
   (code) => (process.exitCode = code),

@@ -2,7 +2,7 @@
  * The `ml-dash-logs` command. A thin shell over the library:
  * `bin/ml-dash-logs.cjs` calls {@link runCli} with the process's streams.
  *
- * Pipe mode (the default when `--prefix` or `ML_DASH_PREFIX` is given):
+ * `serve` and `logs` are in ./commands.ts. Pipe mode (no command):
  * reads pino NDJSON from standard input, the way pino's classic transports
  * work (`node app.js | ml-dash-logs --prefix alice/proj/run`), and exits
  * after delivering everything at the end of input. A line that is not JSON
@@ -14,29 +14,42 @@ import { parseArgs } from 'node:util'
 import type { MlDashOptions } from '../core/options.js'
 import type { SinkStats } from '../delivery/sink.js'
 import { createPinoDestination } from '../pino/destination.js'
+import type { CommandIo, LogsOptions, ServeOptions } from './commands.js'
+import { printLogs, serve } from './commands.js'
 
 /** The `--help` text. */
-export const USAGE = `Usage: ml-dash-logs [options]            read pino NDJSON from stdin
+export const USAGE = `Usage: ml-dash-logs [options]               read pino NDJSON from stdin
+       ml-dash-logs serve [options]         OTLP/HTTP logs receiver
+       ml-dash-logs logs <prefix> [options] print a local experiment's logs
        ml-dash-logs --help | --version
 
-Pipe a program's pino output into an ml-dash experiment:
   node app.js | ml-dash-logs --prefix alice/project/run-7
+  ml-dash-logs serve --port 4318 --prefix alice/project/collected
+  ml-dash-logs logs alice/project/run-7 --level warn,error --follow
 
 Options:
-  --prefix <owner/project/name>  experiment (default: env ML_DASH_PREFIX)
+  --prefix <owner/project/name>  experiment (default: env ML_DASH_PREFIX);
+                                 for serve, where records without
+                                 ml_dash.prefix go
   --dash-root <dir>              local store root (default: .dash)
   --no-local                     no local store (needs --dash-url)
   --dash-url <url>               also send to this ml-dash server
                                  (token: env ML_DASH_TOKEN or \`ml-dash login\`)
+serve:
+  --port <n>                     port (default: 4318)
+  --host <address>               address (default: 127.0.0.1)
+  --auth-token <token>           require Authorization: Bearer <token>
+logs:
+  --level <list>                 only these levels, e.g. warn,error
+  --json                         print the stored lines as they are
+  --follow                       keep printing new entries
   -h, --help                     show this help
   -v, --version                  show the version
 `
 
 /** The streams and environment the CLI runs with (injected for tests). */
-export interface CliIo {
+export interface CliIo extends CommandIo {
   stdin: NodeJS.ReadableStream
-  stdout: NodeJS.WritableStream
-  stderr: NodeJS.WritableStream
   env: Readonly<Record<string, string | undefined>>
   version: string
 }
@@ -48,26 +61,68 @@ const OPTIONS = {
   'dash-root': { type: 'string' },
   'no-local': { type: 'boolean' },
   'dash-url': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'auth-token': { type: 'string' },
+  level: { type: 'string' },
+  json: { type: 'boolean' },
+  follow: { type: 'boolean' },
 } as const
 
-/** Parses argv (without node and script) into library options. @throws Error for bad usage. */
-export function parseCliArgs(argv: readonly string[]): {
-  command: 'help' | 'version' | 'pipe'
-  options: MlDashOptions
-} {
-  const { values } = parseArgs({
+/** A parsed command line. */
+export type CliCommand =
+  | { command: 'help' | 'version' }
+  | { command: 'pipe'; options: MlDashOptions }
+  | { command: 'serve'; options: ServeOptions }
+  | { command: 'logs'; options: LogsOptions }
+
+/** Parses argv (without node and script). @throws Error for bad usage. */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseArgs({
     args: [...argv],
     options: OPTIONS,
-    allowPositionals: false,
+    allowPositionals: true,
   })
-  if (values.help) return { command: 'help', options: {} }
-  if (values.version) return { command: 'version', options: {} }
+  if (values.help) return { command: 'help' }
+  if (values.version) return { command: 'version' }
   const options: MlDashOptions = {}
   if (values.prefix !== undefined) options.prefix = values.prefix
   if (values['dash-root'] !== undefined) options.dashRoot = values['dash-root']
   if (values['no-local']) options.dashRoot = false
   if (values['dash-url'] !== undefined) options.dashUrl = values['dash-url']
+  const [command, ...rest] = positionals
+  if (command === 'serve' && rest.length === 0) {
+    const serveOptions: ServeOptions = { ...options }
+    if (values.port !== undefined) serveOptions.port = portNumber(values.port)
+    if (values.host !== undefined) serveOptions.host = values.host
+    if (values['auth-token'] !== undefined)
+      serveOptions.authToken = values['auth-token']
+    return { command: 'serve', options: serveOptions }
+  }
+  if (command === 'logs' && rest.length === 1) {
+    const dashRoot = values['dash-root'] ?? '.dash'
+    const logs: LogsOptions = {
+      prefix: rest[0]!,
+      dashRoot,
+      json: values.json === true,
+      follow: values.follow === true,
+    }
+    if (values.level !== undefined)
+      logs.levels = values.level
+        .split(',')
+        .map((level) => level.trim().toLowerCase())
+    return { command: 'logs', options: logs }
+  }
+  if (command !== undefined)
+    throw new Error(`unknown command or arguments: ${positionals.join(' ')}`)
   return { command: 'pipe', options }
+}
+
+function portNumber(text: string): number {
+  const port = Number(text)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0 to 65535 (got ${text})`)
+  return port
 }
 
 /** Runs the CLI; resolves to the exit code. */
@@ -75,28 +130,46 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo,
 ): Promise<number> {
-  let parsed: ReturnType<typeof parseCliArgs>
+  let parsed: CliCommand
   try {
     parsed = parseCliArgs(argv)
   } catch (error) {
     io.stderr.write(`ml-dash-logs: ${(error as Error).message}\n\n${USAGE}`)
     return 2
   }
-  if (parsed.command === 'help') {
-    io.stdout.write(USAGE)
-    return 0
+  switch (parsed.command) {
+    case 'help':
+      io.stdout.write(USAGE)
+      return 0
+    case 'version':
+      io.stdout.write(`${io.version}\n`)
+      return 0
+    case 'serve':
+    case 'logs':
+      return runCommand(parsed, io)
+    case 'pipe':
+      if (parsed.options.prefix === undefined && !io.env.ML_DASH_PREFIX) {
+        io.stderr.write(
+          `ml-dash-logs: --prefix is required (or env ML_DASH_PREFIX)\n\n${USAGE}`,
+        )
+        return 2
+      }
+      return pipe(parsed.options, io)
   }
-  if (parsed.command === 'version') {
-    io.stdout.write(`${io.version}\n`)
-    return 0
-  }
-  if (parsed.options.prefix === undefined && !io.env.ML_DASH_PREFIX) {
-    io.stderr.write(
-      `ml-dash-logs: --prefix is required (or env ML_DASH_PREFIX)\n\n${USAGE}`,
-    )
+}
+
+async function runCommand(
+  parsed: Extract<CliCommand, { command: 'serve' | 'logs' }>,
+  io: CliIo,
+): Promise<number> {
+  try {
+    return parsed.command === 'serve'
+      ? await serve(parsed.options, io)
+      : await printLogs(parsed.options, io)
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n`)
     return 2
   }
-  return pipe(parsed.options, io)
 }
 
 async function pipe(options: MlDashOptions, io: CliIo): Promise<number> {

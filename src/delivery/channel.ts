@@ -47,7 +47,8 @@ export interface ChannelReport {
 /** One experiment's sinks. */
 export interface Channel {
   readonly prefix: string
-  enqueue(entry: EncodedEntry): void
+  /** Queues an entry in every store; false when a store refused it (queue full, closed). */
+  enqueue(entry: EncodedEntry): boolean
   /** Opens the stores now; rejects on a permanent failure (a retryable one is retried by writes). */
   open(): Promise<void>
   flush(timeoutMs: number): Promise<ChannelReport>
@@ -125,9 +126,10 @@ class SinkChannel implements Channel {
     return { local: this.#local?.sink.stats, remote: this.#remote?.sink.stats }
   }
 
-  enqueue(entry: EncodedEntry): void {
-    this.#local?.sink.enqueue(entry)
-    this.#remote?.sink.enqueue(entry)
+  enqueue(entry: EncodedEntry): boolean {
+    const local = this.#local?.sink.enqueue(entry) ?? true
+    const remote = this.#remote?.sink.enqueue(entry) ?? true
+    return local && remote
   }
 
   async open(): Promise<void> {

@@ -44,8 +44,12 @@ export interface RouterStats {
 
 /** One router per transport or exporter. */
 export interface Router {
-  /** Encodes and queues a record; `routedPrefix` is the record's `ml_dash.prefix`, if any. */
-  enqueue(input: EntryInput, routedPrefix?: unknown): void
+  /**
+   * Encodes and queues a record; `routedPrefix` is the record's
+   * `ml_dash.prefix`, if any. False when it was not taken (no experiment
+   * to go to, a full queue, a closed router).
+   */
+  enqueue(input: EntryInput, routedPrefix?: unknown): boolean
   /** Queues an entry already encoded, into the router's own experiment. */
   enqueueEncoded(entry: EncodedEntry): void
   flush(timeoutMs?: number): Promise<Record<string, ChannelReport>>
@@ -90,8 +94,8 @@ class PrefixRouter implements Router {
     }
   }
 
-  enqueue(input: EntryInput, routedPrefix?: unknown): void {
-    if (this.#closed) return
+  enqueue(input: EntryInput, routedPrefix?: unknown): boolean {
+    if (this.#closed) return false
     let target = this.#options.prefix
     let entry = input
     if (
@@ -110,9 +114,11 @@ class PrefixRouter implements Router {
     }
     if (target === undefined) {
       this.#unrouted++
-      return
+      return false
     }
-    this.#channel(target).enqueue(encodeEntry(entry, this.#options.limits))
+    return this.#channel(target).enqueue(
+      encodeEntry(entry, this.#options.limits),
+    )
   }
 
   enqueueEncoded(entry: EncodedEntry): void {

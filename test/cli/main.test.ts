@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -17,6 +18,7 @@ async function call(
     stderr,
     env: {},
     version: '1.2.3',
+    signals: new EventEmitter(),
   }
   const code = await runCli(argv, io)
   return {
@@ -61,7 +63,44 @@ describe('ml-dash-logs', () => {
       command: 'pipe',
       options: { prefix: 'a/b/c', dashRoot: 'x', dashUrl: 'http://h' },
     })
-    expect(parseCliArgs(['--no-local']).options.dashRoot).toBe(false)
+    expect(parseCliArgs(['--no-local'])).toEqual({
+      command: 'pipe',
+      options: { dashRoot: false },
+    })
+    expect(
+      parseCliArgs([
+        'serve',
+        '--port',
+        '0',
+        '--host',
+        '::1',
+        '--auth-token',
+        't',
+        '--prefix',
+        'a/b/c',
+      ]),
+    ).toEqual({
+      command: 'serve',
+      options: { port: 0, host: '::1', authToken: 't', prefix: 'a/b/c' },
+    })
+    expect(
+      parseCliArgs(['logs', 'a/b/c', '--level', 'WARN,error', '--json']),
+    ).toEqual({
+      command: 'logs',
+      options: {
+        prefix: 'a/b/c',
+        dashRoot: '.dash',
+        levels: ['warn', 'error'],
+        json: true,
+        follow: false,
+      },
+    })
+    expect(() => parseCliArgs(['serve', '--port', '99999'])).toThrow(
+      '--port must be 0 to 65535',
+    )
+    expect(() => parseCliArgs(['frobnicate'])).toThrow(
+      'unknown command or arguments: frobnicate',
+    )
   })
 
   it('pipes pino NDJSON from stdin into the store, keeping lines that are not JSON', async () => {
