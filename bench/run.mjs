@@ -2,7 +2,10 @@
 // Each run is a fresh process; variants alternate; medians of ROUNDS runs.
 //   pino:    pino + pino/file          vs pino + ml-dash-logs/pino (local store)
 //   winston: winston + File transport  vs winston + MlDashTransport (local store)
-import { execFileSync } from 'node:child_process'
+//   otel:    sdk-logs + OTLP/proto exporter to a loopback sink (own process)
+//            vs sdk-logs + MlDashLogRecordExporter (local store)
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000)
@@ -10,18 +13,22 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const median = (values) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-function measure(script, variants) {
+function measure(script, variants, extra = []) {
   const child = fileURLToPath(new URL(script, import.meta.url))
   const results = Object.fromEntries(variants.map((v) => [v, []]))
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of round % 2 ? [...variants].reverse() : variants) {
-      results[variant].push(
-        JSON.parse(
-          execFileSync(process.execPath, [child, variant, String(N)], {
-            encoding: 'utf8',
-          }),
-        ),
+      const args = [child, variant, String(N), ...extra]
+      const result = JSON.parse(
+        execFileSync(process.execPath, args, { encoding: 'utf8' }),
       )
+      // A run that lost records would look faster: refuse to compare it.
+      if (result.delivered !== undefined && result.delivered !== N) {
+        throw new Error(
+          `${variant} delivered ${result.delivered} of ${N} records`,
+        )
+      }
+      results[variant].push(result)
     }
   }
   return variants.map((variant) => {
@@ -67,4 +74,20 @@ console.log(
 )
 console.log(
   `winston peak memory ratio (ours : File) = ${ratio(winstonOurs.peakRssMb, winstonFile.peakRssMb)}x (target <= 1.0x)`,
+)
+
+const sink = spawn(process.execPath, [
+  fileURLToPath(new URL('./otlp-sink.mjs', import.meta.url)),
+])
+const [sinkUrl] = await once(sink.stdout, 'data')
+const [otlp, otelOurs] = measure(
+  './otel-child.mjs',
+  ['otlp-proto', 'ml-dash-logs/otel'],
+  [String(sinkUrl).trim()],
+)
+sink.kill('SIGTERM')
+console.log()
+console.table([otlp, otelOurs])
+console.log(
+  `OpenTelemetry throughput ratio (ours : OTLP/proto to a loopback sink) = ${ratio(otelOurs.recordsPerSecond, otlp.recordsPerSecond)}x (target >= 1.0x)`,
 )
