@@ -9,6 +9,8 @@ const node = {
   setImmediate: 'readonly',
   performance: 'readonly',
   URL: 'readonly',
+  fetch: 'readonly',
+  Buffer: 'readonly',
 }
 
 export default tseslint.config(

@@ -38,7 +38,7 @@ it('prints entries, filters by level, and prints the stored lines with --json', 
     await printLogs({ prefix: 'alice/cli/run', dashRoot: temp.dir }, plain),
   ).toBe(0)
   expect(plain.out()).toMatch(
-    /^\S+Z info  started\n\S+Z warn  héllo wörld {"n":1}\n\S+Z error failed\n$/,
+    /^\S+Z info {2}started\n\S+Z warn {2}héllo wörld {"n":1}\n\S+Z error failed\n$/,
   )
   const filtered = io()
   await printLogs(

@@ -181,9 +181,8 @@ describe('OTLP/HTTP receiver', () => {
       (await post(url, Uint8Array.from([0x0a, 0x09, 0x01]), PROTO)).status,
     ).toBe(400)
     const badJson = await post(url, '{"resourceLogs":', JSON_TYPE)
-    expect([badJson.status, JSON.parse(badJson.body.toString()).code]).toEqual([
-      400, 400,
-    ])
+    const status = JSON.parse(badJson.body.toString()) as { code: number }
+    expect([badJson.status, status.code]).toEqual([400, 400])
     expect(
       (
         await post(url, gzipSync('not gzip at all').subarray(0, 10), {
