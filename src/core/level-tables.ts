@@ -16,6 +16,20 @@ import { isLevel } from './levels.js'
  */
 export type LevelMap = Readonly<Record<string, Level>>
 
+/**
+ * `table[key]` when `table` has it as its own property, else undefined:
+ * level names come from records, and `constructor` or `valueOf` must not
+ * find Object.prototype's functions.
+ */
+export function own<T>(
+  table: Readonly<Record<string, T>> | undefined,
+  key: string,
+): T | undefined {
+  return table !== undefined && Object.hasOwn(table, key)
+    ? table[key]
+    : undefined
+}
+
 /** Metadata key under which adapters keep the source's own level. */
 export const SOURCE_LEVEL_KEY = 'source_level'
 
@@ -109,7 +123,7 @@ export function levelFromText(text: string | undefined): Level | undefined {
   if (text === undefined) return undefined
   const lower = text.trim().toLowerCase()
   if (isLevel(lower)) return lower
-  return TEXT_ALIASES[lower]
+  return own(TEXT_ALIASES, lower)
 }
 
 const TEXT_ALIASES: Readonly<Record<string, Level>> = {
@@ -134,6 +148,6 @@ export function mapLevel(
   fallback: Level,
   levelMap?: LevelMap,
 ): Level {
-  const override = levelMap?.[String(source)]
+  const override = own(levelMap, String(source))
   return override !== undefined && isLevel(override) ? override : fallback
 }

@@ -86,7 +86,9 @@ class Walker {
       case 'string':
         return truncateString(value, this.#limits.maxStringLength)
       case 'number':
-        return Number.isFinite(value) ? value : String(value)
+        // -0 is written as 0 by JSON: say so here, so what is returned is what is read back.
+        if (Number.isFinite(value)) return value === 0 ? 0 : value
+        return String(value)
       case 'boolean':
         return value
       case 'bigint':

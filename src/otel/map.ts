@@ -20,7 +20,7 @@
  */
 import type { MappedRecord } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
-import { SOURCE_LEVEL_KEY, otelLevel } from '../core/level-tables.js'
+import { SOURCE_LEVEL_KEY, otelLevel, own } from '../core/level-tables.js'
 import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
 
 /** Metadata key of the resource's attributes. */
@@ -91,11 +91,11 @@ function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap) {
   const byText =
     record.severityText === undefined
       ? undefined
-      : levelMap?.[record.severityText]
+      : own(levelMap, record.severityText)
   const byNumber =
     record.severityNumber === undefined
       ? undefined
-      : levelMap?.[String(record.severityNumber)]
+      : own(levelMap, String(record.severityNumber))
   return (
     byText ?? byNumber ?? otelLevel(record.severityNumber, record.severityText)
   )

@@ -23,6 +23,7 @@ import {
   SOURCE_LEVEL_KEY,
   levelFromText,
   mapLevel,
+  own,
   pinoLevel,
 } from '../core/level-tables.js'
 import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
@@ -67,8 +68,8 @@ export function resolveLevel(
   levelMap: LevelMap | undefined,
 ): { level: EntryInput['level']; source: string | number | undefined } {
   if (typeof raw === 'number') {
-    const label = config.levels?.labels?.[String(raw)]
-    const byLabel = label === undefined ? undefined : levelMap?.[label]
+    const label = own(config.levels?.labels, String(raw))
+    const byLabel = label === undefined ? undefined : own(levelMap, label)
     return {
       level: byLabel ?? mapLevel(raw, pinoLevel(raw), levelMap),
       source: label ?? raw,
@@ -76,8 +77,7 @@ export function resolveLevel(
   }
   if (typeof raw === 'string') {
     const value =
-      config.levels?.values?.[raw] ??
-      (PINO_LEVELS as Record<string, number>)[raw]
+      own(config.levels?.values, raw) ?? own<number>(PINO_LEVELS, raw)
     const fallback =
       value !== undefined ? pinoLevel(value) : (levelFromText(raw) ?? 'info')
     return { level: mapLevel(raw, fallback, levelMap), source: raw }

@@ -24,6 +24,7 @@ import {
   WINSTON_NPM,
   WINSTON_SYSLOG,
   levelFromText,
+  own,
 } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
 import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
@@ -78,8 +79,8 @@ export function resolveWinstonLevel(
   levelMap?: LevelMap,
 ): Level {
   return (
-    levelMap?.[name] ??
-    KNOWN[name] ??
+    own(levelMap, name) ??
+    own(KNOWN, name) ??
     customLevel(name, levels) ??
     levelFromText(name) ??
     'info'
@@ -92,7 +93,7 @@ export function resolveWinstonLevel(
  * least: up to 0.2 error, 0.4 warn, 0.6 info, beyond that debug.
  */
 function customLevel(name: string, levels?: WinstonLevels): Level | undefined {
-  const priority = levels?.[name]
+  const priority = own(levels, name)
   if (priority === undefined) return undefined
   const max = Math.max(1, ...Object.values(levels!))
   const q = priority / max

@@ -123,3 +123,31 @@ describe('mapLevel overrides', () => {
     expect(mapLevel('verbose', 'debug')).toBe('debug')
   })
 })
+
+describe('level names that are Object.prototype members', () => {
+  it('are never resolved through the prototype', async () => {
+    const { mapWinstonInfo } = await import('../../src/winston/map.js')
+    const { mapPinoRecord } = await import('../../src/pino/map.js')
+    const { mapOtelLogRecord } = await import('../../src/otel/map.js')
+    for (const name of [
+      'constructor',
+      'valueOf',
+      'toString',
+      '__proto__',
+      'hasOwnProperty',
+    ]) {
+      expect(levelFromText(name)).toBeUndefined()
+      expect(mapLevel(name, 'info', {})).toBe('info')
+      expect(
+        mapWinstonInfo(
+          { level: name, [Symbol.for('level')]: name, message: 'x' },
+          {},
+        ).input.level,
+      ).toBe('info')
+      expect(mapPinoRecord({ level: name }, {}).input.level).toBe('info')
+      expect(mapOtelLogRecord({ severityText: name }, {}).input.level).toBe(
+        'info',
+      )
+    }
+  })
+})
