@@ -98,22 +98,29 @@ export async function startReceiver(
       : digest(`Bearer ${options.authToken}`)
   const router = createRouter(resolved)
   let closing = false
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) =>
-      answerStatus(res, 'json', 503, `ml-dash-logs: ${String(error)}`, '1'),
-    )
-  })
+  const requestTimeout = positive(
+    'requestTimeoutMs',
+    options.requestTimeoutMs,
+    30_000,
+  )
+  const server = createServer(
+    // Node checks request time limits on this interval: keep it within the limit.
+    {
+      requestTimeout,
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.min(requestTimeout, 1000),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) =>
+        answerStatus(res, 'json', 503, `ml-dash-logs: ${String(error)}`, '1'),
+      )
+    },
+  )
   server.maxConnections = positive(
     'maxConnections',
     options.maxConnections,
     256,
   )
-  server.requestTimeout = positive(
-    'requestTimeoutMs',
-    options.requestTimeoutMs,
-    30_000,
-  )
-  server.headersTimeout = Math.min(server.requestTimeout, 60_000)
 
   async function handle(
     req: IncomingMessage,

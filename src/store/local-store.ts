@@ -26,7 +26,7 @@ import {
   readSync,
   writeSync,
 } from 'node:fs'
-import { join, relative, resolve, isAbsolute } from 'node:path'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { EncodedEntry } from '../core/entry.js'
 import { toStoreLine } from '../core/entry.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
@@ -110,7 +110,13 @@ export function experimentDirectory(
   const root = resolve(dashRoot)
   const directory = join(root, ...prefix.segments)
   const inside = relative(root, directory)
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+  // `..` or `../…` leaves the root; a folder merely named `...a` does not.
+  if (
+    inside === '' ||
+    inside === '..' ||
+    inside.startsWith(`..${sep}`) ||
+    isAbsolute(inside)
+  ) {
     throw new Error(
       `ml-dash-logs: prefix "${prefix.prefix}" leads outside the store root "${root}"`,
     )

@@ -1,0 +1,89 @@
+/** The receiver against clients that try to hold it: slow ones, and too many. */
+import { connect } from 'node:net'
+import type { Socket } from 'node:net'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import type { Receiver } from '../../src/receiver/server.js'
+import { startReceiver } from '../../src/receiver/server.js'
+import { tempDir } from '../helpers.js'
+
+let temp: ReturnType<typeof tempDir>
+let receiver: Receiver | undefined
+const sockets: Socket[] = []
+beforeEach(() => (temp = tempDir()))
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy()
+  await receiver?.close(1000)
+  temp.remove()
+})
+
+/** Opens a raw connection and collects what the server sends until it closes. */
+function rawClient(
+  port: number,
+  send: string,
+): { socket: Socket; closed: Promise<string> } {
+  const socket = connect(port, '127.0.0.1')
+  sockets.push(socket)
+  let received = ''
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()))
+  socket.on('error', () => {})
+  socket.write(send)
+  return {
+    socket,
+    closed: new Promise((resolve) =>
+      socket.on('close', () => resolve(received)),
+    ),
+  }
+}
+
+it('cuts off a client that sends its body too slowly (408) and keeps serving others', async () => {
+  receiver = await startReceiver({
+    port: 0,
+    dashRoot: temp.dir,
+    prefix: 'alice/hostile/run',
+    requestTimeoutMs: 500,
+  })
+  const slow = rawClient(
+    receiver.port,
+    'POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"resour',
+  )
+  const answer = await slow.closed
+  expect(answer).toMatch(/^HTTP\/1\.1 408/)
+  const ok = await fetch(`${receiver.url}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  })
+  expect(ok.status).toBe(200)
+})
+
+it('refuses connections beyond maxConnections and serves again once they are gone', async () => {
+  receiver = await startReceiver({
+    port: 0,
+    dashRoot: temp.dir,
+    prefix: 'alice/hostile/run',
+    maxConnections: 3,
+  })
+  const holders = Array.from({ length: 3 }, () =>
+    rawClient(receiver!.port, 'POST /v1/logs HTTP/1.1\r\nHost: x\r\n'),
+  )
+  await Promise.all(
+    holders.map(
+      (h) => new Promise((resolve) => h.socket.once('connect', resolve)),
+    ),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const extra = rawClient(
+    receiver.port,
+    'POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}',
+  )
+  expect(await extra.closed).toBe('')
+  for (const holder of holders) holder.socket.destroy()
+  await Promise.all(holders.map((h) => h.closed))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const ok = await fetch(`${receiver.url}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  })
+  expect(ok.status).toBe(200)
+})
