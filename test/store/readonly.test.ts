@@ -1,0 +1,59 @@
+/** A local store root that cannot be written: a clear error, and the server still gets everything. */
+import { chmodSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import {
+  signTestToken,
+  startTestServer,
+} from '../../src/testing/ml-dash-server.js'
+import type { TestServer } from '../../src/testing/ml-dash-server.js'
+import { FIXTURES, run, tempDir } from '../helpers.js'
+
+let temp: ReturnType<typeof tempDir>
+let server: TestServer
+beforeEach(async () => {
+  temp = tempDir()
+  server = await startTestServer()
+})
+afterEach(async () => {
+  chmodSync(join(temp.dir, 'readonly'), 0o755)
+  temp.remove()
+  await server.close()
+})
+
+it('reports the read-only root by path and keeps delivering to the server (hybrid)', async () => {
+  chmodSync(temp.dir, 0o755)
+  const root = join(temp.dir, 'readonly')
+  mkdirSync(root)
+  chmodSync(root, 0o555)
+  const prefix = 'alice/readonly/run'
+  const result = await run(process.execPath, [
+    join(FIXTURES, 'readonly-hybrid.mjs'),
+    root,
+    prefix,
+    server.url,
+    signTestToken({ username: 'alice' }),
+  ])
+  expect(result.stderr).toBe('')
+  const { stats, errors } = JSON.parse(result.stdout) as {
+    stats: {
+      experiments: Record<
+        string,
+        { local: { failed: number }; remote: { delivered: number } }
+      >
+    }
+    errors: [string, number][]
+  }
+  expect(stats.experiments[prefix]).toMatchObject({
+    local: { failed: 20 },
+    remote: { delivered: 20 },
+  })
+  expect(errors[0]?.[0]).toMatch(
+    new RegExp(
+      `cannot open the experiment folder ".*readonly/alice/readonly/run": EACCES`,
+    ),
+  )
+  expect(server.experiment(prefix)?.logs.map((l) => l.message)).toEqual(
+    Array.from({ length: 20 }, (_, i) => `m${i}`),
+  )
+})
