@@ -13,7 +13,9 @@
  * for it.
  *
  * A line that is not JSON is kept as an `info` entry with the line as its
- * message. `logger.flush(cb)` reaches the router's flush; on `process.exit()`
+ * message. Out of band, on the main thread's transport stream: an
+ * `'ml-dash-logs:error'` event ({ message, undelivered }) for each delivery
+ * failure, and `'ml-dash-logs:stats'` with the final counters at close. `logger.flush(cb)` reaches the router's flush; on `process.exit()`
  * pino ends the stream and waits for `close`, which flushes every store.
  */
 import { parentPort, workerData } from 'node:worker_threads'
@@ -21,6 +23,7 @@ import build from 'pino-abstract-transport'
 import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
 import { createRouter } from '../delivery/router.js'
+import { debug } from '../debug.js'
 import { parseRecord } from './destination.js'
 import type { PinoConfig } from './map.js'
 import { encodePinoLine } from './encode-line.js'
@@ -70,9 +73,45 @@ function watchPinoConfig(config: PinoConfig): Promise<void> {
 }
 
 /** The transport factory pino calls in its worker. */
+/**
+ * Posts an event to the main thread, where thread-stream emits it on the
+ * transport stream (`transport.on('ml-dash-logs:stats', …)`).
+ */
+function emitOnMainThread(name: string, payload: unknown): void {
+  try {
+    parentPort?.postMessage({ code: 'EVENT', name, args: [payload] })
+  } catch {
+    // out-of-band reporting never takes the transport down
+  }
+}
+
+/**
+ * pino's thread-stream gives `end()` 10 s before it reports an error (which
+ * crashes an app without a listener), so closing must finish sooner.
+ */
+export const PINO_CLOSE_LIMIT_MS = 9000
+
 export default function pinoTransport(options: PinoTransportOptions = {}) {
-  const resolved = resolveOptions(options, process.env)
+  const resolved = resolveOptions(
+    {
+      ...options,
+      onError: (error: Error, undelivered: number) =>
+        emitOnMainThread('ml-dash-logs:error', {
+          message: error.message,
+          undelivered,
+        }),
+    },
+    process.env,
+  )
   const router = createRouter(resolved)
+  const closeTimeoutMs = Math.min(resolved.closeTimeoutMs, PINO_CLOSE_LIMIT_MS)
+  if (closeTimeoutMs < resolved.closeTimeoutMs) {
+    debug(
+      'closeTimeoutMs %d is over pino end() limit: closing within %d ms (use logger.flush() to wait longer)',
+      resolved.closeTimeoutMs,
+      closeTimeoutMs,
+    )
+  }
   const config: PinoConfig = {}
   const configured = watchPinoConfig(config)
   const { levelMap, limits } = resolved
@@ -94,17 +133,18 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
     input.parsedJson = fits
     router.enqueue(input, prefix)
   }
+  // Records held until pino's config arrives (see below).
+  let ready = false
+  const pending: ParsedLine[] = []
+  void configured.then(() => {
+    ready = true
+    for (const item of pending.splice(0)) handle(item)
+  })
   const stream = build(
     (source: NodeJS.ReadableStream) => {
       // Lines are handled synchronously as they come: no promise per line.
       // A record means the logger exists, so its config is on the way: hold
       // records until it comes, never before being ready (that would deadlock).
-      let ready = false
-      const pending: ParsedLine[] = []
-      void configured.then(() => {
-        ready = true
-        for (const item of pending.splice(0)) handle(item)
-      })
       source.on('data', (item: ParsedLine) =>
         ready ? handle(item) : pending.push(item),
       )
@@ -116,8 +156,26 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
         record: parseRecord(line),
       }),
       metadata: false,
-      close: async () => void (await router.close()),
+      close: async () => {
+        await router.close(closeTimeoutMs)
+        emitOnMainThread('ml-dash-logs:stats', router.stats)
+      },
     },
   )
-  return Object.assign(stream, { flush: () => router.flush() })
+  /**
+   * `logger.flush(cb)`: thread-stream hands the bytes over first, but lines
+   * may still wait in the line splitter or for pino's config; queue them
+   * all, then deliver.
+   */
+  const flush = async (): Promise<void> => {
+    while (
+      stream.writableLength > 0 ||
+      stream.readableLength > 0 ||
+      pending.length > 0
+    ) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await router.flush()
+  }
+  return Object.assign(stream, { flush })
 }
