@@ -35,24 +35,34 @@ async function killMidStream(prefix: string, delayMs: number): Promise<void> {
   expect(await closed).toBe('SIGKILL')
 }
 
+/** Random moments; CRASH_ROUNDS raises the count (50 were run by hand). */
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 8)
+
 describe('a writer killed with SIGKILL', () => {
-  it('leaves a store the next open repairs, with no number handed out twice', async () => {
-    const prefix = 'alice/crash/run'
-    const logs = join(temp.dir, prefix, 'logs')
-    for (const delayMs of [5, 20, 35, 50, 70, 90, 120, 150]) {
-      await killMidStream(prefix, delayMs)
-      const exp = await new Experiment({ prefix, dashRoot: temp.dir }).start()
-      exp.log('after the crash')
-      await exp.close()
-      // Every line is valid JSON (readLines parses strictly) and numbers run 0..n-1 in file order.
-      const lines = readLines(join(logs, 'logs.jsonl'))
-      expect(lines.map((l) => l.sequenceNumber)).toEqual(lines.map((_, i) => i))
-      expect(lines.at(-1)?.message).toBe('after the crash')
-      expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe(
-        String(lines.length),
-      )
-    }
-  })
+  it(
+    'leaves a store the next open repairs, with no number handed out twice',
+    async () => {
+      const prefix = 'alice/crash/run'
+      const logs = join(temp.dir, prefix, 'logs')
+      for (let round = 0; round < ROUNDS; round++) {
+        const delayMs = Math.floor(Math.random() * 150)
+        await killMidStream(prefix, delayMs)
+        const exp = await new Experiment({ prefix, dashRoot: temp.dir }).start()
+        exp.log('after the crash')
+        await exp.close()
+        // Every line is valid JSON (readLines parses strictly) and numbers run 0..n-1 in file order.
+        const lines = readLines(join(logs, 'logs.jsonl'))
+        expect(lines.map((l) => l.sequenceNumber)).toEqual(
+          lines.map((_, i) => i),
+        )
+        expect(lines.at(-1)?.message).toBe('after the crash')
+        expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe(
+          String(lines.length),
+        )
+      }
+    },
+    10_000 + ROUNDS * 2_000,
+  )
 })
 
 describe('process.exit() right after logging', () => {
