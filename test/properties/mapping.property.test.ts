@@ -97,7 +97,7 @@ describe('properties', () => {
               level,
               message,
               metadata,
-              time: time as Date | number | string | undefined,
+              time: time,
             }),
           )
         },

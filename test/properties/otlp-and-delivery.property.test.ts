@@ -43,7 +43,7 @@ beforeAll(async () => {
   const records: ReadableLogRecord[] = memory.getFinishedLogRecords()
   protobufBody = ProtobufLogsSerializer.serializeRequest(records)!
   jsonBody = new TextDecoder().decode(
-    JsonLogsSerializer.serializeRequest(records)!,
+    JsonLogsSerializer.serializeRequest(records),
   )
 })
 
