@@ -3,7 +3,7 @@
  * delivery through faults, permanent errors that never hang, hybrid mode,
  * and processes that exit on their own.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ExperimentOptions } from '../../src/experiment.js'
@@ -245,6 +245,30 @@ describe('hybrid mode', () => {
     for (let i = 0; i < 10; i++) exp.log(`m${i}`)
     const report = await exp.close()
     expect(report.local).toMatchObject({ failed: 10 })
+    expect(report.remote).toMatchObject({ delivered: 10 })
+    expect(messages(prefix)).toHaveLength(10)
+  })
+})
+
+describe('a vanished local root in hybrid mode', () => {
+  it('reports the missing path and keeps delivering to the server', async () => {
+    const prefix = 'alice/proj/vanished'
+    const root = join(temp.dir, 'root')
+    const failures: string[] = []
+    const exp = await new Experiment({
+      prefix,
+      dashUrl: server.url,
+      token,
+      dashRoot: root,
+      onError: (e) => failures.push(e.message),
+    }).start()
+    rmSync(root, { recursive: true, force: true })
+    for (let i = 0; i < 10; i++) exp.log(`m${i}`)
+    const report = await exp.close()
+    expect(report.local).toMatchObject({ failed: 10 })
+    expect(failures[0]).toMatch(
+      /cannot write ".*root\/alice\/proj\/vanished\/logs\/logs\.jsonl": ENOENT/,
+    )
     expect(report.remote).toMatchObject({ delivered: 10 })
     expect(messages(prefix)).toHaveLength(10)
   })
