@@ -6,16 +6,11 @@ import {
   JsonLogsSerializer,
   ProtobufLogsSerializer,
 } from '@opentelemetry/otlp-transformer'
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs'
-import {
-  InMemoryLogRecordExporter,
-  LoggerProvider,
-  SimpleLogRecordProcessor,
-} from '@opentelemetry/sdk-logs'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { StoreResult } from '../../src/core/result.js'
 import { createSink } from '../../src/delivery/sink.js'
+import { captureRecords } from '../otel-records.js'
 import {
   OtlpDecodeError,
   decodeOtlpJson,
@@ -27,20 +22,16 @@ let protobufBody: Uint8Array
 let jsonBody: string
 
 beforeAll(async () => {
-  const memory = new InMemoryLogRecordExporter()
-  const provider = new LoggerProvider({
-    processors: [new SimpleLogRecordProcessor({ exporter: memory })],
+  const records = await captureRecords((provider) => {
+    const logger = provider.getLogger('fuzz', '1')
+    for (let i = 0; i < 5; i++) {
+      logger.emit({
+        severityNumber: 9 + i,
+        body: { i, text: `r${i}` },
+        attributes: { n: i, list: [1, 'a'], nested: { k: true } },
+      })
+    }
   })
-  const logger = provider.getLogger('fuzz', '1')
-  for (let i = 0; i < 5; i++) {
-    logger.emit({
-      severityNumber: 9 + i,
-      body: { i, text: `r${i}` },
-      attributes: { n: i, list: [1, 'a'], nested: { k: true } },
-    })
-  }
-  await provider.forceFlush()
-  const records: ReadableLogRecord[] = memory.getFinishedLogRecords()
   protobufBody = ProtobufLogsSerializer.serializeRequest(records)!
   jsonBody = new TextDecoder().decode(
     JsonLogsSerializer.serializeRequest(records),

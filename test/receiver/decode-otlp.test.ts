@@ -4,13 +4,7 @@ import {
   JsonLogsSerializer,
   ProtobufLogsSerializer,
 } from '@opentelemetry/otlp-transformer'
-import { resourceFromAttributes } from '@opentelemetry/resources'
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs'
-import {
-  InMemoryLogRecordExporter,
-  LoggerProvider,
-  SimpleLogRecordProcessor,
-} from '@opentelemetry/sdk-logs'
 import { describe, expect, it } from 'vitest'
 import { encodeEntry } from '../../src/core/entry.js'
 import { mapOtelLogRecord } from '../../src/otel/map.js'
@@ -19,50 +13,46 @@ import {
   decodeOtlpJson,
   decodeOtlpProtobuf,
 } from '../../src/receiver/decode-otlp.js'
+import { captureRecords } from '../otel-records.js'
 
 /** Real SDK records, as an exporter receives them. */
-async function sdkRecords(): Promise<ReadableLogRecord[]> {
-  const memory = new InMemoryLogRecordExporter()
-  const provider = new LoggerProvider({
-    resource: resourceFromAttributes({
-      'service.name': 'evaluator',
-      'ml_dash.prefix': 'alice/otlp/run',
-    }),
-    processors: [new SimpleLogRecordProcessor({ exporter: memory })],
-  })
-  const logger = provider.getLogger('scope-a', '1.0.0')
-  const spanContext = {
-    traceId: '0af7651916cd43dd8448eb211c80319c',
-    spanId: 'b7ad6b7169203331',
-    traceFlags: TraceFlags.SAMPLED,
-  }
-  logger.emit({
-    severityNumber: SeverityNumber.WARN,
-    severityText: 'WARN',
-    body: 'plain',
-    timestamp: [1_700_000_000, 123_456_789],
-    attributes: {
-      n: 42,
-      big: 2 ** 40,
-      f: 1.5,
-      ok: true,
-      list: ['a', 1],
-      nested: { k: 'v' },
-      'exception.type': 'E',
+function sdkRecords(): Promise<ReadableLogRecord[]> {
+  return captureRecords(
+    (provider) => {
+      const logger = provider.getLogger('scope-a', '1.0.0')
+      const spanContext = {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: TraceFlags.SAMPLED,
+      }
+      logger.emit({
+        severityNumber: SeverityNumber.WARN,
+        severityText: 'WARN',
+        body: 'plain',
+        timestamp: [1_700_000_000, 123_456_789],
+        attributes: {
+          n: 42,
+          big: 2 ** 40,
+          f: 1.5,
+          ok: true,
+          list: ['a', 1],
+          nested: { k: 'v' },
+          'exception.type': 'E',
+        },
+        context: trace.setSpanContext(context.active(), spanContext),
+      })
+      logger.emit({
+        severityNumber: SeverityNumber.FATAL,
+        body: { structured: [1, { deep: true }] },
+        eventName: 'crash',
+      })
+      provider.getLogger('scope-b').emit({
+        body: 'other scope',
+        attributes: { 'ml_dash.prefix': 'alice/otlp/other' },
+      })
     },
-    context: trace.setSpanContext(context.active(), spanContext),
-  })
-  logger.emit({
-    severityNumber: SeverityNumber.FATAL,
-    body: { structured: [1, { deep: true }] },
-    eventName: 'crash',
-  })
-  provider.getLogger('scope-b').emit({
-    body: 'other scope',
-    attributes: { 'ml_dash.prefix': 'alice/otlp/other' },
-  })
-  await provider.forceFlush()
-  return memory.getFinishedLogRecords()
+    { 'service.name': 'evaluator', 'ml_dash.prefix': 'alice/otlp/run' },
+  )
 }
 
 /** What ends up stored, for comparison (time of records without one aside). */

@@ -6,13 +6,7 @@ import {
   JsonLogsSerializer,
   ProtobufLogsSerializer,
 } from '@opentelemetry/otlp-transformer'
-import { resourceFromAttributes } from '@opentelemetry/resources'
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs'
-import {
-  InMemoryLogRecordExporter,
-  LoggerProvider,
-  SimpleLogRecordProcessor,
-} from '@opentelemetry/sdk-logs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Receiver, ReceiverOptions } from '../../src/receiver/server.js'
 import { startReceiver } from '../../src/receiver/server.js'
@@ -21,6 +15,7 @@ import {
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
 import { readLines, tempDir } from '../helpers.js'
+import { captureRecords } from '../otel-records.js'
 
 let temp: ReturnType<typeof tempDir>
 let receiver: Receiver | undefined
@@ -31,22 +26,17 @@ afterEach(async () => {
   temp.remove()
 })
 
-async function records(
+function records(
   count: number,
   attributes: Record<string, string> = {},
 ): Promise<ReadableLogRecord[]> {
-  const memory = new InMemoryLogRecordExporter()
-  const provider = new LoggerProvider({
-    resource: resourceFromAttributes({
-      'service.name': 'collector-test',
-      ...attributes,
-    }),
-    processors: [new SimpleLogRecordProcessor({ exporter: memory })],
-  })
-  for (let i = 0; i < count; i++)
-    provider.getLogger('t').emit({ severityNumber: 9, body: `r${i}` })
-  await provider.forceFlush()
-  return memory.getFinishedLogRecords()
+  return captureRecords(
+    (provider) => {
+      for (let i = 0; i < count; i++)
+        provider.getLogger('t').emit({ severityNumber: 9, body: `r${i}` })
+    },
+    { 'service.name': 'collector-test', ...attributes },
+  )
 }
 
 interface Answer {
