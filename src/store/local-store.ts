@@ -188,26 +188,49 @@ class FileStore implements LocalStore {
     }
   }
 
-  /** Runs with the lock held (and closed gone only after unlocking). */
+  /**
+   * Runs with the lock held: one descriptor on the log (read, repair,
+   * append) and one on the counter (read, then write). A batch with no
+   * entries (the repair on open) creates no file.
+   */
   #underLock(entries: readonly EncodedEntry[]): StoreResult {
+    const writing = entries.length > 0
     let path = this.#logFile
+    const opened: number[] = []
+    const open = (file: string, flags: number): number | undefined => {
+      const fd = openIfPresent(file, flags)
+      if (fd !== undefined) opened.push(fd)
+      return fd
+    }
     try {
-      const tail = repairTail(this.#logFile)
+      const log = open(
+        this.#logFile,
+        writing ? APPEND_READ_CREATE : constants.O_RDWR,
+      )
+      const tail = log === undefined ? NO_TAIL : repairTail(log, this.#logFile)
       if (tail.tornBytes > 0)
         debug('cut %d torn bytes off %s', tail.tornBytes, this.#logFile)
       path = this.#counterFile
-      const counter = readCounter(this.#counterFile)
+      let counterFd = open(this.#counterFile, constants.O_RDWR)
+      const counter = counterFd === undefined ? 0 : readCounter(counterFd)
       const next = Math.max(counter, tail.lastSequence + 1)
-      path = this.#logFile
-      if (entries.length > 0)
-        appendLines(this.#logFile, entries, next, tail.size)
-      path = this.#counterFile
-      if (entries.length > 0 || next !== counter)
-        writeCounter(this.#counterFile, next + entries.length)
+      if (log !== undefined && writing) {
+        path = this.#logFile
+        appendLines(log, entries, next, tail.size)
+        path = this.#counterFile
+      }
+      if (writing || next !== counter) {
+        counterFd ??= open(
+          this.#counterFile,
+          constants.O_RDWR | constants.O_CREAT,
+        )!
+        writeCounter(counterFd, next + entries.length)
+      }
       return SUCCESS
     } catch (error) {
       return classify(error, path)
     } finally {
+      for (const fd of opened) closeSync(fd)
       this.#unlock()
     }
   }
@@ -222,48 +245,54 @@ class FileStore implements LocalStore {
   }
 }
 
+/** Open for reading and appending, created when missing (the log, when writing). */
+const APPEND_READ_CREATE =
+  constants.O_RDWR | constants.O_APPEND | constants.O_CREAT
+
+/** What an absent log holds. */
+const NO_TAIL = { lastSequence: -1, tornBytes: 0, size: 0 }
+
+/** A descriptor for `file`, or undefined when it does not exist and `flags` do not create it. */
+function openIfPresent(file: string, flags: number): number | undefined {
+  try {
+    return openSync(file, flags, 0o644)
+  } catch (error) {
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOENT' &&
+      (flags & constants.O_CREAT) === 0
+    )
+      return undefined
+    throw error
+  }
+}
+
 /** Writes the batch's lines with one write; on failure, cuts the file back to `size`. */
 function appendLines(
-  file: string,
+  fd: number,
   entries: readonly EncodedEntry[],
   first: number,
   size: number,
 ): void {
+  if (entries.length === 0) return
   let text = ''
   for (let i = 0; i < entries.length; i++)
     text += toStoreLine(entries[i]!, first + i)
   const bytes = Buffer.from(text)
-  const fd = openSync(file, 'a')
+  let written = 0
   try {
-    let written = 0
-    try {
-      while (written < bytes.length) written += writeSync(fd, bytes, written)
-    } catch (error) {
-      if (written > 0) ftruncateSync(fd, size)
-      throw error
-    }
-  } finally {
-    closeSync(fd)
+    while (written < bytes.length) written += writeSync(fd, bytes, written)
+  } catch (error) {
+    if (written > 0) ftruncateSync(fd, size)
+    throw error
   }
 }
 
-/** The counter as the SDK reads it (`int(text.strip())`); 0 when missing or unreadable. */
-function readCounter(file: string): number {
-  let fd: number
-  try {
-    fd = openSync(file, 'r')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw error
-  }
-  try {
-    const buffer = Buffer.alloc(64)
-    const read = readSync(fd, buffer, 0, buffer.length, 0)
-    const text = buffer.toString('utf8', 0, read).trim()
-    return /^\d+$/.test(text) ? Number(text) : 0
-  } finally {
-    closeSync(fd)
-  }
+/** The counter as the SDK reads it (`int(text.strip())`); 0 when empty or unreadable. */
+function readCounter(fd: number): number {
+  const buffer = Buffer.alloc(64)
+  const read = readSync(fd, buffer, 0, buffer.length, 0)
+  const text = buffer.toString('utf8', 0, read).trim()
+  return /^\d+$/.test(text) ? Number(text) : 0
 }
 
 /**
@@ -271,15 +300,10 @@ function readCounter(file: string): number {
  * old before the file is cut to its length (numbers only grow), so a crash
  * in between leaves a whole number, never an empty file.
  */
-function writeCounter(file: string, next: number): void {
+function writeCounter(fd: number, next: number): void {
   const text = Buffer.from(String(next))
-  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644)
-  try {
-    writeSync(fd, text, 0, text.length, 0)
-    ftruncateSync(fd, text.length)
-  } finally {
-    closeSync(fd)
-  }
+  writeSync(fd, text, 0, text.length, 0)
+  ftruncateSync(fd, text.length)
 }
 
 function classify(error: unknown, path: string): StoreResult {

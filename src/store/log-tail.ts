@@ -16,10 +16,8 @@
  */
 import {
   appendFileSync,
-  closeSync,
   fstatSync,
   ftruncateSync,
-  openSync,
   readSync,
   writeSync,
 } from 'node:fs'
@@ -37,25 +35,11 @@ export interface TailReport {
   size: number
 }
 
-/** Repairs the end of `logPath` (which may not exist) and reports its last number. */
-export function repairTail(logPath: string): TailReport {
-  let fd: number
-  try {
-    fd = openSync(logPath, 'r+')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { lastSequence: -1, tornBytes: 0, size: 0 }
-    }
-    throw error
-  }
-  try {
-    return repairOpenTail(fd, logPath)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-function repairOpenTail(fd: number, logPath: string): TailReport {
+/**
+ * Repairs the end of the open log file `fd` (opened for reading and
+ * appending); `logPath` names it, for the `.torn` sibling.
+ */
+export function repairTail(fd: number, logPath: string): TailReport {
   let size = fstatSync(fd).size
   if (size === 0) return { lastSequence: -1, tornBytes: 0, size }
   let tornBytes = 0
