@@ -11,3 +11,30 @@ export type StoreResult =
 
 /** The success result (shared; it carries nothing). */
 export const SUCCESS: StoreResult = Object.freeze({ status: 'success' })
+
+/**
+ * Wraps an asynchronous open so that callers share one attempt at a time,
+ * a success is remembered (later calls resolve at once), and a failure or
+ * a throw leaves the next call to try again. Never rejects.
+ */
+export function openUntilSuccess(
+  open: () => Promise<StoreResult>,
+): () => Promise<StoreResult> {
+  let opened = false
+  let attempt: Promise<StoreResult> | undefined
+  const settle = (result: StoreResult): StoreResult => {
+    attempt = undefined
+    opened = result.status === 'success'
+    return result
+  }
+  return () => {
+    if (opened) return Promise.resolve(SUCCESS)
+    attempt ??= open().then(settle, (error: unknown) =>
+      settle({
+        status: 'failure',
+        error: error instanceof Error ? error : new Error(String(error)),
+      }),
+    )
+    return attempt
+  }
+}

@@ -17,6 +17,7 @@ import type { EncodedEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
 import type { StoreResult } from '../core/result.js'
+import { SUCCESS, openUntilSuccess } from '../core/result.js'
 import type { ExperimentInfo } from '../store/experiment-file.js'
 import type { LocalStore } from '../store/local-store.js'
 import { openLocalStore } from '../store/local-store.js'
@@ -204,39 +205,32 @@ class SinkChannel implements Channel {
 
 /** The local store, opened on first use; a failed open is tried again by the next write. */
 class LazyLocal implements BatchStore {
-  readonly #dashRoot: string
   readonly #prefix: ExperimentPrefix
-  readonly #info: ExperimentInfo | undefined
   #store: LocalStore | undefined
-  #opening: Promise<StoreResult> | undefined
+  #closed = false
+  readonly open: () => Promise<StoreResult>
 
   constructor(
     dashRoot: string,
     prefix: ExperimentPrefix,
     info?: ExperimentInfo,
   ) {
-    this.#dashRoot = dashRoot
     this.#prefix = prefix
-    this.#info = info
-  }
-
-  open(): Promise<StoreResult> {
-    if (this.#store !== undefined) return Promise.resolve({ status: 'success' })
-    this.#opening ??= openLocalStore(
-      this.#dashRoot,
-      this.#prefix,
-      this.#info,
-    ).then(
-      (store): StoreResult => {
-        this.#store = store
-        return { status: 'success' }
-      },
-      (error: unknown): StoreResult => {
-        this.#opening = undefined
-        return { status: 'failure', error: error as Error }
-      },
-    )
-    return this.#opening
+    this.open = openUntilSuccess(async () => {
+      const store = await openLocalStore(dashRoot, prefix, info)
+      // Closed while opening: release what the open took, and say so.
+      if (this.#closed) {
+        store.close()
+        return {
+          status: 'failure',
+          error: new Error(
+            `ml-dash-logs: the local store for "${prefix.prefix}" is closed`,
+          ),
+        }
+      }
+      this.#store = store
+      return SUCCESS
+    })
   }
 
   async write(
@@ -262,6 +256,7 @@ class LazyLocal implements BatchStore {
   }
 
   close(): void {
+    this.#closed = true
     this.#store?.close()
   }
 }

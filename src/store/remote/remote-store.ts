@@ -16,7 +16,7 @@
 import type { EncodedEntry } from '../../core/entry.js'
 import type { ExperimentPrefix } from '../../core/prefix.js'
 import type { StoreResult } from '../../core/result.js'
-import { SUCCESS } from '../../core/result.js'
+import { SUCCESS, openUntilSuccess } from '../../core/result.js'
 import { debug } from '../../debug.js'
 import type { ExperimentInfo } from '../experiment-file.js'
 import type { HttpClient, HttpResponse } from './http-client.js'
@@ -88,18 +88,15 @@ class HttpRemoteStore implements RemoteStore {
   readonly #options: RemoteStoreOptions
   readonly #http: HttpClient
   #ids: { experimentId: string; nodeId: string } | undefined
-  #opening: Promise<StoreResult> | undefined
+  /** Creates or finds the experiment; remembered once it succeeds. */
+  readonly open: () => Promise<StoreResult> = openUntilSuccess(() =>
+    this.#open(),
+  )
 
   constructor(options: RemoteStoreOptions) {
     this.url = options.url
     this.#options = options
     this.#http = createHttpClient(options.url, options.requestTimeoutMs)
-  }
-
-  open(): Promise<StoreResult> {
-    if (this.#ids !== undefined) return Promise.resolve(SUCCESS)
-    this.#opening ??= this.#open().finally(() => (this.#opening = undefined))
-    return this.#opening
   }
 
   async write(
