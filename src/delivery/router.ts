@@ -50,8 +50,8 @@ export interface Router {
    * to go to, a full queue, a closed router).
    */
   enqueue(input: EntryInput, routedPrefix?: unknown): boolean
-  /** Queues an entry already encoded, into the router's own experiment. */
-  enqueueEncoded(entry: EncodedEntry): void
+  /** Queues an entry already encoded, into the router's own experiment; false when not taken. */
+  enqueueEncoded(entry: EncodedEntry): boolean
   flush(timeoutMs?: number): Promise<Record<string, ChannelReport>>
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
   readonly stats: RouterStats
@@ -70,7 +70,7 @@ class PrefixRouter implements Router {
   readonly #options: ResolvedOptions
   readonly #token: FoundToken | undefined
   readonly #channels = new Map<string, Channel>()
-  #routed = 0
+  #routedCount = 0
   #refused = 0
   #unrouted = 0
   #closed = false
@@ -96,14 +96,14 @@ class PrefixRouter implements Router {
 
   enqueue(input: EntryInput, routedPrefix?: unknown): boolean {
     if (this.#closed) return false
-    let target = this.#options.prefix
+    let channel = this.#own()
     let entry = input
     if (
       routedPrefix !== undefined &&
       routedPrefix !== this.#options.prefix?.prefix
     ) {
-      const routed = this.#routable(routedPrefix)
-      if (routed !== undefined) target = routed
+      const routed = this.#routed(routedPrefix)
+      if (routed !== undefined) channel = routed
       else {
         this.#refused++
         entry = {
@@ -112,19 +112,21 @@ class PrefixRouter implements Router {
         }
       }
     }
-    if (target === undefined) {
+    if (channel === undefined) {
       this.#unrouted++
       return false
     }
-    return this.#channel(target).enqueue(
-      encodeEntry(entry, this.#options.limits),
-    )
+    return channel.enqueue(encodeEntry(entry, this.#options.limits))
   }
 
-  enqueueEncoded(entry: EncodedEntry): void {
-    if (this.#closed) return
-    if (this.#options.prefix === undefined) this.#unrouted++
-    else this.#channel(this.#options.prefix).enqueue(entry)
+  enqueueEncoded(entry: EncodedEntry): boolean {
+    if (this.#closed) return false
+    const channel = this.#own()
+    if (channel === undefined) {
+      this.#unrouted++
+      return false
+    }
+    return channel.enqueue(entry)
   }
 
   async flush(
@@ -140,14 +142,29 @@ class PrefixRouter implements Router {
     return this.#each((channel) => channel.close(timeoutMs))
   }
 
-  /** The routed prefix when valid and within the bound, else undefined. */
-  #routable(value: unknown): ExperimentPrefix | undefined {
-    if (prefixProblem(value) !== undefined) return undefined
-    const prefix = value as string
-    if (this.#channels.has(prefix)) return parsePrefix(prefix)
-    if (this.#routed >= MAX_ROUTED_EXPERIMENTS) return undefined
-    this.#routed++
-    return parsePrefix(prefix)
+  /** The channel of the router's own prefix, if it has one. */
+  #own(): Channel | undefined {
+    return this.#options.prefix === undefined
+      ? undefined
+      : this.#channel(this.#options.prefix)
+  }
+
+  /**
+   * The channel a routed prefix names: an open one at once (it was
+   * validated when opened); a new one only when the prefix is valid and the
+   * bound allows it. Undefined otherwise.
+   */
+  #routed(value: unknown): Channel | undefined {
+    const open =
+      typeof value === 'string' ? this.#channels.get(value) : undefined
+    if (open !== undefined) return open
+    if (
+      this.#routedCount >= MAX_ROUTED_EXPERIMENTS ||
+      prefixProblem(value) !== undefined
+    )
+      return undefined
+    this.#routedCount++
+    return this.#channel(parsePrefix(value))
   }
 
   #channel(prefix: ExperimentPrefix): Channel {

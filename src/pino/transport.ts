@@ -128,7 +128,10 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
             source,
           )
         : undefined
-    if (spliced !== undefined) return router.enqueueEncoded(spliced)
+    if (spliced !== undefined) {
+      router.enqueueEncoded(spliced)
+      return
+    }
     const { input, prefix } = mapPinoRecord(record, config, levelMap)
     input.parsedJson = fits
     router.enqueue(input, prefix)
