@@ -140,14 +140,22 @@ const TEXT_ALIASES: Readonly<Record<string, Level>> = {
 }
 
 /**
- * Resolves a source level: the user's `levelMap` first (keyed by the source
- * level as text), then `fallback`, the source's own table.
+ * Resolves a source level: the user's `levelMap` first, tried under each
+ * name the source level has (a pino label and its number, an OpenTelemetry
+ * severityText and its number), valid levels only; else `fallback`, the
+ * source's own table.
  */
 export function mapLevel(
-  source: string | number,
+  source: string | number | readonly (string | number | undefined)[],
   fallback: Level,
   levelMap?: LevelMap,
 ): Level {
-  const override = own(levelMap, String(source))
-  return override !== undefined && isLevel(override) ? override : fallback
+  if (levelMap === undefined) return fallback
+  const names = typeof source === 'object' ? source : [source]
+  for (const name of names) {
+    if (name === undefined) continue
+    const override = own(levelMap, String(name))
+    if (override !== undefined && isLevel(override)) return override
+  }
+  return fallback
 }

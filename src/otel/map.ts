@@ -20,7 +20,8 @@
  */
 import type { MappedRecord } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
-import { SOURCE_LEVEL_KEY, otelLevel, own } from '../core/level-tables.js'
+import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
+import type { Level } from '../core/levels.js'
 import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
 
 /** Metadata key of the resource's attributes. */
@@ -87,17 +88,12 @@ export function mapOtelLogRecord(
   return prefix === undefined ? { input } : { input, prefix }
 }
 
-function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap) {
-  const byText =
-    record.severityText === undefined
-      ? undefined
-      : own(levelMap, record.severityText)
-  const byNumber =
-    record.severityNumber === undefined
-      ? undefined
-      : own(levelMap, String(record.severityNumber))
-  return (
-    byText ?? byNumber ?? otelLevel(record.severityNumber, record.severityText)
+function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap): Level {
+  const fallback = otelLevel(record.severityNumber, record.severityText)
+  return mapLevel(
+    [record.severityText, record.severityNumber],
+    fallback,
+    levelMap,
   )
 }
 

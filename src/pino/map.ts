@@ -69,9 +69,8 @@ export function resolveLevel(
 ): { level: EntryInput['level']; source: string | number | undefined } {
   if (typeof raw === 'number') {
     const label = own(config.levels?.labels, String(raw))
-    const byLabel = label === undefined ? undefined : own(levelMap, label)
     return {
-      level: byLabel ?? mapLevel(raw, pinoLevel(raw), levelMap),
+      level: mapLevel([label, raw], pinoLevel(raw), levelMap),
       source: label ?? raw,
     }
   }

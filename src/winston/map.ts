@@ -24,6 +24,7 @@ import {
   WINSTON_NPM,
   WINSTON_SYSLOG,
   levelFromText,
+  mapLevel,
   own,
 } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
@@ -78,13 +79,12 @@ export function resolveWinstonLevel(
   levels?: WinstonLevels,
   levelMap?: LevelMap,
 ): Level {
-  return (
-    own(levelMap, name) ??
+  const fallback =
     own(KNOWN, name) ??
     customLevel(name, levels) ??
     levelFromText(name) ??
     'info'
-  )
+  return mapLevel(name, fallback, levelMap)
 }
 
 /**

@@ -151,3 +151,43 @@ describe('level names that are Object.prototype members', () => {
     }
   })
 })
+
+describe('levelMap in every mapping', () => {
+  it('overrides by any name of the source level, and ignores values that are not levels', async () => {
+    const { mapWinstonInfo } = await import('../../src/winston/map.js')
+    const { mapPinoRecord } = await import('../../src/pino/map.js')
+    const { mapOtelLogRecord } = await import('../../src/otel/map.js')
+    const bad = {
+      verbose: 'loud',
+      '9': 'loud',
+      NOTICE: 'loud',
+    } as unknown as Record<string, 'info'>
+    expect(
+      mapWinstonInfo({ [Symbol.for('level')]: 'verbose' }, {}, bad).input.level,
+    ).toBe('debug')
+    expect(
+      mapOtelLogRecord({ severityNumber: 9, severityText: 'NOTICE' }, bad).input
+        .level,
+    ).toBe('info')
+    expect(
+      mapOtelLogRecord(
+        { severityNumber: 9, severityText: 'NOTICE' },
+        { '9': 'error' },
+      ).input.level,
+    ).toBe('error')
+    expect(
+      mapPinoRecord(
+        { level: 35 },
+        { levels: { labels: { 35: 'audit' } } },
+        { '35': 'warn' },
+      ).input.level,
+    ).toBe('warn')
+    expect(
+      mapPinoRecord(
+        { level: 35 },
+        { levels: { labels: { 35: 'audit' } } },
+        { audit: 'fatal' },
+      ).input.level,
+    ).toBe('fatal')
+  })
+})
