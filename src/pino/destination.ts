@@ -9,12 +9,13 @@
  * `process.exit()` are written synchronously to the local store.
  */
 import { EventEmitter } from 'node:events'
-import type { MlDashOptions } from '../core/options.js'
+import type { MlDashOptions, ResolvedOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
 import type { Router, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
 import type { PinoConfig } from './map.js'
-import { mapPinoRecord } from './map.js'
+import { enqueuePinoLine } from './encode-line.js'
+import { parseRecord } from './map.js'
 
 /** A pino destination stream that writes into ml-dash experiments. */
 export interface PinoDestination extends EventEmitter {
@@ -35,18 +36,18 @@ export function createPinoDestination(
   options: MlDashOptions = {},
 ): PinoDestination {
   const resolved = resolveOptions(options, process.env)
-  return new Destination(createRouter(resolved), resolved.levelMap)
+  return new Destination(createRouter(resolved), resolved)
 }
 
 class Destination extends EventEmitter implements PinoDestination {
   readonly #router: Router
-  readonly #levelMap: MlDashOptions['levelMap']
+  readonly #options: ResolvedOptions
   readonly #config: PinoConfig = {}
 
-  constructor(router: Router, levelMap: MlDashOptions['levelMap']) {
+  constructor(router: Router, options: ResolvedOptions) {
     super()
     this.#router = router
-    this.#levelMap = levelMap
+    this.#options = options
     this.on('message', (message: { code?: string; config?: PinoConfig }) => {
       if (message?.code === 'PINO_CONFIG')
         Object.assign(this.#config, message.config)
@@ -59,13 +60,14 @@ class Destination extends EventEmitter implements PinoDestination {
 
   write(chunk: string): boolean {
     for (const line of String(chunk).split('\n')) {
-      if (line === '') continue
-      const { input, prefix } = mapPinoRecord(
-        parseRecord(line),
-        this.#config,
-        this.#levelMap,
-      )
-      this.#router.enqueue(input, prefix)
+      if (line !== '')
+        enqueuePinoLine(
+          this.#router,
+          line,
+          parseRecord(line),
+          this.#config,
+          this.#options,
+        )
     }
     return true
   }
@@ -80,17 +82,4 @@ class Destination extends EventEmitter implements PinoDestination {
   end(): void {
     void this.#router.close().then(() => this.emit('close'))
   }
-}
-
-/** A JSON object line as is; anything else as an info record with the line as message. */
-export function parseRecord(line: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(line)
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      return value as Record<string, unknown>
-    }
-  } catch {
-    // kept below as text
-  }
-  return { level: 30, time: Date.now(), msg: line }
 }

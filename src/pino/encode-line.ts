@@ -16,7 +16,10 @@ import { formatTimestamp } from '../core/entry.js'
 import { SOURCE_LEVEL_KEY } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
 import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
-import { SECONDS_BELOW } from './map.js'
+import type { ResolvedOptions } from '../core/options.js'
+import type { Router } from '../delivery/router.js'
+import type { PinoConfig } from './map.js'
+import { SECONDS_BELOW, mapPinoRecord, resolveLevel } from './map.js'
 
 /** Encodes a parsed pino line by splicing its text; undefined when the line has another shape. */
 export function encodePinoLine(
@@ -51,4 +54,40 @@ export function encodePinoLine(
     `{"timestamp":"${formatTimestamp(time)}","level":"${level}","message":${messageJson},` +
     `"metadata":{${middle === '' ? source : `${middle},${source}`}}}`
   )
+}
+
+/**
+ * Queues one parsed pino line: spliced from its text when it has pino's
+ * shape and fits the string limit, else mapped and encoded. Shared by the
+ * worker transport, the main-thread destination and the CLI pipe.
+ */
+export function enqueuePinoLine(
+  router: Router,
+  line: string,
+  record: Record<string, unknown>,
+  config: PinoConfig,
+  options: Pick<ResolvedOptions, 'levelMap' | 'limits'>,
+): boolean {
+  const fits = line.length <= options.limits.maxStringLength
+  if (fits) {
+    const { level, source } = resolveLevel(
+      record.level,
+      config,
+      options.levelMap,
+    )
+    const spliced =
+      source === undefined
+        ? undefined
+        : encodePinoLine(
+            line,
+            record,
+            config.messageKey ?? 'msg',
+            level,
+            source,
+          )
+    if (spliced !== undefined) return router.enqueueEncoded(spliced)
+  }
+  const { input, prefix } = mapPinoRecord(record, config, options.levelMap)
+  input.parsedJson = fits
+  return router.enqueue(input, prefix)
 }

@@ -94,3 +94,16 @@ function readTime(raw: unknown): number | undefined {
   }
   return undefined
 }
+
+/** A JSON object line as is; anything else as an info record with the line as message. */
+export function parseRecord(line: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(line)
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      return value as Record<string, unknown>
+    }
+  } catch {
+    // kept below as text
+  }
+  return { level: 30, time: Date.now(), msg: line }
+}

@@ -24,10 +24,9 @@ import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
 import { createRouter } from '../delivery/router.js'
 import { debug } from '../debug.js'
-import { parseRecord } from './destination.js'
 import type { PinoConfig } from './map.js'
-import { encodePinoLine } from './encode-line.js'
-import { mapPinoRecord, resolveLevel } from './map.js'
+import { enqueuePinoLine } from './encode-line.js'
+import { parseRecord } from './map.js'
 
 /** Options of the pino transport: the shared options, as plain data. */
 export type PinoTransportOptions = Omit<MlDashOptions, 'onError'>
@@ -114,27 +113,8 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
   }
   const config: PinoConfig = {}
   const configured = watchPinoConfig(config)
-  const { levelMap, limits } = resolved
   const handle = ({ line, record }: ParsedLine): void => {
-    const { level, source } = resolveLevel(record.level, config, levelMap)
-    const fits = line.length <= limits.maxStringLength
-    const spliced =
-      fits && source !== undefined
-        ? encodePinoLine(
-            line,
-            record,
-            config.messageKey ?? 'msg',
-            level,
-            source,
-          )
-        : undefined
-    if (spliced !== undefined) {
-      router.enqueueEncoded(spliced)
-      return
-    }
-    const { input, prefix } = mapPinoRecord(record, config, levelMap)
-    input.parsedJson = fits
-    router.enqueue(input, prefix)
+    enqueuePinoLine(router, line, record, config, resolved)
   }
   // Records held until pino's config arrives (see below).
   let ready = false

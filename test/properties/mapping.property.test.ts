@@ -10,7 +10,7 @@ import { LEVELS } from '../../src/core/levels.js'
 import { toJsonValue } from '../../src/core/serialize.js'
 import { mapOtelLogRecord } from '../../src/otel/map.js'
 import { encodePinoLine } from '../../src/pino/encode-line.js'
-import { parseRecord } from '../../src/pino/destination.js'
+import { parseRecord } from '../../src/pino/map.js'
 import { mapPinoRecord, resolveLevel } from '../../src/pino/map.js'
 import { mapWinstonInfo } from '../../src/winston/map.js'
 
