@@ -221,6 +221,21 @@ function optionalString(name: string, value: unknown): string | undefined {
   return value
 }
 
+/**
+ * An integer option outside the shared set (the receiver's limits, say),
+ * checked the same way: the value, else `fallback`; at least `min`.
+ *
+ * @throws Error `ml-dash-logs: <name> must be an integer >= <min> (got …)`
+ */
+export function integerOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min = 1,
+): number {
+  return integer(name, value, {}, undefined, fallback, min)
+}
+
 /** A whole number from the option, else the variable, else the default. */
 function integer(
   name: string,

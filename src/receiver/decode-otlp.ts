@@ -69,24 +69,13 @@ function resourceLogs(bytes: Uint8Array, records: OtelLogRecord[]): void {
   while (!reader.done) {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH)
-      attributes = resourceAttributes(reader.bytes())
+      attributes = keyValueList(reader.bytes(), 0) // Resource: repeated KeyValue attributes = 1
     else if (field === 2 && wire === LENGTH) scopes.push(reader.bytes())
     else reader.skip(wire)
   }
   // The resource may follow its scopes in the bytes: read scopes once it is known.
   for (const scope of scopes)
     scopeLogs(scope, { resource: { attributes }, scope: undefined }, records)
-}
-
-function resourceAttributes(bytes: Uint8Array): Attributes {
-  const reader = new ProtoReader(bytes)
-  const attributes: Attributes = {}
-  while (!reader.done) {
-    const { field, wire } = reader.tag()
-    if (field === 1 && wire === LENGTH) keyValue(reader.bytes(), attributes, 0)
-    else reader.skip(wire)
-  }
-  return attributes
 }
 
 function scopeLogs(

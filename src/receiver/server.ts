@@ -22,7 +22,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import { gunzip } from 'node:zlib'
 import type { MlDashOptions } from '../core/options.js'
-import { configError, resolveOptions } from '../core/options.js'
+import { integerOption, resolveOptions } from '../core/options.js'
 import type { ChannelReport } from '../delivery/channel.js'
 import type { RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
@@ -56,8 +56,12 @@ export interface ReceiverOptions extends MlDashOptions {
   maxPendingRecords?: number
   /** Most open connections. @default 256 */
   maxConnections?: number
-  /** Time limit for receiving one request. @default 30000 */
-  requestTimeoutMs?: number
+  /**
+   * Time limit for receiving one request (slow clients get 408). Not the
+   * shared `requestTimeoutMs`, which bounds requests to the ml-dash server.
+   * @default 30000
+   */
+  receiveTimeoutMs?: number
 }
 
 /** A running receiver. */
@@ -76,17 +80,17 @@ export async function startReceiver(
 ): Promise<Receiver> {
   const resolved = resolveOptions(options, process.env)
   const limits = {
-    maxBodyBytes: positive(
+    maxBodyBytes: integerOption(
       'maxBodyBytes',
       options.maxBodyBytes,
       4 * 1024 * 1024,
     ),
-    maxDecompressedBytes: positive(
+    maxDecompressedBytes: integerOption(
       'maxDecompressedBytes',
       options.maxDecompressedBytes,
       16 * 1024 * 1024,
     ),
-    maxPendingRecords: positive(
+    maxPendingRecords: integerOption(
       'maxPendingRecords',
       options.maxPendingRecords,
       50_000,
@@ -98,17 +102,17 @@ export async function startReceiver(
       : digest(`Bearer ${options.authToken}`)
   const router = createRouter(resolved)
   let closing = false
-  const requestTimeout = positive(
-    'requestTimeoutMs',
-    options.requestTimeoutMs,
+  const receiveTimeout = integerOption(
+    'receiveTimeoutMs',
+    options.receiveTimeoutMs,
     30_000,
   )
   const server = createServer(
     // Node checks request time limits on this interval: keep it within the limit.
     {
-      requestTimeout,
-      headersTimeout: Math.min(requestTimeout, 60_000),
-      connectionsCheckingInterval: Math.min(requestTimeout, 1000),
+      requestTimeout: receiveTimeout,
+      headersTimeout: Math.min(receiveTimeout, 60_000),
+      connectionsCheckingInterval: Math.min(receiveTimeout, 1000),
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) =>
@@ -116,7 +120,7 @@ export async function startReceiver(
       )
     },
   )
-  server.maxConnections = positive(
+  server.maxConnections = integerOption(
     'maxConnections',
     options.maxConnections,
     256,
@@ -136,7 +140,7 @@ export async function startReceiver(
       })
     if (
       authDigest !== undefined &&
-      !sameDigest(digest(req.headers.authorization ?? ''), authDigest)
+      !timingSafeEqual(digest(req.headers.authorization ?? ''), authDigest)
     ) {
       return answerStatus(res, answerAs, 401, 'missing or wrong bearer token')
     }
@@ -323,24 +327,9 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
-function sameDigest(a: Buffer, b: Buffer): boolean {
-  return timingSafeEqual(a, b)
-}
-
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve())
     server.closeIdleConnections()
   })
-}
-
-function positive(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw configError(`${name} must be an integer >= 1 (got ${String(value)})`)
-  return value
 }

@@ -40,7 +40,7 @@ it('cuts off a client that sends its body too slowly (408) and keeps serving oth
     port: 0,
     dashRoot: temp.dir,
     prefix: 'alice/hostile/run',
-    requestTimeoutMs: 500,
+    receiveTimeoutMs: 500,
   })
   const slow = rawClient(
     receiver.port,
