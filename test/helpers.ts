@@ -3,6 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { EncodedEntry, EntryInput } from '../src/core/entry.js'
+import { DEFAULT_ENTRY_LIMITS, encodeEntry } from '../src/core/entry.js'
+import type { Router } from '../src/delivery/router.js'
 
 /** test/fixtures, for scripts run in child processes. */
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -60,4 +63,37 @@ export function run(
       resolve({ code, signal, stdout, stderr }),
     )
   })
+}
+
+/** What a pino line encoder queued, and by which path. */
+export interface Queued {
+  path: 'spliced' | 'general'
+  /** The encoded entry's text. */
+  text: string
+  /** The same, parsed. */
+  entry: Record<string, unknown>
+  /** The routed prefix the general path passed on, if any. */
+  prefix?: unknown
+}
+
+const parseEntry = (text: string) => JSON.parse(text) as Record<string, unknown>
+
+/** A router that records what it is given (only the calls a line encoder makes). */
+export function recordingRouter(limits = DEFAULT_ENTRY_LIMITS): {
+  router: Router
+  queued: Queued[]
+} {
+  const queued: Queued[] = []
+  const router = {
+    enqueueEncoded(text: EncodedEntry) {
+      queued.push({ path: 'spliced', text, entry: parseEntry(text) })
+      return true
+    },
+    enqueue(input: EntryInput, prefix?: unknown) {
+      const text = encodeEntry(input, limits)
+      queued.push({ path: 'general', text, entry: parseEntry(text), prefix })
+      return true
+    },
+  } as unknown as Router
+  return { router, queued }
 }

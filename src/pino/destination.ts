@@ -14,8 +14,7 @@ import { resolveOptions } from '../core/options.js'
 import type { Router, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
 import type { PinoConfig } from './map.js'
-import { enqueuePinoLine } from './encode-line.js'
-import { parseRecord } from './map.js'
+import { PinoLineEncoder } from './encode-line.js'
 
 /** A pino destination stream that writes into ml-dash experiments. */
 export interface PinoDestination extends EventEmitter {
@@ -41,16 +40,15 @@ export function createPinoDestination(
 
 class Destination extends EventEmitter implements PinoDestination {
   readonly #router: Router
-  readonly #options: ResolvedOptions
-  readonly #config: PinoConfig = {}
+  readonly #encoder: PinoLineEncoder
 
   constructor(router: Router, options: ResolvedOptions) {
     super()
     this.#router = router
-    this.#options = options
+    this.#encoder = new PinoLineEncoder(router, options)
     this.on('message', (message: { code?: string; config?: PinoConfig }) => {
-      if (message?.code === 'PINO_CONFIG')
-        Object.assign(this.#config, message.config)
+      if (message?.code === 'PINO_CONFIG' && message.config !== undefined)
+        this.#encoder.configure(message.config)
     })
   }
 
@@ -60,14 +58,7 @@ class Destination extends EventEmitter implements PinoDestination {
 
   write(chunk: string): boolean {
     for (const line of String(chunk).split('\n')) {
-      if (line !== '')
-        enqueuePinoLine(
-          this.#router,
-          line,
-          parseRecord(line),
-          this.#config,
-          this.#options,
-        )
+      if (line !== '') this.#encoder.enqueue(line)
     }
     return true
   }

@@ -1,93 +1,117 @@
 /**
- * The fast path from a pino line to an encoded entry, without serializing
- * again what pino already serialized.
+ * From a pino line to a queued entry, without serializing again what pino
+ * already serialized.
  *
- * pino writes `{"level":N,"time":T,<other members>,"msg":"..."}`. When a line
- * that `JSON.parse` accepted has exactly that head and tail, the text
- * between them is exactly the other top-level members, already strict JSON:
- * the head ends at a top-level comma, and the tail can only be the last
- * top-level member (inside a string a quote is escaped, and a nested object
- * would end in `}}`). The entry is then spliced from that text, the level
- * and the time. Any other shape returns undefined and takes the general
- * path (map, then encode).
+ * A flat line of pino's own shape (`{"level":N,"time":T,<other members>,"msg":"…"}`
+ * with no nested value, see {@link PinoLineScanner}) is recognized and
+ * checked in one match, and its entry is spliced from its text: the other
+ * members become the metadata as they are, the message's JSON string is
+ * kept as it is. Any other line
+ * (another shape, a routed record, a time in seconds or as text, a level
+ * label, a line longer than the limits allow to store unexamined) is parsed
+ * with `JSON.parse`, mapped and encoded: the general path. Both give the
+ * same entry; `test/pino/encode-line.test.ts` and the property tests check
+ * that.
  */
-import type { EncodedEntry } from '../core/entry.js'
 import { formatTimestamp } from '../core/entry.js'
 import { SOURCE_LEVEL_KEY } from '../core/level-tables.js'
-import type { Level } from '../core/levels.js'
-import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { Router } from '../delivery/router.js'
 import type { PinoConfig } from './map.js'
-import { SECONDS_BELOW, mapPinoRecord, resolveLevel } from './map.js'
+import {
+  SECONDS_BELOW,
+  mapPinoRecord,
+  parseRecord,
+  resolveLevel,
+} from './map.js'
+import { PinoLineScanner } from './scan-line.js'
 
-/** Encodes a parsed pino line by splicing its text; undefined when the line has another shape. */
-export function encodePinoLine(
-  line: string,
-  record: Record<string, unknown>,
-  messageKey: string,
-  level: Level,
-  sourceLevel: string | number,
-): EncodedEntry | undefined {
-  const { level: rawLevel, time, [messageKey]: message } = record
-  if (typeof rawLevel !== 'number' || typeof message !== 'string')
-    return undefined
-  // Epoch seconds, a routed record and the rest take the general path.
-  if (
-    typeof time !== 'number' ||
-    time < SECONDS_BELOW ||
-    PREFIX_ATTRIBUTE in record
-  )
-    return undefined
-  const head = `{"level":${rawLevel},"time":${time},`
-  const messageJson = JSON.stringify(message)
-  const tail = `,${JSON.stringify(messageKey)}:${messageJson}}`
-  if (
-    !line.startsWith(head) ||
-    !line.endsWith(tail) ||
-    line.length < head.length + tail.length
-  )
-    return undefined
-  const middle = line.slice(head.length, line.length - tail.length)
-  const source = `${JSON.stringify(SOURCE_LEVEL_KEY)}:${JSON.stringify(sourceLevel)}`
-  return (
-    `{"timestamp":"${formatTimestamp(time)}","level":"${level}","message":${messageJson},` +
-    `"metadata":{${middle === '' ? source : `${middle},${source}`}}}`
-  )
+/** The options a line encoder reads. */
+export type PinoLineOptions = Pick<ResolvedOptions, 'limits'> &
+  Partial<Pick<ResolvedOptions, 'levelMap'>>
+
+/** The entry's text around a pino level: `"level":"info",` and `"source_level":30`. */
+interface LevelText {
+  level: string
+  source: string
 }
 
+/** Level numbers whose text is kept (pino has 6, custom levels add a few). */
+const MAX_CACHED_LEVELS = 64
+
 /**
- * Queues one parsed pino line: spliced from its text when it has pino's
- * shape and fits the string limit, else mapped and encoded. Shared by the
- * worker transport, the main-thread destination and the CLI pipe.
+ * Queues pino lines into a router: shared by the worker transport, the
+ * main-thread destination and the CLI pipe. `enqueue` never throws.
  */
-export function enqueuePinoLine(
-  router: Router,
-  line: string,
-  record: Record<string, unknown>,
-  config: PinoConfig,
-  options: Pick<ResolvedOptions, 'levelMap' | 'limits'>,
-): boolean {
-  const fits = line.length <= options.limits.maxStringLength
-  if (fits) {
-    const { level, source } = resolveLevel(
-      record.level,
-      config,
-      options.levelMap,
+export class PinoLineEncoder {
+  readonly #router: Router
+  readonly #options: PinoLineOptions
+  /** Longest line stored without examining its values against the limits. */
+  readonly #maxExaminedLength: number
+  #config: PinoConfig = {}
+  #scanner = new PinoLineScanner('msg')
+  /** Per pino level number, the entry's level text (depends on the config). */
+  readonly #levels = new Map<number, LevelText>()
+
+  constructor(router: Router, options: PinoLineOptions, config?: PinoConfig) {
+    this.#router = router
+    this.#options = options
+    // A line this short holds no string over maxStringLength and no message
+    // over maxMessageLength, and its members' JSON (at most 3 bytes per
+    // UTF-16 unit) is within maxMetadataBytes.
+    const { maxStringLength, maxMessageLength, maxMetadataBytes } =
+      options.limits
+    this.#maxExaminedLength = Math.min(
+      maxStringLength,
+      maxMessageLength,
+      Math.floor(maxMetadataBytes / 3),
     )
-    const spliced =
-      source === undefined
-        ? undefined
-        : encodePinoLine(
-            line,
-            record,
-            config.messageKey ?? 'msg',
-            level,
-            source,
-          )
-    if (spliced !== undefined) return router.enqueueEncoded(spliced)
+    if (config !== undefined) this.configure(config)
   }
-  const { input, prefix } = mapPinoRecord(record, config, options.levelMap)
-  input.parsedJson = fits
-  return router.enqueue(input, prefix)
+
+  /** Takes pino's configuration (custom levels, `messageKey`). */
+  configure(config: PinoConfig): void {
+    this.#config = { ...this.#config, ...config }
+    this.#scanner = new PinoLineScanner(this.#config.messageKey ?? 'msg')
+    this.#levels.clear()
+  }
+
+  /** Queues one line (without its newline); false when it was not taken. */
+  enqueue(line: string): boolean {
+    const short = line.length <= this.#maxExaminedLength
+    const parts = short ? this.#scanner.scan(line) : undefined
+    if (parts !== undefined && parts.time >= SECONDS_BELOW) {
+      const text = this.#levelText(parts.level)
+      const members = parts.members === '' ? '' : `${parts.members},`
+      return this.#router.enqueueEncoded(
+        `{"timestamp":"${formatTimestamp(parts.time)}",${text.level}"message":${parts.message ?? '""'},"metadata":{${members}${text.source}}}`,
+      )
+    }
+    const { input, prefix } = mapPinoRecord(
+      parseRecord(line),
+      this.#config,
+      this.#options.levelMap,
+    )
+    input.parsedJson = short
+    return this.#router.enqueue(input, prefix)
+  }
+
+  #levelText(raw: number): LevelText {
+    let text = this.#levels.get(raw)
+    if (text === undefined) {
+      const { level, source } = resolveLevel(
+        raw,
+        this.#config,
+        this.#options.levelMap,
+      )
+      text = {
+        level: `"level":${JSON.stringify(level)},`,
+        source: `${JSON.stringify(SOURCE_LEVEL_KEY)}:${JSON.stringify(source)}`,
+      }
+      // Bounded: a stream of odd level numbers cannot grow it.
+      if (this.#levels.size >= MAX_CACHED_LEVELS) this.#levels.clear()
+      this.#levels.set(raw, text)
+    }
+    return text
+  }
 }

@@ -25,17 +25,19 @@ import { resolveOptions } from '../core/options.js'
 import { createRouter } from '../delivery/router.js'
 import { debug } from '../debug.js'
 import type { PinoConfig } from './map.js'
-import { enqueuePinoLine } from './encode-line.js'
-import { parseRecord } from './map.js'
+import { PinoLineEncoder } from './encode-line.js'
 
 /** Options of the pino transport: the shared options, as plain data. */
 export type PinoTransportOptions = Omit<MlDashOptions, 'onError'>
 
-/** A line and what it parsed to. */
-interface ParsedLine {
-  line: string
-  record: Record<string, unknown>
-}
+/**
+ * What `parseLine` answers for every line: with `parse: 'lines'`,
+ * pino-abstract-transport then passes the line on as it is (any object
+ * but null means "accepted"). Lines are examined later, by the encoder,
+ * which needs pino's config and parses only what its fast path declines.
+ */
+const ACCEPTED = Object.freeze({})
+const acceptLine = (): object => ACCEPTED
 
 /** Longest wait for pino's configuration once records flow. */
 const CONFIG_WAIT_MS = 5000
@@ -113,31 +115,26 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
   }
   const config: PinoConfig = {}
   const configured = watchPinoConfig(config)
-  const handle = ({ line, record }: ParsedLine): void => {
-    enqueuePinoLine(router, line, record, config, resolved)
-  }
-  // Records held until pino's config arrives (see below).
-  let ready = false
-  const pending: ParsedLine[] = []
+  // Lines held until pino's config arrives (see below).
+  let encoder: PinoLineEncoder | undefined
+  const pending: string[] = []
   void configured.then(() => {
-    ready = true
-    for (const item of pending.splice(0)) handle(item)
+    encoder = new PinoLineEncoder(router, resolved, config)
+    for (const line of pending.splice(0)) encoder.enqueue(line)
   })
   const stream = build(
     (source: NodeJS.ReadableStream) => {
       // Lines are handled synchronously as they come: no promise per line.
-      // A record means the logger exists, so its config is on the way: hold
-      // records until it comes, never before being ready (that would deadlock).
-      source.on('data', (item: ParsedLine) =>
-        ready ? handle(item) : pending.push(item),
-      )
+      // A line means the logger exists, so its config is on the way: hold
+      // lines until it comes, never before being ready (that would deadlock).
+      source.on('data', (line: string) => {
+        if (encoder === undefined) pending.push(line)
+        else encoder.enqueue(line)
+      })
     },
     {
-      // One parse per line, keeping the text for the fast path.
-      parseLine: (line: string): ParsedLine => ({
-        line,
-        record: parseRecord(line),
-      }),
+      parse: 'lines',
+      parseLine: acceptLine,
       metadata: false,
       close: async () => {
         await router.close(closeTimeoutMs)

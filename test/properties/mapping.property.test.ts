@@ -5,14 +5,17 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeEntry, toStoreLine } from '../../src/core/entry.js'
+import {
+  DEFAULT_ENTRY_LIMITS,
+  encodeEntry,
+  toStoreLine,
+} from '../../src/core/entry.js'
 import { LEVELS } from '../../src/core/levels.js'
 import { toJsonValue } from '../../src/core/serialize.js'
 import { mapOtelLogRecord } from '../../src/otel/map.js'
-import { encodePinoLine } from '../../src/pino/encode-line.js'
-import { parseRecord } from '../../src/pino/map.js'
-import { mapPinoRecord, resolveLevel } from '../../src/pino/map.js'
+import { PinoLineEncoder } from '../../src/pino/encode-line.js'
 import { mapWinstonInfo } from '../../src/winston/map.js'
+import { recordingRouter } from '../helpers.js'
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300)
 
@@ -127,16 +130,12 @@ describe('properties', () => {
     )
     fc.assert(
       fc.property(line, (text) => {
-        const record = parseRecord(text)
-        const { level, source } = resolveLevel(record.level, {}, undefined)
-        const spliced =
-          source === undefined
-            ? undefined
-            : encodePinoLine(text, record, 'msg', level, source)
-        if (spliced !== undefined) assertStoredLine(spliced)
-        const { input } = mapPinoRecord(record)
-        input.parsedJson = true
-        assertStoredLine(encodeEntry(input))
+        const { router, queued } = recordingRouter()
+        new PinoLineEncoder(router, { limits: DEFAULT_ENTRY_LIMITS }).enqueue(
+          text,
+        )
+        expect(queued).toHaveLength(1)
+        assertStoredLine(queued[0]!.text)
       }),
       { numRuns: RUNS },
     )
