@@ -9,6 +9,9 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000)
+// BENCH_ONLY=pino (or winston, otel) runs one comparison.
+const only = process.env.BENCH_ONLY
+const runs = (name) => only === undefined || only === name
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const median = (values) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -52,42 +55,48 @@ console.log(
   `${N} records per run, median of ${ROUNDS} runs each, end to end (until every record is written)\n`,
 )
 
-const [pinoFile, pinoOurs] = measure('./pino-child.mjs', [
-  'pino/file',
-  'ml-dash-logs/pino',
-])
-console.table([pinoFile, pinoOurs])
-console.log(
-  `pino throughput ratio (ours : pino/file) = ${ratio(pinoOurs.recordsPerSecond, pinoFile.recordsPerSecond)}x (target >= 0.9x)`,
-)
-console.log(
-  `pino main-thread time ratio (ours : pino/file) = ${ratio(pinoOurs.mainThreadMsInCalls, pinoFile.mainThreadMsInCalls)}x (target <= 1.0x)\n`,
-)
+if (runs('pino')) {
+  const [pinoFile, pinoOurs] = measure('./pino-child.mjs', [
+    'pino/file',
+    'ml-dash-logs/pino',
+  ])
+  console.table([pinoFile, pinoOurs])
+  console.log(
+    `pino throughput ratio (ours : pino/file) = ${ratio(pinoOurs.recordsPerSecond, pinoFile.recordsPerSecond)}x (target >= 0.9x)`,
+  )
+  console.log(
+    `pino main-thread time ratio (ours : pino/file) = ${ratio(pinoOurs.mainThreadMsInCalls, pinoFile.mainThreadMsInCalls)}x (target <= 1.0x)\n`,
+  )
+}
 
-const [winstonFile, winstonOurs] = measure('./winston-child.mjs', [
-  'winston/file',
-  'ml-dash-logs/winston',
-])
-console.table([winstonFile, winstonOurs])
-console.log(
-  `winston throughput ratio (ours : File) = ${ratio(winstonOurs.recordsPerSecond, winstonFile.recordsPerSecond)}x (target >= 1.0x)`,
-)
-console.log(
-  `winston peak memory ratio (ours : File) = ${ratio(winstonOurs.peakRssMb, winstonFile.peakRssMb)}x (target <= 1.0x)`,
-)
+if (runs('winston')) {
+  const [winstonFile, winstonOurs] = measure('./winston-child.mjs', [
+    'winston/file',
+    'ml-dash-logs/winston',
+  ])
+  console.table([winstonFile, winstonOurs])
+  console.log(
+    `winston throughput ratio (ours : File) = ${ratio(winstonOurs.recordsPerSecond, winstonFile.recordsPerSecond)}x (target >= 1.0x)`,
+  )
+  console.log(
+    `winston peak memory ratio (ours : File) = ${ratio(winstonOurs.peakRssMb, winstonFile.peakRssMb)}x (target <= 1.0x)`,
+  )
+}
 
-const sink = spawn(process.execPath, [
-  fileURLToPath(new URL('./otlp-sink.mjs', import.meta.url)),
-])
-const [sinkUrl] = await once(sink.stdout, 'data')
-const [otlp, otelOurs] = measure(
-  './otel-child.mjs',
-  ['otlp-proto', 'ml-dash-logs/otel'],
-  [String(sinkUrl).trim()],
-)
-sink.kill('SIGTERM')
-console.log()
-console.table([otlp, otelOurs])
-console.log(
-  `OpenTelemetry throughput ratio (ours : OTLP/proto to a loopback sink) = ${ratio(otelOurs.recordsPerSecond, otlp.recordsPerSecond)}x (target >= 1.0x)`,
-)
+if (runs('otel')) {
+  const sink = spawn(process.execPath, [
+    fileURLToPath(new URL('./otlp-sink.mjs', import.meta.url)),
+  ])
+  const [sinkUrl] = await once(sink.stdout, 'data')
+  const [otlp, otelOurs] = measure(
+    './otel-child.mjs',
+    ['otlp-proto', 'ml-dash-logs/otel'],
+    [String(sinkUrl).trim()],
+  )
+  sink.kill('SIGTERM')
+  console.log()
+  console.table([otlp, otelOurs])
+  console.log(
+    `OpenTelemetry throughput ratio (ours : OTLP/proto to a loopback sink) = ${ratio(otelOurs.recordsPerSecond, otlp.recordsPerSecond)}x (target >= 1.0x)`,
+  )
+}
