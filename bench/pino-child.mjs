@@ -5,18 +5,32 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 
 const [variant, count] = process.argv.slice(2)
 const N = Number(count)
 const dir = mkdtempSync(join(tmpdir(), 'ml-dash-bench-'))
-const target =
-  variant === 'pino/file'
-    ? { target: 'pino/file', options: { destination: join(dir, 'app.log') } }
-    : {
-        target: 'ml-dash-logs/pino',
-        options: { dashRoot: join(dir, '.dash'), prefix: 'bench/pino/run' },
-      }
+const reference = fileURLToPath(
+  new URL('./pino-reference-transport.cjs', import.meta.url),
+)
+const targets = {
+  'pino/file': {
+    target: 'pino/file',
+    options: { destination: join(dir, 'app.log') },
+  },
+  'ml-dash-logs/pino': {
+    target: 'ml-dash-logs/pino',
+    options: { dashRoot: join(dir, '.dash'), prefix: 'bench/pino/run' },
+  },
+  // References: pino-abstract-transport alone, storing nothing.
+  'abstract-transport (JSON.parse, no store)': { target: reference },
+  'abstract-transport (lines, no store)': {
+    target: reference,
+    options: { lines: true },
+  },
+}
+const target = targets[variant]
 const transport = pino.transport(target)
 await new Promise((resolve) => transport.once('ready', resolve))
 const logger = pino(transport).child({ service: 'loader' })

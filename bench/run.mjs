@@ -1,6 +1,9 @@
 // `npm run bench`: peers measured in the same run, reported as ratios.
 // Each run is a fresh process; variants alternate; medians of ROUNDS runs.
-//   pino:    pino + pino/file          vs pino + ml-dash-logs/pino (local store)
+//   pino:    pino + pino/file          vs pino + ml-dash-logs/pino (local store);
+//            for reference, pino-abstract-transport alone (parsing lines, or
+//            just splitting them; nothing stored): the cost any transport
+//            built on it starts from
 //   winston: winston + File transport  vs winston + MlDashTransport (local store)
 //   otel:    sdk-logs + OTLP/proto exporter to a loopback sink (own process)
 //            vs sdk-logs + MlDashLogRecordExporter (local store)
@@ -56,11 +59,18 @@ console.log(
 )
 
 if (runs('pino')) {
-  const [pinoFile, pinoOurs] = measure('./pino-child.mjs', [
+  const [pinoFile, pinoOurs, ...references] = measure('./pino-child.mjs', [
     'pino/file',
     'ml-dash-logs/pino',
+    'abstract-transport (JSON.parse, no store)',
+    'abstract-transport (lines, no store)',
   ])
-  console.table([pinoFile, pinoOurs])
+  console.table([pinoFile, pinoOurs, ...references])
+  for (const reference of references) {
+    console.log(
+      `reference: ${reference.variant} : pino/file = ${ratio(reference.recordsPerSecond, pinoFile.recordsPerSecond)}x`,
+    )
+  }
   console.log(
     `pino throughput ratio (ours : pino/file) = ${ratio(pinoOurs.recordsPerSecond, pinoFile.recordsPerSecond)}x (target >= 0.9x)`,
   )
