@@ -2,7 +2,7 @@
 // transport, then ends it and waits until the worker has closed (so every
 // record is written). Prints JSON: total wall time and the time spent in
 // logging calls on the main thread.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +21,11 @@ const targets = {
   },
   'ml-dash-logs/pino': {
     target: 'ml-dash-logs/pino',
+    options: { dashRoot: join(dir, '.dash'), prefix: 'bench/pino/run' },
+  },
+  // A design alternative: the same encoder and store on raw chunks.
+  'raw chunks (same encoder and store)': {
+    target: fileURLToPath(new URL('./pino-raw-transport.cjs', import.meta.url)),
     options: { dashRoot: join(dir, '.dash'), prefix: 'bench/pino/run' },
   },
   // References: pino-abstract-transport alone, storing nothing.
@@ -55,5 +60,14 @@ await new Promise((resolve) => {
   transport.end()
 })
 const total = performance.now() - start
+// What was written, counted after the clock stopped (references store nothing).
+const written = [
+  join(dir, 'app.log'),
+  join(dir, '.dash/bench/pino/run/logs/logs.jsonl'),
+]
+  .filter((file) => existsSync(file))
+  .map((file) => readFileSync(file, 'utf8').split('\n').length - 1)
 rmSync(dir, { recursive: true, force: true })
-process.stdout.write(JSON.stringify({ variant, total, inCalls }) + '\n')
+const result = { variant, total, inCalls }
+if (written.length > 0) result.delivered = written[0]
+process.stdout.write(JSON.stringify(result) + '\n')
