@@ -58,7 +58,7 @@ class Destination extends EventEmitter implements PinoDestination {
 
   write(chunk: string): boolean {
     for (const line of String(chunk).split('\n')) {
-      if (line !== '') this.#encoder.enqueue(line)
+      this.#encoder.enqueue(line)
     }
     return true
   }

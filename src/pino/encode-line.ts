@@ -76,8 +76,9 @@ export class PinoLineEncoder {
     this.#levels.clear()
   }
 
-  /** Queues one line (without its newline); false when it was not taken. */
+  /** Queues one line (without its newline); false when it was not taken. An empty line holds nothing and is skipped. */
   enqueue(line: string): boolean {
+    if (line === '') return true
     const short = line.length <= this.#maxExaminedLength
     const parts = short ? this.#scanner.scan(line) : undefined
     if (parts !== undefined && parts.time >= SECONDS_BELOW) {

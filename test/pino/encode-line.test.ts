@@ -114,6 +114,14 @@ describe('PinoLineEncoder', () => {
     expect(queued.entry).toEqual(general(line))
   })
 
+  it('skips an empty line (between two newlines there is nothing to keep)', () => {
+    const { router, queued } = recordingRouter()
+    expect(
+      new PinoLineEncoder(router, { limits: DEFAULT_ENTRY_LIMITS }).enqueue(''),
+    ).toBe(true)
+    expect(queued).toEqual([])
+  })
+
   it('keeps a line that is not JSON as an info message', () => {
     const queued = encode('plain text {not json')
     expect(queued.path).toBe('general')
