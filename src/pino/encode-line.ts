@@ -6,12 +6,11 @@
  * with no nested value, see {@link PinoLineScanner}) is recognized and
  * checked in one match, and its entry is spliced from its text: the other
  * members become the metadata as they are, the message's JSON string is
- * kept as it is. Any other line
- * (another shape, a routed record, a time in seconds or as text, a level
- * label, a line longer than the limits allow to store unexamined) is parsed
- * with `JSON.parse`, mapped and encoded: the general path. Both give the
- * same entry; `test/pino/encode-line.test.ts` and the property tests check
- * that.
+ * kept as it is. Any other line (another shape, a routed record, a time in
+ * seconds or as text, a level label, a line longer than the limits allow
+ * to store unexamined) is parsed with `JSON.parse`, mapped and encoded: the
+ * general path. Both give the same entry; `test/pino/encode-line.test.ts`
+ * and the property tests check that.
  */
 import { formatTimestamp } from '../core/entry.js'
 import { SOURCE_LEVEL_KEY } from '../core/level-tables.js'

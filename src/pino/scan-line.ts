@@ -15,9 +15,9 @@
  * surrogate, an escaped surrogate in the message, or a top-level `level`,
  * `time`, message key or `ml_dash.prefix` out of its place all make it
  * decline (undefined), and the caller parses the line with `JSON.parse`
- * instead. So an accepted line is one
- * `JSON.parse` accepts, with the members reported; the property tests check
- * that against `JSON.parse` on generated and mutated lines.
+ * instead. So an accepted line is one `JSON.parse` accepts, with the
+ * members reported; the property tests check that against `JSON.parse` on
+ * generated, mutated and near-miss lines.
  *
  * The grammar is unambiguous (every member starts with `,"`, the excluded
  * keys cannot start a member), so a failing match backtracks in linear time.
@@ -70,14 +70,14 @@ function regexLiteral(text: string): string {
 
 /**
  * The expression for lines whose message key is `messageKey`; undefined
- * when that key would need escaping in JSON (then every line takes the
- * general path).
+ * when that key would need escaping in JSON or is one of the fixed keys
+ * (then every line takes the general path).
  */
 function lineExpression(messageKey: string): RegExp | undefined {
   if (JSON.stringify(messageKey) !== `"${messageKey}"`) return undefined
-  const reserved = ['level', 'time', messageKey, 'ml_dash.prefix']
-    .map(regexLiteral)
-    .join('|')
+  const fixed = ['level', 'time', 'ml_dash.prefix']
+  if (fixed.includes(messageKey)) return undefined
+  const reserved = [...fixed, messageKey].map(regexLiteral).join('|')
   const key = `"(?!(?:${reserved})")(?:${PLAIN}|${PAIR}|${KEY_ESCAPE})*"`
   return new RegExp(
     String.raw`^\{"level":(0|-?[1-9]\d{0,14}),"time":([1-9]\d{0,14})` +

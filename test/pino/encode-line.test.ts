@@ -193,6 +193,14 @@ describe('PinoLineScanner', () => {
     ).toBeUndefined()
   })
 
+  it('declines every line when the message key is one of the fixed keys', () => {
+    expect(
+      new PinoLineScanner('level').scan(
+        '{"level":30,"time":1700000000123,"level":"m"}',
+      ),
+    ).toBeUndefined()
+  })
+
   it('treats a message key with regular-expression characters literally', () => {
     const scanner = new PinoLineScanner('m.g')
     expect(
