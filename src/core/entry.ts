@@ -58,10 +58,25 @@ export interface EntryInput {
   metadata?: unknown
   /**
    * True when message and metadata were just made by `JSON.parse` from a
-   * line no longer than `maxStringLength`: they are then already JSON-safe
-   * and within every size limit, and are stored without a second walk.
+   * line no longer than {@link longestParsedLine}: they are then already
+   * JSON-safe and within the string, message and metadata size limits, and
+   * are stored without a second walk.
    */
   parsedJson?: boolean
+}
+
+/**
+ * The longest line whose parsed values need no examination against
+ * `limits`: it holds no string over `maxStringLength`, no message over
+ * `maxMessageLength`, and its JSON (at most 3 UTF-8 bytes per UTF-16 unit)
+ * is within `maxMetadataBytes`.
+ */
+export function longestParsedLine(limits: EntryLimits): number {
+  return Math.min(
+    limits.maxStringLength,
+    limits.maxMessageLength,
+    Math.floor(limits.maxMetadataBytes / 3),
+  )
 }
 
 /** An adapter's mapped record: the entry, and the prefix it asks to be routed to, if any. */

@@ -12,7 +12,7 @@
  * general path. Both give the same entry; `test/pino/encode-line.test.ts`
  * and the property tests check that.
  */
-import { formatTimestamp } from '../core/entry.js'
+import { formatTimestamp, longestParsedLine } from '../core/entry.js'
 import { SOURCE_LEVEL_KEY } from '../core/level-tables.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { Router } from '../delivery/router.js'
@@ -46,7 +46,7 @@ export class PinoLineEncoder {
   readonly #router: Router
   readonly #options: PinoLineOptions
   /** Longest line stored without examining its values against the limits. */
-  readonly #maxExaminedLength: number
+  readonly #longestParsedLine: number
   #config: PinoConfig = {}
   #scanner = new PinoLineScanner('msg')
   /** Per pino level number, the entry's level text (depends on the config). */
@@ -55,16 +55,7 @@ export class PinoLineEncoder {
   constructor(router: Router, options: PinoLineOptions, config?: PinoConfig) {
     this.#router = router
     this.#options = options
-    // A line this short holds no string over maxStringLength and no message
-    // over maxMessageLength, and its members' JSON (at most 3 bytes per
-    // UTF-16 unit) is within maxMetadataBytes.
-    const { maxStringLength, maxMessageLength, maxMetadataBytes } =
-      options.limits
-    this.#maxExaminedLength = Math.min(
-      maxStringLength,
-      maxMessageLength,
-      Math.floor(maxMetadataBytes / 3),
-    )
+    this.#longestParsedLine = longestParsedLine(options.limits)
     if (config !== undefined) this.configure(config)
   }
 
@@ -78,7 +69,7 @@ export class PinoLineEncoder {
   /** Queues one line (without its newline); false when it was not taken. An empty line holds nothing and is skipped. */
   enqueue(line: string): boolean {
     if (line === '') return true
-    const short = line.length <= this.#maxExaminedLength
+    const short = line.length <= this.#longestParsedLine
     const parts = short ? this.#scanner.scan(line) : undefined
     if (parts !== undefined && parts.time >= SECONDS_BELOW) {
       const text = this.#levelText(parts.level)

@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import {
+  DEFAULT_ENTRY_LIMITS,
   createEntry,
   encodeEntry,
   formatTimestamp,
+  longestParsedLine,
   toStoreLine,
 } from '../../src/core/entry.js'
+
+describe('longestParsedLine', () => {
+  it('is the tightest of the string, message and metadata limits', () => {
+    expect(longestParsedLine(DEFAULT_ENTRY_LIMITS)).toBe(16_384)
+    expect(
+      longestParsedLine({ ...DEFAULT_ENTRY_LIMITS, maxMessageLength: 100 }),
+    ).toBe(100)
+    // 3 UTF-8 bytes per UTF-16 unit at most.
+    expect(
+      longestParsedLine({ ...DEFAULT_ENTRY_LIMITS, maxMetadataBytes: 3000 }),
+    ).toBe(1000)
+  })
+})
 
 describe('formatTimestamp', () => {
   it('writes ISO-8601 UTC with Z, with microseconds when the source has them', () => {
