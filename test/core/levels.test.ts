@@ -9,6 +9,7 @@ import {
   otelLevel,
   pinoLevel,
 } from '../../src/core/level-tables.js'
+import { EXPECTED_WINSTON_LEVELS } from '../expected-levels.js'
 
 describe('normalizeLevel', () => {
   it('accepts the five levels in any case', () => {
@@ -47,46 +48,19 @@ describe('pino table', () => {
 
 describe('winston tables', () => {
   it('npm', () => {
-    expect(WINSTON_NPM).toEqual({
-      error: 'error',
-      warn: 'warn',
-      info: 'info',
-      http: 'info',
-      verbose: 'debug',
-      debug: 'debug',
-      silly: 'debug',
-    })
+    expect(WINSTON_NPM).toEqual(EXPECTED_WINSTON_LEVELS.npm)
   })
 
   it('syslog', () => {
-    expect(WINSTON_SYSLOG).toEqual({
-      emerg: 'fatal',
-      alert: 'fatal',
-      crit: 'error',
-      error: 'error',
-      warning: 'warn',
-      notice: 'info',
-      info: 'info',
-      debug: 'debug',
-    })
+    expect(WINSTON_SYSLOG).toEqual(EXPECTED_WINSTON_LEVELS.syslog)
   })
 
   it('cli covers every cli level name', () => {
-    const names = [
-      'error',
-      'warn',
-      'help',
-      'data',
-      'info',
-      'debug',
-      'prompt',
-      'verbose',
-      'input',
-      'silly',
-    ]
+    const names = Object.keys(EXPECTED_WINSTON_LEVELS.cli)
     expect(Object.keys(WINSTON_CLI).sort()).toEqual(names.sort())
     expect(WINSTON_CLI.help).toBe('info')
     expect(WINSTON_CLI.silly).toBe('debug')
+    expect(WINSTON_CLI).toEqual(EXPECTED_WINSTON_LEVELS.cli)
   })
 })
 

@@ -8,6 +8,7 @@ import {
   signTestToken,
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
+import { EXPECTED_WINSTON_LEVELS } from '../expected-levels.js'
 import { FIXTURES, readLines, run, tempDir } from '../helpers.js'
 
 let temp: ReturnType<typeof tempDir>
@@ -26,49 +27,9 @@ async function endLogger(logger: winston.Logger): Promise<void> {
 
 describe('MlDashTransport', () => {
   it.each([
-    [
-      'npm',
-      winston.config.npm.levels,
-      {
-        error: 'error',
-        warn: 'warn',
-        info: 'info',
-        http: 'info',
-        verbose: 'debug',
-        debug: 'debug',
-        silly: 'debug',
-      },
-    ],
-    [
-      'syslog',
-      winston.config.syslog.levels,
-      {
-        emerg: 'fatal',
-        alert: 'fatal',
-        crit: 'error',
-        error: 'error',
-        warning: 'warn',
-        notice: 'info',
-        info: 'info',
-        debug: 'debug',
-      },
-    ],
-    [
-      'cli',
-      winston.config.cli.levels,
-      {
-        error: 'error',
-        warn: 'warn',
-        help: 'info',
-        data: 'info',
-        info: 'info',
-        debug: 'debug',
-        prompt: 'debug',
-        verbose: 'debug',
-        input: 'debug',
-        silly: 'debug',
-      },
-    ],
+    ['npm', winston.config.npm.levels, EXPECTED_WINSTON_LEVELS.npm],
+    ['syslog', winston.config.syslog.levels, EXPECTED_WINSTON_LEVELS.syslog],
+    ['cli', winston.config.cli.levels, EXPECTED_WINSTON_LEVELS.cli],
   ])(
     'maps every %s level, keeping the source level',
     async (name, levels, expected) => {
