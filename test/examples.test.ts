@@ -2,13 +2,11 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeEach, expect, it } from 'vitest'
-import { readLines, run, tempDir } from './helpers.js'
+import { expect, it } from 'vitest'
+import { readLines, run, useTempDir } from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
 it('writes each seed example into .dash with no server', async () => {
   const tsx = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs')

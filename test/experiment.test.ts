@@ -1,13 +1,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Experiment } from '../src/experiment.js'
-import { readLines, tempDir } from './helpers.js'
+import { readLines, useTempDir } from './helpers.js'
 
 describe('Experiment', () => {
-  let temp: ReturnType<typeof tempDir>
-  beforeEach(() => (temp = tempDir()))
-  afterEach(() => temp.remove())
+  const temp = useTempDir()
   const file = (prefix: string) => join(temp.dir, prefix, 'logs', 'logs.jsonl')
 
   it('logs with the seed API and stores what the SDK would', async () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach } from 'vitest'
 import type { EncodedEntry, EntryInput } from '../src/core/entry.js'
 import { DEFAULT_ENTRY_LIMITS, encodeEntry } from '../src/core/entry.js'
 import type { Router } from '../src/delivery/router.js'
@@ -14,6 +15,35 @@ export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
 export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'ml-dash-logs-'))
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A fresh temporary folder for each test of the file (or `describe`) that
+ * calls this: made before the test, removed after it. `lines(prefix)` reads
+ * the store lines of an experiment whose store root is that folder.
+ */
+export function useTempDir(): {
+  readonly dir: string
+  lines: (prefix: string) => StoredLine[]
+} {
+  let current: ReturnType<typeof tempDir> | undefined
+  beforeEach(() => {
+    current = tempDir()
+  })
+  afterEach(() => {
+    current?.remove()
+    current = undefined
+  })
+  const dir = (): string => {
+    if (current === undefined) throw new Error('useTempDir: no test is running')
+    return current.dir
+  }
+  return {
+    get dir() {
+      return dir()
+    },
+    lines: (prefix) => readLines(join(dir(), prefix, 'logs', 'logs.jsonl')),
+  }
 }
 
 export interface StoredLine {

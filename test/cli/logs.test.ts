@@ -2,14 +2,12 @@ import { EventEmitter } from 'node:events'
 import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { printLogs } from '../../src/cli/commands.js'
 import { Experiment } from '../../src/experiment.js'
-import { tempDir } from '../helpers.js'
+import { useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
 function io() {
   const stdout = new PassThrough()

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { CliIo } from '../../src/cli/main.js'
 import { USAGE, parseCliArgs, runCli } from '../../src/cli/main.js'
-import { readLines, tempDir } from '../helpers.js'
+import { readLines, useTempDir } from '../helpers.js'
 
 async function call(
   argv: string[],
@@ -28,9 +28,7 @@ async function call(
   }
 }
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
 describe('ml-dash-logs', () => {
   it('prints help and the version', async () => {

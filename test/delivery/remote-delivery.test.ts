@@ -13,19 +13,18 @@ import {
   signTestToken,
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
-import { FIXTURES, readLines, run, tempDir } from '../helpers.js'
+import { FIXTURES, run, useTempDir } from '../helpers.js'
 
+// Registered first, so the folder is removed after the server closes.
+const temp = useTempDir()
 let server: TestServer
-let temp: ReturnType<typeof tempDir>
 let token: string
 beforeEach(async () => {
   server = await startTestServer()
-  temp = tempDir()
   token = signTestToken({ username: 'alice' })
 })
 afterEach(async () => {
   await server.close()
-  temp.remove()
 })
 
 const remote = (prefix: string, options: ExperimentOptions = {}) =>
@@ -228,9 +227,7 @@ describe('hybrid mode', () => {
     expect(local.local).toMatchObject({ delivered: 100, pending: 0 })
     const report = await exp.close()
     expect(report.remote).toMatchObject({ delivered: 0, failed: 100 })
-    expect(
-      readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl')),
-    ).toHaveLength(100)
+    expect(temp.lines(prefix)).toHaveLength(100)
   })
 
   it('keeps delivering to the server when the local store fails', async () => {

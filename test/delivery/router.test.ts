@@ -1,5 +1,4 @@
-import { join } from 'node:path'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { resolveOptions } from '../../src/core/options.js'
 import type { Router } from '../../src/delivery/router.js'
 import {
@@ -7,18 +6,15 @@ import {
   PREFIX_REFUSED_KEY,
   createRouter,
 } from '../../src/delivery/router.js'
-import { readLines, tempDir } from '../helpers.js'
+import { useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
+// Registered first, so the folder is removed after the router closes.
+const temp = useTempDir()
+const { lines } = temp
 let router: Router | undefined
-beforeEach(() => (temp = tempDir()))
 afterEach(async () => {
   await router?.close()
-  temp.remove()
 })
-
-const lines = (prefix: string) =>
-  readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
 
 it('routes records to the experiment their ml_dash.prefix names, else to its own', async () => {
   router = createRouter(

@@ -1,5 +1,4 @@
 /** The real OpenTelemetry SDK (sdk-logs) with MlDashLogRecordExporter under both processors. */
-import { join } from 'node:path'
 import { context, trace, TraceFlags } from '@opentelemetry/api'
 import { SeverityNumber } from '@opentelemetry/api-logs'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -8,20 +7,17 @@ import {
   LoggerProvider,
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MlDashLogRecordExporter } from '../../src/otel/exporter.js'
 import {
   signTestToken,
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
-import { readLines, tempDir } from '../helpers.js'
+import { useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
-const lines = (prefix: string) =>
-  readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+const { lines } = temp
 
 function provider(
   prefix: string,

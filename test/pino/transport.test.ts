@@ -4,16 +4,14 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   signTestToken,
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
-import { FIXTURES, readLines, run, tempDir } from '../helpers.js'
+import { FIXTURES, readLines, run, useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
 describe('pino transport', () => {
   it.each(['create-logger-first', 'await-ready'])(
@@ -29,7 +27,7 @@ describe('pino transport', () => {
         mode,
       ])
       expect(result.code).toBe(0)
-      const lines = readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+      const lines = temp.lines(prefix)
       expect(lines).toHaveLength(10_000)
       expect(lines.map((l) => l.sequenceNumber)).toEqual(lines.map((_, i) => i))
       expect(lines[0]).toMatchObject({

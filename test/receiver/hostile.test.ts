@@ -1,19 +1,18 @@
 /** The receiver against clients that try to hold it: slow ones, and too many. */
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import type { Receiver } from '../../src/receiver/server.js'
 import { startReceiver } from '../../src/receiver/server.js'
-import { tempDir } from '../helpers.js'
+import { useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
+// Registered first, so the folder is removed after the receiver closes.
+const temp = useTempDir()
 let receiver: Receiver | undefined
 const sockets: Socket[] = []
-beforeEach(() => (temp = tempDir()))
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy()
   await receiver?.close(1000)
-  temp.remove()
 })
 
 /** Opens a raw connection and collects what the server sends until it closes. */

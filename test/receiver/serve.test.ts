@@ -6,19 +6,18 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FIXTURES, readLines, run, tempDir } from '../helpers.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FIXTURES, run, useTempDir } from '../helpers.js'
 
 const BIN = fileURLToPath(
   new URL('../../bin/ml-dash-logs.cjs', import.meta.url),
 )
-let temp: ReturnType<typeof tempDir>
+// Registered first, so the folder is removed after the process is killed.
+const temp = useTempDir()
 let serveProcess: ChildProcessWithoutNullStreams | undefined
-beforeEach(() => (temp = tempDir()))
 afterEach(() => {
   serveProcess?.kill('SIGKILL')
   serveProcess = undefined
-  temp.remove()
 })
 
 /** Starts `ml-dash-logs serve --port 0`; resolves with its URL and its exit. */
@@ -74,7 +73,7 @@ describe('ml-dash-logs serve with the official OTLP exporters', () => {
       expect(sent.stdout).toContain('acknowledged 200')
       serveProcess!.kill('SIGTERM')
       expect(await exited).toBe(0)
-      const lines = readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+      const lines = temp.lines(prefix)
       expect(lines.map((l) => l.message)).toEqual(
         Array.from({ length: 200 }, (_, i) => `record ${i}`),
       )
@@ -106,9 +105,7 @@ describe('ml-dash-logs serve with the official OTLP exporters', () => {
     expect(await exited).toBe(0)
     const acknowledged = Number(/acknowledged (\d+)/.exec(output)?.[1])
     expect(acknowledged).toBeGreaterThan(0)
-    const stored = readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl')).map(
-      (l) => l.message,
-    )
+    const stored = temp.lines(prefix).map((l) => l.message)
     expect(stored.slice(0, acknowledged)).toEqual(
       Array.from({ length: acknowledged }, (_, i) => `record ${i}`),
     )

@@ -7,23 +7,22 @@ import {
   ProtobufLogsSerializer,
 } from '@opentelemetry/otlp-transformer'
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { Receiver, ReceiverOptions } from '../../src/receiver/server.js'
 import { startReceiver } from '../../src/receiver/server.js'
 import {
   signTestToken,
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
-import { readLines, tempDir } from '../helpers.js'
+import { readLines, useTempDir } from '../helpers.js'
 import { captureRecords } from '../otel-records.js'
 
-let temp: ReturnType<typeof tempDir>
+// Registered first, so the folder is removed after the receiver closes.
+const temp = useTempDir()
 let receiver: Receiver | undefined
-beforeEach(() => (temp = tempDir()))
 afterEach(async () => {
   await receiver?.close(1000)
   receiver = undefined
-  temp.remove()
 })
 
 function records(

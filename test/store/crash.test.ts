@@ -7,13 +7,11 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Experiment } from '../../src/experiment.js'
-import { FIXTURES, readLines, run, tempDir } from '../helpers.js'
+import { FIXTURES, readLines, run, useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
 /** Starts the endless writer and kills it with SIGKILL after `delayMs` of writing. */
 async function killMidStream(prefix: string, delayMs: number): Promise<void> {
@@ -76,7 +74,7 @@ describe('process.exit() right after logging', () => {
     ])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    const lines = readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+    const lines = temp.lines(prefix)
     expect(lines.map((l) => l.message)).toEqual(
       Array.from({ length: 5000 }, (_, i) => `entry ${i}`),
     )
@@ -93,8 +91,8 @@ describe('the CommonJS build', () => {
       prefix,
     ])
     expect(result.stdout).toBe('ok\n')
-    expect(
-      readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl')),
-    ).toMatchObject([{ level: 'debug', message: 'from require' }])
+    expect(temp.lines(prefix)).toMatchObject([
+      { level: 'debug', message: 'from require' },
+    ])
   })
 })

@@ -6,13 +6,11 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { Experiment } from '../../src/experiment.js'
-import { FIXTURES, readLines, tempDir } from '../helpers.js'
+import { FIXTURES, readLines, useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
 const COUNT = 400
 

@@ -1,7 +1,7 @@
 /** Real winston loggers with MlDashTransport, in process and in child processes. */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import winston from 'winston'
 import { MlDashTransport } from '../../src/winston/transport.js'
 import {
@@ -9,14 +9,11 @@ import {
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
 import { EXPECTED_WINSTON_LEVELS } from '../expected-levels.js'
-import { FIXTURES, readLines, run, tempDir } from '../helpers.js'
+import { FIXTURES, run, useTempDir } from '../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
-const lines = (prefix: string) =>
-  readLines(join(temp.dir, prefix, 'logs', 'logs.jsonl'))
+const { lines } = temp
 
 /** Logs through `logger`, ends it, and resolves when winston says it finished. */
 async function endLogger(logger: winston.Logger): Promise<void> {

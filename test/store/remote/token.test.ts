@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   decryptFernet,
   findToken,
@@ -8,11 +8,9 @@ import {
   requireToken,
 } from '../../../src/store/remote/token.js'
 import { signTestToken } from '../../../src/testing/ml-dash-server.js'
-import { FIXTURES, run, tempDir } from '../../helpers.js'
+import { FIXTURES, run, useTempDir } from '../../helpers.js'
 
-let temp: ReturnType<typeof tempDir>
-beforeEach(() => (temp = tempDir()))
-afterEach(() => temp.remove())
+const temp = useTempDir()
 
 describe('findToken', () => {
   it('takes the option, then ML_DASH_TOKEN', () => {
