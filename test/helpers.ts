@@ -7,6 +7,8 @@ import { afterEach, beforeEach } from 'vitest'
 import type { EncodedEntry, EntryInput } from '../src/core/entry.js'
 import { DEFAULT_ENTRY_LIMITS, encodeEntry } from '../src/core/entry.js'
 import type { Router } from '../src/delivery/router.js'
+import type { PinoConfig } from '../src/pino/map.js'
+import { mapPinoRecord } from '../src/pino/map.js'
 
 /** test/fixtures, for scripts run in child processes. */
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -126,4 +128,21 @@ export function recordingRouter(limits = DEFAULT_ENTRY_LIMITS): {
     },
   } as unknown as Router
   return { router, queued }
+}
+
+/**
+ * What the pino encoder's general path stores for a JSON line no longer
+ * than the limits (JSON.parse, map, encode without a second walk), parsed:
+ * the oracle for its fast path.
+ */
+export function pinoGeneralPathEntry(
+  line: string,
+  config: PinoConfig = {},
+): unknown {
+  const { input } = mapPinoRecord(
+    JSON.parse(line) as Record<string, unknown>,
+    config,
+  )
+  input.parsedJson = true
+  return parseEntry(encodeEntry(input))
 }

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_ENTRY_LIMITS, encodeEntry } from '../../src/core/entry.js'
+import { DEFAULT_ENTRY_LIMITS } from '../../src/core/entry.js'
 import { PREFIX_REFUSED_KEY } from '../../src/delivery/router.js'
 import type { PinoConfig } from '../../src/pino/map.js'
 import { PinoLineEncoder } from '../../src/pino/encode-line.js'
-import { mapPinoRecord } from '../../src/pino/map.js'
 import { PinoLineScanner } from '../../src/pino/scan-line.js'
 import type { Queued } from '../helpers.js'
-import { recordingRouter } from '../helpers.js'
+import { pinoGeneralPathEntry, recordingRouter } from '../helpers.js'
 
 const CONFIG: PinoConfig = { levels: { labels: { 30: 'info', 50: 'error' } } }
 
@@ -21,15 +20,9 @@ function encode(
   return queued[0]!
 }
 
-/** The general path alone: JSON.parse, map, encode (as parsed JSON: no second walk). */
-function general(line: string, config: PinoConfig = CONFIG): unknown {
-  const { input } = mapPinoRecord(
-    JSON.parse(line) as Record<string, unknown>,
-    config,
-  )
-  input.parsedJson = true
-  return JSON.parse(encodeEntry(input))
-}
+/** The general path alone. */
+const general = (line: string, config: PinoConfig = CONFIG) =>
+  pinoGeneralPathEntry(line, config)
 
 describe('PinoLineEncoder', () => {
   it.each([

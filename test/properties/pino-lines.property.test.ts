@@ -7,12 +7,10 @@
 import fc from 'fast-check'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import { encodeEntry } from '../../src/core/entry.js'
 import { PinoLineEncoder } from '../../src/pino/encode-line.js'
-import { mapPinoRecord } from '../../src/pino/map.js'
 import { PinoLineScanner } from '../../src/pino/scan-line.js'
 import { DEFAULT_ENTRY_LIMITS } from '../../src/core/entry.js'
-import { recordingRouter } from '../helpers.js'
+import { pinoGeneralPathEntry, recordingRouter } from '../helpers.js'
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300)
 
@@ -179,13 +177,6 @@ function parse(line: string): unknown {
   }
 }
 
-/** The general path alone, as the encoder runs it for a short line. */
-function general(line: string): unknown {
-  const { input } = mapPinoRecord(JSON.parse(line) as Record<string, unknown>)
-  input.parsedJson = true
-  return JSON.parse(encodeEntry(input))
-}
-
 describe('the pino fast path, against JSON.parse', () => {
   const scanner = new PinoLineScanner('msg')
 
@@ -223,7 +214,7 @@ describe('the pino fast path, against JSON.parse', () => {
         )
         expect(queued).toHaveLength(1)
         if (queued[0]!.path === 'spliced')
-          expect(queued[0]!.entry).toEqual(general(line))
+          expect(queued[0]!.entry).toEqual(pinoGeneralPathEntry(line))
       }),
       { numRuns: RUNS * 10 },
     )
@@ -263,7 +254,7 @@ describe('the pino fast path, against JSON.parse', () => {
             limits: DEFAULT_ENTRY_LIMITS,
           }).enqueue(line)
           expect(queued[0]!.path).toBe('spliced')
-          expect(queued[0]!.entry).toEqual(general(line))
+          expect(queued[0]!.entry).toEqual(pinoGeneralPathEntry(line))
         },
       ),
       { numRuns: RUNS },
