@@ -43,37 +43,36 @@ const acceptLine = (): object => ACCEPTED
 const CONFIG_WAIT_MS = 5000
 
 /**
- * Follows the `PINO_CONFIG` message from the main thread into `config`.
- * Resolves when it has come (at once when pino will not send one).
+ * pino's configuration, from the `PINO_CONFIG` message of the main thread:
+ * resolves when it has come (empty at once when pino will not send one, or
+ * after {@link CONFIG_WAIT_MS} without it).
  */
-function watchPinoConfig(config: PinoConfig): Promise<void> {
+function pinoConfig(): Promise<PinoConfig> {
   const data = workerData as {
     workerData?: { pinoWillSendConfig?: boolean }
   } | null
   const port = parentPort
   if (data?.workerData?.pinoWillSendConfig !== true || port === null)
-    return Promise.resolve()
+    return Promise.resolve({})
   return new Promise((resolve) => {
-    const done = (): void => {
+    const done = (config: PinoConfig = {}): void => {
       clearTimeout(timer)
       port.off('message', onMessage)
-      resolve()
+      resolve(config)
     }
     const onMessage = (message: {
       code?: string
       config?: PinoConfig
     }): void => {
       if (message?.code !== 'PINO_CONFIG') return
-      Object.assign(config, message.config)
-      done()
+      done(message.config)
     }
-    const timer = setTimeout(done, CONFIG_WAIT_MS)
+    const timer = setTimeout(() => done(), CONFIG_WAIT_MS)
     timer.unref()
     port.on('message', onMessage)
   })
 }
 
-/** The transport factory pino calls in its worker. */
 /**
  * Posts an event to the main thread, where thread-stream emits it on the
  * transport stream (`transport.on('ml-dash-logs:stats', …)`).
@@ -92,6 +91,7 @@ function emitOnMainThread(name: string, payload: unknown): void {
  */
 export const PINO_CLOSE_LIMIT_MS = 9000
 
+/** The transport factory pino calls in its worker. */
 export default function pinoTransport(options: PinoTransportOptions = {}) {
   const resolved = resolveOptions(
     {
@@ -113,12 +113,10 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
       closeTimeoutMs,
     )
   }
-  const config: PinoConfig = {}
-  const configured = watchPinoConfig(config)
   // Lines held until pino's config arrives (see below).
   let encoder: PinoLineEncoder | undefined
   const pending: string[] = []
-  void configured.then(() => {
+  void pinoConfig().then((config) => {
     encoder = new PinoLineEncoder(router, resolved, config)
     for (const line of pending.splice(0)) encoder.enqueue(line)
   })
