@@ -32,8 +32,14 @@ export interface MlDashOptions {
   batchSize?: number
   /** Longest wait before a partial remote batch is sent. @default env `ML_DASH_FLUSH_INTERVAL` (seconds), else 5000 */
   flushIntervalMs?: number
-  /** Most entries waiting per experiment; beyond it new entries are dropped and counted. @default 100000 */
+  /** Most entries waiting per store and experiment; beyond it new entries are dropped and counted. @default 1000000 */
   maxQueueSize?: number
+  /**
+   * Most bytes waiting per store and experiment (each entry's JSON text plus
+   * 48 bytes); beyond it new entries are dropped and counted.
+   * @default 134217728 (128 MiB)
+   */
+  maxQueueBytes?: number
   /** Retries of a failed batch. @default env `ML_DASH_MAX_RETRIES`, else 3 */
   maxRetries?: number
   /** First retry delay, doubled each time. @default env `ML_DASH_RETRY_BASE_DELAY` (seconds), else 1000 */
@@ -65,6 +71,7 @@ export interface ResolvedOptions {
   batchSize: number
   flushIntervalMs: number
   maxQueueSize: number
+  maxQueueBytes: number
   maxRetries: number
   retryBaseDelayMs: number
   retryMaxDelayMs: number
@@ -74,6 +81,15 @@ export interface ResolvedOptions {
   limits: EntryLimits
   onError: ((error: Error, undelivered: number) => void) | undefined
 }
+
+/**
+ * The entry bound is generous: memory is bounded by bytes, so a burst from a
+ * loop that never yields is kept whole unless it passes the byte bound.
+ */
+export const DEFAULT_MAX_QUEUE_SIZE = 1_000_000
+
+/** 128 MiB per store and experiment. */
+export const DEFAULT_MAX_QUEUE_BYTES = 128 * 1024 * 1024
 
 /** The ml-dash server used when `dashUrl: true` and no `ML_DASH_API_URL`. */
 export const DEFAULT_DASH_URL = 'https://api.dash.ml'
@@ -136,7 +152,15 @@ export function resolveOptions(
       options.maxQueueSize,
       env,
       undefined,
-      100_000,
+      DEFAULT_MAX_QUEUE_SIZE,
+      1,
+    ),
+    maxQueueBytes: integer(
+      'maxQueueBytes',
+      options.maxQueueBytes,
+      env,
+      undefined,
+      DEFAULT_MAX_QUEUE_BYTES,
       1,
     ),
     maxRetries: integer(

@@ -186,6 +186,7 @@ class SinkChannel implements Channel {
       maxBatchSize,
       flushIntervalMs,
       maxQueueSize: options.maxQueueSize,
+      maxQueueBytes: options.maxQueueBytes,
       maxRetries: options.maxRetries,
       retryBaseDelayMs: options.retryBaseDelayMs,
       retryMaxDelayMs: options.retryMaxDelayMs,

@@ -47,6 +47,8 @@ export interface SinkOptions {
   /** 0: write as soon as possible. */
   flushIntervalMs: number
   maxQueueSize: number
+  /** Most bytes waiting or in flight, counted by {@link entryCost}. */
+  maxQueueBytes: number
   maxRetries: number
   retryBaseDelayMs: number
   retryMaxDelayMs: number
@@ -59,7 +61,7 @@ export interface SinkStats {
   accepted: number
   /** Entries the store confirmed. */
   delivered: number
-  /** Entries refused because the queue was full or the sink closed. */
+  /** Entries refused because the queue was full (by count or bytes) or the sink closed. */
   dropped: number
   /** Accepted entries given up on (permanent error, retries exhausted, deadline at close). */
   failed: number
@@ -91,6 +93,18 @@ export interface Sink {
   readonly stats: Readonly<SinkStats>
 }
 
+/**
+ * What an entry costs the queue's byte bound: its JSON text (a character
+ * per byte, as V8 keeps one-byte strings) plus a fixed allowance for the
+ * string header and the queue slot, so that many tiny entries count too.
+ */
+export function entryCost(entry: EncodedEntry): number {
+  return entry.length + ENTRY_OVERHEAD_BYTES
+}
+
+/** The fixed part of {@link entryCost}. */
+export const ENTRY_OVERHEAD_BYTES = 48
+
 /** Creates a sink over `options.store`. */
 export function createSink(options: SinkOptions): Sink {
   return new BatchingSink(options)
@@ -98,6 +112,8 @@ export function createSink(options: SinkOptions): Sink {
 
 interface Batch {
   entries: readonly EncodedEntry[]
+  /** Their {@link entryCost}, returned to the byte bound when the batch settles. */
+  bytes: number
   /** Set when the synchronous drain wrote it: the async write must skip it. */
   settled: boolean
 }
@@ -112,6 +128,8 @@ class BatchingSink implements Sink {
   readonly #options: SinkOptions
   #queue: EncodedEntry[] = []
   #head = 0
+  /** Cost of the entries queued and in flight. */
+  #bytes = 0
   #inflight: Batch | undefined
   #draining = false
   #timer: NodeJS.Timeout | undefined
@@ -137,22 +155,34 @@ class BatchingSink implements Sink {
   }
 
   enqueue(entry: EncodedEntry): boolean {
-    if (this.#closed || this.#queuedCount() >= this.#options.maxQueueSize) {
+    const refused = this.#refusal(entry)
+    if (refused !== undefined) {
       this.#stats.dropped++
       if (this.#stats.dropped === 1 || this.#stats.dropped % 10_000 === 0) {
         debug(
           '%s: dropped %d entries (%s)',
           this.#options.name,
           this.#stats.dropped,
-          this.#closed ? 'closed' : 'queue full',
+          refused,
         )
       }
       return false
     }
     this.#stats.accepted++
+    this.#bytes += entryCost(entry)
     this.#queue.push(entry)
     this.#schedule()
     return true
+  }
+
+  /** Why `entry` cannot be queued now, or undefined when it can. */
+  #refusal(entry: EncodedEntry): string | undefined {
+    if (this.#closed) return 'closed'
+    if (this.#queuedCount() >= this.#options.maxQueueSize)
+      return `queue full: maxQueueSize ${this.#options.maxQueueSize} entries`
+    if (this.#bytes + entryCost(entry) > this.#options.maxQueueBytes)
+      return `queue full: maxQueueBytes ${this.#options.maxQueueBytes} bytes`
+    return undefined
   }
 
   flush(timeoutMs: number, keepAlive = false): Promise<DeliveryReport> {
@@ -186,11 +216,12 @@ class BatchingSink implements Sink {
     const inflight = this.#inflight
     if (inflight !== undefined && !inflight.settled) {
       inflight.settled = true
-      this.#settle(inflight.entries.length, writeSync(inflight.entries))
+      this.#settle(inflight, writeSync(inflight.entries))
     }
     while (this.#queuedCount() > 0) {
-      const entries = this.#take()
-      this.#settle(entries.length, writeSync(entries))
+      const batch = this.#take()
+      batch.settled = true
+      this.#settle(batch, writeSync(batch.entries))
     }
     this.#notify()
   }
@@ -280,7 +311,7 @@ class BatchingSink implements Sink {
         first || this.#waiters.length > 0 || this.#options.flushIntervalMs === 0
       if (!partialAllowed && this.#queuedCount() < this.#options.maxBatchSize)
         return
-      const batch: Batch = { entries: this.#take(), settled: false }
+      const batch = this.#take()
       this.#inflight = batch
       await this.#deliver(batch)
       this.#inflight = undefined
@@ -306,7 +337,7 @@ class BatchingSink implements Sink {
         continue
       }
       batch.settled = true
-      this.#settle(batch.entries.length, result)
+      this.#settle(batch, result)
       return
     }
   }
@@ -327,7 +358,9 @@ class BatchingSink implements Sink {
     }
   }
 
-  #settle(count: number, result: StoreResult): void {
+  #settle(batch: Batch, result: StoreResult): void {
+    const count = batch.entries.length
+    this.#bytes -= batch.bytes
     if (result.status === 'success') {
       this.#stats.delivered += count
       return
@@ -380,7 +413,8 @@ class BatchingSink implements Sink {
     })
   }
 
-  #take(): EncodedEntry[] {
+  /** The next batch out of the queue; its bytes stay counted until it settles. */
+  #take(): Batch {
     const end = Math.min(
       this.#queue.length,
       this.#head + this.#options.maxBatchSize,
@@ -394,7 +428,9 @@ class BatchingSink implements Sink {
       this.#queue = this.#queue.slice(this.#head)
       this.#head = 0
     }
-    return entries
+    let bytes = 0
+    for (const entry of entries) bytes += entryCost(entry)
+    return { entries, bytes, settled: false }
   }
 
   #queuedCount(): number {
@@ -436,6 +472,7 @@ class BatchingSink implements Sink {
     if (this.#inflight !== undefined) this.#inflight.settled = true
     this.#queue = []
     this.#head = 0
+    this.#bytes = 0
     this.#stats.failed += count
     this.#reportError(error, count)
     this.#notify()

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { StoreResult } from '../../src/core/result.js'
 import type { BatchStore, SinkOptions } from '../../src/delivery/sink.js'
-import { createSink } from '../../src/delivery/sink.js'
+import { createSink, entryCost } from '../../src/delivery/sink.js'
 
 /** A store that answers each write with the next scripted result (then success) and records batches. */
 function scriptedStore(
@@ -32,6 +32,7 @@ const options = (
   maxBatchSize: 2,
   flushIntervalMs: 1000,
   maxQueueSize: 100,
+  maxQueueBytes: 1 << 20,
   maxRetries: 3,
   retryBaseDelayMs: 100,
   retryMaxDelayMs: 1000,
@@ -130,6 +131,29 @@ describe('sink', () => {
       timedOut: false,
     })
     expect(store.batches.flat()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('bounds what waits and is in flight by bytes, returning them as batches settle', async () => {
+    const entry = 'x'.repeat(1000)
+    const cost = entryCost(entry)
+    const store = scriptedStore([])
+    const sink = createSink(
+      options(store, { maxQueueBytes: cost * 3, maxBatchSize: 10 }),
+    )
+    const taken = [1, 2, 3, 4, 5].map(() => sink.enqueue(entry))
+    expect(taken).toEqual([true, true, true, false, false])
+    expect(sink.stats).toMatchObject({ accepted: 3, dropped: 2 })
+    await vi.runAllTimersAsync()
+    // Delivered entries no longer count against the bound.
+    expect([1, 2, 3].map(() => sink.enqueue(entry))).toEqual([true, true, true])
+    expect(sink.enqueue(entry)).toBe(false)
+    await vi.runAllTimersAsync()
+    expect(sink.stats).toMatchObject({
+      accepted: 6,
+      delivered: 6,
+      dropped: 3,
+      pending: 0,
+    })
   })
 
   it('sends a partial batch only at the interval, or at once when flushed', async () => {

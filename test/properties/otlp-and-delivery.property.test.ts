@@ -129,6 +129,7 @@ describe('delivery under random store failures', () => {
             maxBatchSize: batchSize,
             flushIntervalMs: 0,
             maxQueueSize: 1000,
+            maxQueueBytes: 1 << 20,
             maxRetries: 1000,
             retryBaseDelayMs: 0,
             retryMaxDelayMs: 0,
