@@ -1,9 +1,9 @@
 /**
  * A small JSON-over-HTTP(S) client for the ml-dash server: keep-alive
- * connections through one agent per client, a time limit on every request
- * (`ERR_ML_DASH_TIMEOUT`), response bodies capped in size, TLS verification
- * left on (Node's default), and `close()` that destroys the agent so no
- * socket keeps the process alive.
+ * connections through one agent per client, a deadline on every request
+ * (connect, send and the whole response; `ERR_ML_DASH_TIMEOUT`), response
+ * bodies capped in size, TLS verification left on (Node's default), and
+ * `close()` that destroys the agent so no socket keeps the process alive.
  *
  * It never adds credentials to a message: errors carry the method, the path
  * and the status, not headers.
@@ -54,7 +54,15 @@ export function createHttpClient(
     body?: string,
     headers: Record<string, string> = {},
   ): Promise<HttpResponse> =>
-    new Promise((resolve, reject) => {
+    new Promise((resolveOnce, rejectOnce) => {
+      const resolve = (response: HttpResponse) => {
+        clearTimeout(deadline)
+        resolveOnce(response)
+      }
+      const reject = (error: Error) => {
+        clearTimeout(deadline)
+        rejectOnce(error)
+      }
       const payload = body === undefined ? undefined : Buffer.from(body)
       const req = transport.request(
         {
@@ -99,14 +107,18 @@ export function createHttpClient(
           res.on('error', reject)
         },
       )
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(
-          codedError(
-            `${method} ${path} timed out after ${timeoutMs} ms`,
-            'ERR_ML_DASH_TIMEOUT',
-          ),
-        ),
-      )
+      // A deadline, not an idle timeout (req.setTimeout): a server that
+      // trickles a byte now and then would hold the request forever. The
+      // promise is rejected here, not left to whichever error the destroyed
+      // socket reports once a response has begun.
+      const deadline = setTimeout(() => {
+        const error = codedError(
+          `${method} ${path} timed out after ${timeoutMs} ms`,
+          'ERR_ML_DASH_TIMEOUT',
+        )
+        reject(error)
+        req.destroy(error)
+      }, timeoutMs)
       req.on('error', reject)
       req.end(payload)
     })

@@ -1,0 +1,49 @@
+/** The remote store against servers that misbehave. */
+import type { RequestListener, Server } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, expect, it } from 'vitest'
+import { parsePrefix } from '../../../src/core/prefix.js'
+import type { RemoteStore } from '../../../src/store/remote/remote-store.js'
+import { createRemoteStore } from '../../../src/store/remote/remote-store.js'
+import { signTestToken } from '../../../src/testing/ml-dash-server.js'
+
+let server: Server | undefined
+let store: RemoteStore | undefined
+afterEach(async () => {
+  store?.close()
+  server?.closeAllConnections()
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(0)))
+  server = undefined
+})
+
+/** A real HTTP server on 127.0.0.1 and a free port; resolves its URL. */
+async function serve(listener: RequestListener): Promise<string> {
+  server = createServer(listener)
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+function open(url: string, token = signTestToken({ username: 'alice' })) {
+  store = createRemoteStore({
+    url,
+    token,
+    tokenSource: 'the token option',
+    prefix: parsePrefix('alice/proj/run'),
+    requestTimeoutMs: 500,
+  })
+  return store
+}
+
+it('gives up on a server that trickles one byte every 100 ms, as a retryable timeout', async () => {
+  const url = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    const timer = setInterval(() => res.write(' '), 100)
+    res.on('close', () => clearInterval(timer))
+  })
+  const result = await open(url).open()
+  expect(result).toMatchObject({
+    status: 'retryable',
+    error: { code: 'ERR_ML_DASH_TIMEOUT' },
+  })
+}, 10_000)
