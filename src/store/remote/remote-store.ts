@@ -265,8 +265,10 @@ class HttpRemoteStore implements RemoteStore {
       }
     }
     if (status < 200 || status >= 300) {
+      // Masked before it is cut: a cut through an echoed token would leave
+      // a prefix the mask no longer recognises.
       const error = new Error(
-        `ml-dash-logs: ${where} answered ${status}: ${this.#mask(response.body.slice(0, 200))}`,
+        `ml-dash-logs: ${where} answered ${status}: ${this.#mask(response.body).slice(0, 200)}`,
       )
       if (isRetryableStatus(status)) {
         return {

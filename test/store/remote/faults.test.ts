@@ -47,3 +47,17 @@ it('gives up on a server that trickles one byte every 100 ms, as a retryable tim
     error: { code: 'ERR_ML_DASH_TIMEOUT' },
   })
 }, 10_000)
+
+it('masks a token the server echoes across the 200-character cut of its body', async () => {
+  const token = signTestToken({ username: 'alice' })
+  // "Bearer " ends at 187, so the cut at 200 falls inside the token.
+  const url = await serve((req, res) =>
+    res.writeHead(400).end('x'.repeat(180) + String(req.headers.authorization)),
+  )
+  const result = await open(url, token).open()
+  expect(result.status).toBe('failure')
+  const message = result.status !== 'success' ? result.error.message : ''
+  expect(message).toContain('answered 400: xxx')
+  for (let i = 0; i + 8 <= token.length; i++)
+    expect(message).not.toContain(token.slice(i, i + 8))
+})
