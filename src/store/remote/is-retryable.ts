@@ -1,7 +1,9 @@
 /**
  * Which failures of a request to the ml-dash server are worth retrying,
  * decided in one place: connection errors and timeouts, and the statuses
- * 408, 429, 500, 502, 503 and 504. Any other 4xx or 5xx is permanent.
+ * 408, 429, 500, 502, 503 and 504. Any other 4xx or 5xx is permanent, and
+ * so is a host name DNS says does not exist (`ENOTFOUND`): a mistyped URL
+ * does not start working by waiting.
  * `Retry-After` is read as seconds or as an HTTP date.
  */
 
@@ -10,7 +12,10 @@ export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
   408, 429, 500, 502, 503, 504,
 ])
 
-/** Error codes of a connection that failed or broke, or a request that timed out. */
+/**
+ * Error codes of a connection that failed or broke, or a request that timed
+ * out. `EAI_AGAIN` is DNS failing for now; `ENOTFOUND` (no such name) is not here.
+ */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -22,7 +27,6 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'EHOSTUNREACH',
   'EHOSTDOWN',
   'EAI_AGAIN',
-  'ENOTFOUND',
   'UND_ERR_SOCKET',
   'ERR_ML_DASH_TIMEOUT',
 ])

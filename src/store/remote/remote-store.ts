@@ -241,7 +241,7 @@ class HttpRemoteStore implements RemoteStore {
         authorization: `Bearer ${this.#options.token}`,
       })
     } catch (error) {
-      const message = `ml-dash-logs: ${method} ${this.url}${path} failed: ${this.#mask((error as Error).message)}`
+      const message = `ml-dash-logs: ${method} ${this.url}${path} failed: ${this.#reason(error)}`
       const wrapped = Object.assign(new Error(message, { cause: error }), {
         code: (error as { code?: unknown }).code,
       })
@@ -304,6 +304,15 @@ class HttpRemoteStore implements RemoteStore {
       data = answer?.data ?? {}
     }
     return { result: SUCCESS, data }
+  }
+
+  /** Why a request failed; a sentence where Node's message is cryptic. */
+  #reason(error: unknown): string {
+    if ((error as { code?: unknown }).code === 'ENOTFOUND') {
+      const host = new URL(this.#options.url).hostname
+      return `DNS has no address for the host "${host}" (ENOTFOUND); check the ml-dash server URL`
+    }
+    return this.#mask((error as Error).message)
   }
 
   /** Hides the token should a server or a library ever echo it. */

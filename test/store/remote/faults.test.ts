@@ -1,4 +1,4 @@
-/** The remote store against servers that misbehave. */
+/** The remote store against servers that misbehave, and a host that does not exist. */
 import type { RequestListener, Server } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -60,4 +60,12 @@ it('masks a token the server echoes across the 200-character cut of its body', a
   expect(message).toContain('answered 400: xxx')
   for (let i = 0; i + 8 <= token.length; i++)
     expect(message).not.toContain(token.slice(i, i + 8))
+})
+
+it('fails permanently, naming the host, when the host does not exist', async () => {
+  const result = await open('http://no-such-host.invalid').open()
+  expect(result.status).toBe('failure')
+  expect(result.status !== 'success' && result.error.message).toContain(
+    'DNS has no address for the host "no-such-host.invalid" (ENOTFOUND)',
+  )
 })

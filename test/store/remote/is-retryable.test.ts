@@ -27,6 +27,12 @@ it('retries connection errors and timeouts, not programming errors', () => {
   expect(isRetryableError(undefined)).toBe(false)
 })
 
+it('retries a temporary DNS failure but not a name DNS says does not exist', () => {
+  const coded = (code: string) => Object.assign(new Error('x'), { code })
+  expect(isRetryableError(coded('EAI_AGAIN'))).toBe(true)
+  expect(isRetryableError(coded('ENOTFOUND'))).toBe(false)
+})
+
 it('reads Retry-After as seconds or as an HTTP date', () => {
   const now = Date.parse('2025-10-29T10:30:00Z')
   expect(parseRetryAfter('3', now)).toBe(3000)
