@@ -13,6 +13,7 @@ import type { Level } from './levels.js'
 import type { JsonValue, SerializeLimits } from './serialize.js'
 import {
   DEFAULT_SERIALIZE_LIMITS,
+  TRUNCATED_KEYS_MARKER,
   toJsonValue,
   truncateString,
 } from './serialize.js'
@@ -162,7 +163,7 @@ function toMessage(message: unknown, limits: EntryLimits): string {
   if (typeof message === 'string') text = message
   else if (message === undefined) text = ''
   else {
-    const converted = toJsonValue(message, limits)
+    const converted = toJsonValue(message, limits, limits.maxMessageLength)
     text = typeof converted === 'string' ? converted : JSON.stringify(converted)
   }
   return truncateString(text, limits.maxMessageLength)
@@ -181,7 +182,7 @@ function metadataJson(
   limits: EntryLimits,
 ): string | undefined {
   if (metadata === undefined || metadata === null) return undefined
-  const converted = toJsonValue(metadata, limits)
+  const converted = toJsonValue(metadata, limits, limits.maxMetadataBytes)
   if (converted === undefined) return undefined
   const object =
     typeof converted === 'object' &&
@@ -198,6 +199,26 @@ function metadataJson(
   if (bytes <= limits.maxMetadataBytes) return text
   return JSON.stringify({
     [METADATA_TRUNCATED_KEY]: `metadata of ${bytes} bytes exceeds the limit of ${limits.maxMetadataBytes} bytes`,
-    keys: keys.slice(0, 100),
+    // The caller's own keys: the walk may have cut them short, with its marker.
+    keys: (object === converted ? firstKeys(metadata, keys) : keys).slice(
+      0,
+      100,
+    ),
   })
+}
+
+/** The first 100 own keys of the caller's metadata object (`walked`, unmarked, if they cannot be read). */
+function firstKeys(metadata: unknown, walked: string[]): string[] {
+  if (typeof metadata !== 'object' || metadata === null) return walked
+  try {
+    const keys: string[] = []
+    for (const key in metadata) {
+      if (!Object.hasOwn(metadata, key)) continue
+      if (keys.push(key) >= 100) break
+    }
+    if (keys.length > 0) return keys
+  } catch {
+    // A proxy or getter that throws: fall back to what the walk kept.
+  }
+  return walked.filter((key) => key !== TRUNCATED_KEYS_MARKER)
 }

@@ -24,6 +24,13 @@
  * Limits (marked, never silent): strings longer than `maxStringLength`,
  * collections larger than `maxItems` and nesting deeper than `maxDepth`
  * are cut with a marker saying how much was left out.
+ *
+ * Budgets, spent during the walk: the walk counts the JSON bytes it has
+ * produced and the values it has visited, and once either budget is spent
+ * every collection still open ends with a marker. So the cost of any value
+ * is bounded by the limits whatever its shape: a value that shares one
+ * reference a million times (a DAG, not a cycle) is not expanded a million
+ * times.
  */
 
 /** Bounds applied while converting a value. */
@@ -34,6 +41,8 @@ export interface SerializeLimits {
   maxItems: number
   /** Deepest nesting kept; deeper values become a marker. @default 10 */
   maxDepth: number
+  /** Most values visited in one walk; past it the rest is cut and marked. @default 100000 */
+  maxNodes: number
 }
 
 /** The limits used unless a caller passes its own. */
@@ -41,7 +50,11 @@ export const DEFAULT_SERIALIZE_LIMITS: Readonly<SerializeLimits> = {
   maxStringLength: 16_384,
   maxItems: 1_000,
   maxDepth: 10,
+  maxNodes: 100_000,
 }
+
+/** The JSON bytes one walk produces unless the caller gives its own budget. */
+export const DEFAULT_BUDGET_BYTES = 262_144
 
 /** A value that `JSON.stringify` accepts and that round-trips through JSON. */
 export type JsonValue =
@@ -53,35 +66,63 @@ export const TRUNCATED_KEYS_MARKER = '[truncated]'
 /**
  * Converts any value into a strict-JSON-safe tree. Never throws.
  * `undefined` (and a top-level function-free `undefined`) yields `undefined`.
+ * About `budgetBytes` bytes of JSON at most are produced (counted in UTF-16
+ * code units, so text outside ASCII can take more bytes): past it, the walk
+ * stops and marks.
  */
 export function toJsonValue(
   value: unknown,
   limits: SerializeLimits = DEFAULT_SERIALIZE_LIMITS,
+  budgetBytes: number = DEFAULT_BUDGET_BYTES,
 ): JsonValue | undefined {
-  return new Walker(limits).walk(value, 0)
+  return new Walker(limits, budgetBytes).walk(value, 0)
 }
 
 /** Truncates `text` to `max` code units, marking how many were dropped. */
 export function truncateString(text: string, max: number): string {
-  const clean = text.toWellFormed()
-  if (clean.length <= max) return clean
-  // Do not cut a surrogate pair in half.
+  if (text.length <= max) return text.toWellFormed()
+  // Cut before cleaning, so the cost is bounded by `max`, not the text.
   let end = max
-  const code = clean.charCodeAt(end - 1)
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1
-  return `${clean.slice(0, end)}…[truncated ${clean.length - end} chars]`
+  // Do not cut a surrogate pair in half.
+  if (isHigh(text.charCodeAt(end - 1)) && isLow(text.charCodeAt(end))) end -= 1
+  return `${text.slice(0, end).toWellFormed()}…[truncated ${text.length - end} chars]`
 }
+
+const isHigh = (code: number): boolean => code >= 0xd800 && code <= 0xdbff
+const isLow = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff
 
 class Walker {
   readonly #limits: SerializeLimits
   /** Objects on the path from the root to the value being converted. */
   readonly #ancestors = new Set<object>()
+  /** JSON bytes the walk may still produce; markers for what is cut are held back from it. */
+  #bytesLeft: number
+  #nodesLeft: number
 
-  constructor(limits: SerializeLimits) {
+  constructor(limits: SerializeLimits, budgetBytes: number) {
     this.#limits = limits
+    this.#bytesLeft = budgetBytes - Math.min(MARKER_RESERVE, budgetBytes / 4)
+    this.#nodesLeft = limits.maxNodes
   }
 
   walk(value: unknown, depth: number): JsonValue | undefined {
+    this.#nodesLeft--
+    const converted = this.#primitive(value, depth)
+    // Objects pay for their punctuation and keys as they are built.
+    if (typeof converted === 'string') this.#bytesLeft -= converted.length + 3
+    else if (typeof converted === 'number')
+      this.#bytesLeft -= numberCost(converted)
+    else if (converted !== undefined && typeof converted !== 'object')
+      this.#bytesLeft -= 6
+    return converted
+  }
+
+  /** True once a budget is spent: every collection still open stops and marks. */
+  #spent(): boolean {
+    return this.#bytesLeft < 0 || this.#nodesLeft < 0
+  }
+
+  #primitive(value: unknown, depth: number): JsonValue | undefined {
     switch (typeof value) {
       case 'string':
         return truncateString(value, this.#limits.maxStringLength)
@@ -92,13 +133,13 @@ class Walker {
       case 'boolean':
         return value
       case 'bigint':
-        return value.toString()
+        return truncateString(value.toString(), this.#limits.maxStringLength)
       case 'undefined':
         return undefined
       case 'symbol':
         return truncateString(value.toString(), this.#limits.maxStringLength)
       case 'function':
-        return `[Function: ${(value as { name?: string }).name || 'anonymous'}]`
+        return `[Function: ${truncateString(functionName(value), 100)}]`
       default:
         return value === null ? null : this.#walkObject(value as object, depth)
     }
@@ -106,8 +147,10 @@ class Walker {
 
   #walkObject(value: object, depth: number): JsonValue {
     if (this.#ancestors.has(value)) return '[Circular]'
-    if (depth >= this.#limits.maxDepth) return describeDeep(value)
+    if (depth >= this.#limits.maxDepth || this.#spent())
+      return describeDeep(value)
     this.#ancestors.add(value)
+    this.#bytesLeft -= 2
     try {
       return this.#convert(value, depth + 1)
     } catch (error) {
@@ -129,7 +172,12 @@ class Walker {
       return this.#bytes(value.constructor.name, new Uint8Array(value))
     }
     if (value instanceof Map) return this.#map(value, depth)
-    if (value instanceof Set) return this.#array([...value], depth)
+    if (value instanceof Set)
+      return this.#array(
+        firstItems(value, this.#limits.maxItems),
+        depth,
+        value.size,
+      )
     if (Array.isArray(value)) return this.#array(value, depth)
     if (hasToJSON(value)) return this.#fromToJSON(value, depth)
     return this.#plain(value, depth)
@@ -173,17 +221,21 @@ class Walker {
         new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
       )
     }
-    return this.#array(Array.from(view as unknown as ArrayLike<unknown>), depth)
+    const items = view as unknown as ArrayLike<unknown>
+    return this.#array(items, depth)
   }
 
   /** Bytes as base64, at most as many as fit in `maxStringLength` characters. */
   #bytes(type: string, bytes: Uint8Array): JsonValue {
     // Buffer is a Uint8Array subclass: `type` says which one it was.
     const max = Math.floor((this.#limits.maxStringLength / 4) * 3)
-    if (bytes.byteLength <= max) return { type, base64: base64(bytes) }
+    const kept = bytes.byteLength <= max ? bytes : bytes.subarray(0, max)
+    const encoded = base64(kept)
+    this.#bytesLeft -= encoded.length + type.length + 24
+    if (kept === bytes) return { type, base64: encoded }
     return {
       type,
-      base64: base64(bytes.subarray(0, max)),
+      base64: encoded,
       truncatedBytes: bytes.byteLength - max,
     }
   }
@@ -192,28 +244,47 @@ class Walker {
     const out: Record<string, JsonValue> = {}
     let count = 0
     for (const [key, item] of map) {
-      if (count++ >= this.#limits.maxItems) {
-        out[TRUNCATED_KEYS_MARKER] =
-          `${map.size - this.#limits.maxItems} more entries`
+      if (count >= this.#limits.maxItems || this.#spent()) {
+        this.#markKeys(out, map.size - count, 'entries')
         break
       }
+      count++
       const name =
         typeof key === 'string' ? key : stringifyKey(this.walk(key, depth))
       const converted = this.walk(item, depth)
-      if (converted !== undefined) setKey(out, name, converted)
+      if (converted !== undefined) this.#set(out, name, converted)
     }
     return out
   }
 
-  #array(items: readonly unknown[], depth: number): JsonValue {
-    const max = this.#limits.maxItems
+  /** The first items of a list, `length` long in all (a Set's size, say). */
+  #array(
+    items: ArrayLike<unknown>,
+    depth: number,
+    length = items.length,
+  ): JsonValue {
     const out: JsonValue[] = []
-    const length = Math.min(items.length, max)
-    for (let i = 0; i < length; i++) {
+    const most = Math.min(length, this.#limits.maxItems)
+    for (let i = 0; i < most; i++) {
+      if (this.#spent()) return this.#markItems(out, length - i, true)
       out.push(this.walk(items[i], depth) ?? null)
+      this.#bytesLeft -= 1
     }
-    if (items.length > max) out.push(`…[truncated ${items.length - max} items]`)
+    return length > most ? this.#markItems(out, length - most, false) : out
+  }
+
+  #markItems(out: JsonValue[], left: number, budget: boolean): JsonValue[] {
+    const marker = `…[truncated ${left} items${budget ? BUDGET_NOTE : ''}]`
+    this.#bytesLeft -= marker.length + 3
+    out.push(marker)
     return out
+  }
+
+  #markKeys(out: Record<string, JsonValue>, left: number, what: string): void {
+    const note = this.#spent() ? BUDGET_NOTE : ''
+    const marker = `${left} more ${what}${note}`
+    this.#bytesLeft -= marker.length + TRUNCATED_KEYS_MARKER.length + 6
+    setKey(out, TRUNCATED_KEYS_MARKER, marker)
   }
 
   #plain(value: object, depth: number): JsonValue {
@@ -232,13 +303,13 @@ class Walker {
     const keys = Object.keys(from).filter((key) => !skip.has(key))
     let kept = 0
     for (const [index, key] of keys.entries()) {
-      if (kept >= this.#limits.maxItems) {
-        setKey(out, TRUNCATED_KEYS_MARKER, `${keys.length - index} more keys`)
+      if (kept >= this.#limits.maxItems || this.#spent()) {
+        this.#markKeys(out, keys.length - index, 'keys')
         return
       }
       const converted = this.#field(from, key, depth)
       if (converted !== undefined) {
-        setKey(
+        this.#set(
           out,
           truncateString(key, this.#limits.maxStringLength),
           converted,
@@ -246,6 +317,12 @@ class Walker {
         kept++
       }
     }
+  }
+
+  /** Sets a key, paying for it and its punctuation. */
+  #set(out: Record<string, JsonValue>, key: string, value: JsonValue): void {
+    this.#bytesLeft -= key.length + 4
+    setKey(out, key, value)
   }
 
   /** Reads one property; a throwing getter becomes a marker. */
@@ -260,6 +337,36 @@ class Walker {
   }
 }
 
+/** Bytes held back from the walk's budget for the markers of what it cuts. */
+const MARKER_RESERVE = 4096
+
+/** Added to a marker when the cut came from the walk's budget, not an item limit. */
+const BUDGET_NOTE = ': size budget spent'
+
+/** At most 24 characters: the longest shortest form of a double. */
+function numberCost(value: number): number {
+  return Number.isInteger(value) && Math.abs(value) < 1e9 ? 11 : 25
+}
+
+function functionName(fn: unknown): string {
+  try {
+    const name = (fn as { name?: unknown }).name
+    return typeof name === 'string' && name !== '' ? name : 'anonymous'
+  } catch {
+    return 'anonymous'
+  }
+}
+
+/** The first `max` items of an iterable, plus one to show there are more. */
+function firstItems(items: Iterable<unknown>, max: number): unknown[] {
+  const out: unknown[] = []
+  for (const item of items) {
+    if (out.length > max) break
+    out.push(item)
+  }
+  return out
+}
+
 function hasToJSON(value: object): value is { toJSON: () => unknown } {
   try {
     return typeof (value as { toJSON?: unknown }).toJSON === 'function'
@@ -269,7 +376,7 @@ function hasToJSON(value: object): value is { toJSON: () => unknown } {
 }
 
 /** Assigns a key as data, even `__proto__`, which `=` would treat specially. */
-function setKey(
+export function setKey(
   out: Record<string, JsonValue>,
   key: string,
   value: JsonValue,

@@ -85,6 +85,7 @@ describe('encodeEntry', () => {
       maxStringLength: 100,
       maxItems: 1000,
       maxDepth: 10,
+      maxNodes: 1000,
       maxMessageLength: 4,
       maxMetadataBytes: 50,
     }

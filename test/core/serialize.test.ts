@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { toJsonValue, truncateString } from '../../src/core/serialize.js'
+import {
+  DEFAULT_SERIALIZE_LIMITS,
+  toJsonValue,
+  truncateString,
+} from '../../src/core/serialize.js'
 
 /** Round-trips through strict JSON: what a reader of the store sees. */
 function stored(value: unknown): unknown {
@@ -162,7 +166,12 @@ describe('toJsonValue', () => {
   })
 
   it('marks what the limits cut', () => {
-    const limits = { maxStringLength: 5, maxItems: 2, maxDepth: 2 }
+    const limits = {
+      maxStringLength: 5,
+      maxItems: 2,
+      maxDepth: 2,
+      maxNodes: 100,
+    }
     expect(toJsonValue('abcdefgh', limits)).toBe('abcde…[truncated 3 chars]')
     expect(toJsonValue([1, 2, 3, 4], limits)).toEqual([
       1,
@@ -186,5 +195,27 @@ describe('toJsonValue', () => {
 
   it('never cuts a surrogate pair in half', () => {
     expect(truncateString('ab😀cd', 3)).toBe('ab…[truncated 4 chars]')
+  })
+
+  it('spends its byte budget during the walk: a shared reference is not expanded a billion times', () => {
+    let dag: unknown = 'x'
+    for (let i = 0; i < 3; i++) dag = new Array(1000).fill(dag)
+    const text = JSON.stringify(toJsonValue({ dag }, undefined, 65_536))
+    expect(text.length).toBeLessThanOrEqual(65_536)
+    expect(text).toContain('items: size budget spent]')
+    expect(text).toMatch(/^\{"dag":\[\[\["x","x",/)
+  })
+
+  it('spends its node budget on values that produce no bytes', () => {
+    const wide: Record<string, undefined> = {}
+    for (let i = 0; i < 1000; i++) wide[`k${i}`] = undefined
+    let dag: unknown = wide
+    for (let i = 0; i < 3; i++) dag = new Array(1000).fill(dag)
+    const limits = { ...DEFAULT_SERIALIZE_LIMITS, maxNodes: 5000 }
+    const out = toJsonValue(dag, limits) as unknown[][]
+    expect(JSON.stringify(out)).toContain('size budget spent')
+    // Each visit is counted, so the walk stopped after about maxNodes of them.
+    const kept = JSON.stringify(out).match(/\{\}/g)?.length ?? 0
+    expect(kept).toBeLessThanOrEqual(5)
   })
 })
