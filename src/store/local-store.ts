@@ -11,7 +11,9 @@
  * Failure semantics: `append` returns a {@link StoreResult}, never throws.
  * A write that fails part-way is cut back to where it started, so the file
  * never keeps half a batch. Permission and missing-path errors are permanent
- * (`failure`); a full disk or an exhausted file table is `retryable`.
+ * (`failure`); a full disk or an exhausted file table is `retryable`. A batch
+ * whose numbers would pass 2^53 - 1 is refused (`failure`), never written
+ * with numbers that repeat.
  *
  * Thread use: the wait for the lock runs off the event loop; the work under
  * the lock is a handful of synchronous syscalls, and `appendSync` exists for
@@ -214,6 +216,10 @@ class FileStore implements LocalStore {
       let counterFd = open(this.#counterFile, constants.O_RDWR)
       const counter = counterFd === undefined ? 0 : readCounter(counterFd)
       const next = Math.max(counter, tail.lastSequence + 1)
+      if (!Number.isSafeInteger(next + entries.length)) {
+        const file = next === counter ? this.#counterFile : this.#logFile
+        return tooLarge(file, next, entries.length)
+      }
       if (log !== undefined && writing) {
         path = this.#logFile
         appendLines(log, entries, next, tail.size)
@@ -304,6 +310,25 @@ function writeCounter(fd: number, next: number): void {
   const text = Buffer.from(String(next))
   writeSync(fd, text, 0, text.length, 0)
   ftruncateSync(fd, text.length)
+}
+
+/**
+ * Refuses a batch whose numbers would pass 2^53 - 1: above it a double
+ * cannot tell neighbours apart (two entries would share a number) and from
+ * 10^21 on `String` writes `1e+21`. `file` gave the next number, `next`.
+ */
+function tooLarge(file: string, next: number, count: number): StoreResult {
+  const limit = `${Number.MAX_SAFE_INTEGER} (2^53 - 1, the largest integer JavaScript counts exactly)`
+  // An unsafe `next` is already rounded: printing it would misquote the file.
+  const problem = Number.isSafeInteger(next)
+    ? `the next sequence number it gives, ${next}, plus ${count} ${count === 1 ? 'entry' : 'entries'} passes ${limit}`
+    : `it holds a sequence number past ${limit}`
+  return {
+    status: 'failure',
+    error: new Error(
+      `ml-dash-logs: cannot write "${file}": ${problem}; nothing was written`,
+    ),
+  }
 }
 
 function classify(error: unknown, path: string): StoreResult {

@@ -96,14 +96,19 @@ function lastSequenceBefore(fd: number, size: number): number {
   return -1
 }
 
-/** The `sequenceNumber` of a line that parses as an entry, else undefined. */
+/**
+ * The `sequenceNumber` of a line that parses as an entry, else undefined.
+ * A number past 2^53 - 1 (parsed inexactly) still makes the line an entry:
+ * the store refuses to number after it, rather than cut the line off as torn
+ * or hand out numbers from an earlier line.
+ */
 function sequenceOf(line: Buffer): number | undefined {
   try {
     const parsed = JSON.parse(line.toString('utf8')) as {
       sequenceNumber?: unknown
     }
     const sequence = parsed?.sequenceNumber
-    return Number.isSafeInteger(sequence) && (sequence as number) >= 0
+    return Number.isInteger(sequence) && (sequence as number) >= 0
       ? (sequence as number)
       : undefined
   } catch {

@@ -182,3 +182,77 @@ describe('local store', () => {
     )
   })
 })
+
+describe('sequence numbers past 2^53 - 1', () => {
+  let temp: ReturnType<typeof tempDir>
+  let store: LocalStore | undefined
+  let logs: string
+  beforeEach(() => {
+    temp = tempDir()
+    logs = join(temp.dir, 'alice/project/f1/run-1', 'logs')
+  })
+  afterEach(() => {
+    store?.close()
+    store = undefined
+    temp.remove()
+  })
+  const line = (n: string) =>
+    `{"sequenceNumber":${n},"timestamp":"2025-01-01T00:00:00Z","level":"info","message":"x"}`
+
+  /**
+   * Appends one entry; expects a failure naming `file`, and both files as
+   * they were (a last line only completed with the newline it lacked).
+   */
+  async function expectRefused(file: string): Promise<void> {
+    const log = readFileSync(join(logs, 'logs.jsonl'), 'utf8')
+    const before = {
+      log: log.endsWith('\n') ? log : `${log}\n`,
+      counter: readFileSync(join(logs, '.log_sequence'), 'utf8'),
+    }
+    const result = await store!.append(entries(1))
+    expect(result.status).toBe('failure')
+    expect(result.status !== 'success' && result.error.message).toContain(
+      `"${join(logs, file)}"`,
+    )
+    expect(readFileSync(join(logs, 'logs.jsonl'), 'utf8')).toBe(before.log)
+    expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe(
+      before.counter,
+    )
+    expect(existsSync(join(logs, 'logs.jsonl.torn'))).toBe(false)
+  }
+
+  it.each(['9007199254740991', '999999999999999999999'])(
+    'refuses a counter of %s, naming the counter file, and writes nothing',
+    async (counter) => {
+      store = await openLocalStore(temp.dir, PREFIX)
+      await store.append(entries(1))
+      writeFileSync(join(logs, '.log_sequence'), counter)
+      await expectRefused('.log_sequence')
+    },
+  )
+
+  it.each([
+    ['9007199254740991', '\n'],
+    ['9007199254740993', '\n'],
+    ['999999999999999999999', ''],
+  ])(
+    'refuses a last entry numbered %s, naming the log, and neither cuts nor writes',
+    async (last, end) => {
+      store = await openLocalStore(temp.dir, PREFIX)
+      writeFileSync(
+        join(logs, 'logs.jsonl'),
+        `${line('0')}\n${line(last)}${end}`,
+      )
+      writeFileSync(join(logs, '.log_sequence'), '2')
+      await expectRefused('logs.jsonl')
+    },
+  )
+
+  it('refuses to open an experiment whose counter is already past 2^53 - 1', async () => {
+    mkdirSync(logs, { recursive: true })
+    writeFileSync(join(logs, '.log_sequence'), '999999999999999999999')
+    await expect(openLocalStore(temp.dir, PREFIX)).rejects.toThrow(
+      `"${join(logs, '.log_sequence')}"`,
+    )
+  })
+})
