@@ -116,10 +116,21 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
   // Lines held until pino's config arrives (see below).
   let encoder: PinoLineEncoder | undefined
   const pending: string[] = []
-  void pinoConfig().then((config) => {
+  const configured = pinoConfig().then((config) => {
     encoder = new PinoLineEncoder(router, resolved, config)
     for (const line of pending.splice(0)) encoder.enqueue(line)
   })
+  /**
+   * Resolves once every line received so far is in the router. Lines that
+   * came before pino's config wait for it: the worker reads the first
+   * lines before it handles the `PINO_CONFIG` message, so a `close` or
+   * `flush` that did not wait would skip them (an `end()` in the logging
+   * tick closed the router with every line still held, and lost them).
+   * Without held lines there is nothing to wait for, and a transport that
+   * never got a logger closes at once.
+   */
+  const linesQueued = (): Promise<void> =>
+    pending.length > 0 ? configured : Promise.resolve()
   const stream = build(
     (source: NodeJS.ReadableStream) => {
       // Lines are handled synchronously as they come: no promise per line.
@@ -135,7 +146,11 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
       parseLine: acceptLine,
       metadata: false,
       close: async () => {
-        await router.close(closeTimeoutMs)
+        const started = Date.now()
+        await linesQueued()
+        // thread-stream's end() limit counts the wait for the config too.
+        const left = PINO_CLOSE_LIMIT_MS - (Date.now() - started)
+        await router.close(Math.min(closeTimeoutMs, left))
         emitOnMainThread('ml-dash-logs:stats', router.stats)
       },
     },

@@ -2,7 +2,7 @@
  * Real pino, with this package's transport started by target name in
  * pino's worker thread, in child processes.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -112,4 +112,27 @@ describe('pino transport', () => {
     ])
     expect(result.stdout).toBe('stored before the callback: 500\n')
   })
+})
+
+describe('pino transport ended at once', () => {
+  it('delivers all 300 records when transport.end() runs in the same tick as the logging, 20 times', async () => {
+    const runOnce = async (n: number): Promise<number> => {
+      const prefix = `alice/pino/end-${n}`
+      const result = await run(process.execPath, [
+        join(FIXTURES, 'pino-end-at-once.mjs'),
+        temp.dir,
+        prefix,
+        '300',
+      ])
+      expect(result).toMatchObject({ code: 0, stderr: '' })
+      // Nothing delivered may mean no store file at all.
+      const file = join(temp.dir, prefix, 'logs', 'logs.jsonl')
+      return existsSync(file) ? readLines(file).length : 0
+    }
+    const counts: number[] = []
+    // Two at a time: the machine's two cores are shared.
+    for (let n = 0; n < 20; n += 2)
+      counts.push(...(await Promise.all([runOnce(n), runOnce(n + 1)])))
+    expect(counts).toEqual(Array.from({ length: 20 }, () => 300))
+  }, 120_000)
 })
