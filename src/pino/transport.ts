@@ -156,18 +156,14 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
     },
   )
   /**
-   * `logger.flush(cb)`: thread-stream hands the bytes over first, but lines
-   * may still wait in the line splitter or for pino's config; queue them
-   * all, then deliver.
+   * `logger.flush(cb)`: thread-stream has handed every byte over
+   * (`destination.write` returned) before it sends the flush, and the line
+   * splitter emits each line to the 'data' handler above within that call
+   * (its transform is synchronous and the stream flows), so lines can only
+   * still wait for pino's config: wait for it, then deliver.
    */
   const flush = async (): Promise<void> => {
-    while (
-      stream.writableLength > 0 ||
-      stream.readableLength > 0 ||
-      pending.length > 0
-    ) {
-      await new Promise((resolve) => setImmediate(resolve))
-    }
+    await linesQueued()
     await router.flush()
   }
   return Object.assign(stream, { flush })

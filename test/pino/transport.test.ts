@@ -136,3 +136,19 @@ describe('pino transport ended at once', () => {
     expect(counts).toEqual(Array.from({ length: 20 }, () => 300))
   }, 120_000)
 })
+
+describe('pino transport flush', () => {
+  it('waits idle for lines held for pino config, then calls back once they are stored', async () => {
+    const result = await run(process.execPath, [
+      join(FIXTURES, 'pino-flush-idle.mjs'),
+      temp.dir,
+      'alice/pino/flush-idle',
+    ])
+    expect(result).toMatchObject({ code: 0, stderr: '' })
+    expect(result.stdout).toBe(
+      'flushed while waiting for the config: false\n' +
+        'worker loop busy while the flush waits: false\n' +
+        'stored before the callback: 100\n',
+    )
+  })
+})
