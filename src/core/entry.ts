@@ -59,9 +59,9 @@ export interface EntryInput {
   metadata?: unknown
   /**
    * True when message and metadata were just made by `JSON.parse` from a
-   * line no longer than {@link longestParsedLine}: they are then already
-   * JSON-safe and within the string, message and metadata size limits, and
-   * are stored without a second walk.
+   * line that {@link parsedLineWithinLimits} accepts: they are then already
+   * JSON-safe and within the size and nesting limits, and are stored
+   * without a second walk.
    */
   parsedJson?: boolean
 }
@@ -79,6 +79,48 @@ export function longestParsedLine(limits: EntryLimits): number {
     Math.floor(limits.maxMetadataBytes / 3),
   )
 }
+
+/**
+ * True when the values `JSON.parse` makes of `line` need no walk against
+ * `limits`: the line is no longer than {@link longestParsedLine} and nests
+ * no deeper than `maxDepth` (the record's own braces count as the
+ * metadata's level). Anything else goes through the walk, which cuts and
+ * marks, so the nesting limit holds on every path.
+ */
+export function parsedLineWithinLimits(
+  line: string,
+  limits: EntryLimits,
+): boolean {
+  return (
+    line.length <= longestParsedLine(limits) &&
+    nestingDepth(line, limits.maxDepth) <= limits.maxDepth
+  )
+}
+
+/** The deepest bracket nesting of JSON text, counted up to `stopAbove` + 1. */
+function nestingDepth(text: string, stopAbove: number): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (inString) {
+      if (code === BACKSLASH) i++
+      else if (code === QUOTE) inString = false
+    } else if (code === QUOTE) inString = true
+    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > deepest && (deepest = depth) > stopAbove) return deepest
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth--
+  }
+  return deepest
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
 
 /** An adapter's mapped record: the entry, and the prefix it asks to be routed to, if any. */
 export interface MappedRecord {

@@ -12,7 +12,11 @@
  * general path. Both give the same entry; `test/pino/encode-line.test.ts`
  * and the property tests check that.
  */
-import { formatTimestamp, longestParsedLine } from '../core/entry.js'
+import {
+  formatTimestamp,
+  longestParsedLine,
+  parsedLineWithinLimits,
+} from '../core/entry.js'
 import { SOURCE_LEVEL_KEY } from '../core/level-tables.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { Router } from '../delivery/router.js'
@@ -96,7 +100,8 @@ export class PinoLineEncoder {
       this.#config,
       this.#options.levelMap,
     )
-    input.parsedJson = short
+    input.parsedJson =
+      short && parsedLineWithinLimits(line, this.#options.limits)
     return this.#router.enqueue(input, prefix)
   }
 

@@ -204,4 +204,26 @@ describe('PinoLineScanner', () => {
       scanner.scan('{"level":30,"time":1700000000123,"mxg":"m"}'),
     ).toMatchObject({ members: '"mxg":"m"', message: undefined })
   })
+
+  it.each([1100, 5000])(
+    'keeps the nesting limit for a short line %i arrays deep (JSON.parse alone would not)',
+    (depth) => {
+      const line = `{"level":30,"time":1700000000123,"msg":"deep","x":${'['.repeat(depth)}${']'.repeat(depth)}}`
+      expect(line.length).toBeLessThan(16_384)
+      const { text } = encode(line)
+      expect(nesting(text)).toBeLessThanOrEqual(
+        DEFAULT_ENTRY_LIMITS.maxDepth + 1,
+      )
+      expect(text).toContain('"[Array]"')
+    },
+  )
 })
+
+/** How deep a JSON text's containers nest (a flat object is 1). */
+function nesting(text: string): number {
+  const depth = (value: unknown): number =>
+    typeof value === 'object' && value !== null
+      ? 1 + Math.max(0, ...Object.values(value).map(depth))
+      : 0
+  return depth(JSON.parse(text))
+}
