@@ -6,7 +6,9 @@
  * `close()` that destroys the agent so no socket keeps the process alive.
  *
  * It never adds credentials to a message: errors carry the method, the path
- * and the status, not headers.
+ * and the status, not headers. Credentials in the URL (`user:password@`)
+ * are neither sent (the bearer token is the authentication) nor shown:
+ * {@link displayUrl} is the URL for messages.
  */
 import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http'
 import http from 'node:http'
@@ -124,6 +126,16 @@ export function createHttpClient(
     })
 
   return { request, close: () => agent.destroy() }
+}
+
+/** `url` without its `user:password@`, for messages. */
+export function displayUrl(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.username === '' && parsed.password === '') return url
+  parsed.username = ''
+  parsed.password = ''
+  // The options give URLs without a trailing slash; href adds one.
+  return parsed.href.replace(/\/+$/, '')
 }
 
 function codedError(message: string, code: string): Error {

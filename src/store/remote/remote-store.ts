@@ -11,7 +11,8 @@
  * joined as they are (no sequenceNumber: the server numbers them). Every
  * outcome is a {@link StoreResult}; nothing throws. 401 and 403 are one
  * clear error that says how to fix it; the token never appears in any
- * message (server text quoted in errors has it masked).
+ * message (server text quoted in errors has it masked), nor does the
+ * `user:password@` of the URL.
  */
 import type { EncodedEntry } from '../../core/entry.js'
 import type { ExperimentPrefix } from '../../core/prefix.js'
@@ -20,7 +21,7 @@ import { SUCCESS, openUntilSuccess } from '../../core/result.js'
 import { debug } from '../../debug.js'
 import type { ExperimentInfo } from '../experiment-file.js'
 import type { HttpClient, HttpResponse } from './http-client.js'
-import { createHttpClient } from './http-client.js'
+import { createHttpClient, displayUrl } from './http-client.js'
 import {
   isRetryableError,
   isRetryableStatus,
@@ -56,6 +57,7 @@ export interface ReadLogsQuery {
 
 /** An open (or opening) experiment on the server. */
 export interface RemoteStore {
+  /** The server's URL as messages show it (without `user:password@`). */
   readonly url: string
   /** Creates or finds the experiment; remembered once it succeeds. */
   open(): Promise<StoreResult>
@@ -94,7 +96,7 @@ class HttpRemoteStore implements RemoteStore {
   )
 
   constructor(options: RemoteStoreOptions) {
-    this.url = options.url
+    this.url = displayUrl(options.url)
     this.#options = options
     this.#http = createHttpClient(options.url, options.requestTimeoutMs)
   }

@@ -62,6 +62,17 @@ it('masks a token the server echoes across the 200-character cut of its body', a
     expect(message).not.toContain(token.slice(i, i + 8))
 })
 
+it('sends the bearer token, not the user:password of the URL, as the authorization', async () => {
+  const token = signTestToken({ username: 'alice' })
+  const seen: (string | undefined)[] = []
+  const url = await serve((req, res) => {
+    seen.push(req.headers.authorization)
+    res.writeHead(503).end()
+  })
+  await open(url.replace('//', '//alice:s3cret@'), token).open()
+  expect(seen).toEqual([`Bearer ${token}`])
+})
+
 it('fails permanently, naming the host, when the host does not exist', async () => {
   const result = await open('http://no-such-host.invalid').open()
   expect(result.status).toBe('failure')
