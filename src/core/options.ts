@@ -130,7 +130,7 @@ export function resolveOptions(
     prefix: prefixValue === undefined ? undefined : parsePrefix(prefixValue),
     dashRoot: resolveDashRoot(options.dashRoot),
     dashUrl: resolveDashUrl(options.dashUrl, env),
-    token: optionalString('token', options.token ?? env.ML_DASH_TOKEN),
+    token: optionalString('token', options.token),
     batchSize: integer(
       'batchSize',
       options.batchSize,

@@ -12,6 +12,7 @@ import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { displayUrl } from './http-client.js'
 
 /** The key under which the SDK stores its token. */
 export const SDK_TOKEN_KEY = 'ml-dash-token'
@@ -62,7 +63,9 @@ export function findToken(
 }
 
 /**
- * The token for the server at `dashUrl`, checked.
+ * The token for the server at `dashUrl`, checked. `option` is the token
+ * option alone: `ML_DASH_TOKEN` is read from `env` here, so that a message
+ * names the source the token really came from.
  *
  * @throws Error `ml-dash-logs: no token for the ml-dash server at …` or
  *   `… the token expired at …`, each saying how to fix it.
@@ -70,11 +73,13 @@ export function findToken(
 export function requireToken(
   dashUrl: string,
   option: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  home: string = homedir(),
 ): FoundToken {
-  const found = findToken(option)
+  const found = findToken(option, env, home)
   if (found === undefined) {
     throw new Error(
-      `ml-dash-logs: no token for the ml-dash server at ${dashUrl}: ${TOKEN_HELP}`,
+      `ml-dash-logs: no token for the ml-dash server at ${displayUrl(dashUrl)}: ${TOKEN_HELP}`,
     )
   }
   const problem = jwtProblem(found.token)

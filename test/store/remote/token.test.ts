@@ -7,7 +7,10 @@ import {
   jwtProblem,
   requireToken,
 } from '../../../src/store/remote/token.js'
-import { signTestToken } from '../../../src/testing/ml-dash-server.js'
+import {
+  signTestToken,
+  startTestServer,
+} from '../../../src/testing/ml-dash-server.js'
 import { FIXTURES, run, useTempDir } from '../../helpers.js'
 
 const temp = useTempDir()
@@ -101,5 +104,42 @@ describe('jwtProblem and requireToken', () => {
       /expired .* \(from the token option\): run `ml-dash login`/,
     )
     expect(requireToken('http://x', 'opaque').token).toBe('opaque')
+  })
+
+  it('names ML_DASH_TOKEN as the source of a token it finds there', () => {
+    const expired = signTestToken({ username: 'alice', exp: 1_000_000 })
+    expect(() =>
+      requireToken('http://x', undefined, { ML_DASH_TOKEN: expired }, temp.dir),
+    ).toThrow('(from ML_DASH_TOKEN)')
+  })
+
+  it('names ML_DASH_TOKEN when the server refuses the token found there', async () => {
+    const server = await startTestServer()
+    try {
+      const result = await run(
+        process.execPath,
+        [join(FIXTURES, 'remote-env-token.mjs'), server.url],
+        {
+          env: {
+            ...process.env,
+            HOME: temp.dir,
+            ML_DASH_TOKEN: signTestToken({ username: 'alice' }, 'wrong'),
+          },
+        },
+      )
+      expect(result.stdout).toContain(
+        'refused the token from ML_DASH_TOKEN (401)',
+      )
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('never shows the password of the server URL when there is no token', () => {
+    expect(() =>
+      requireToken('http://alice:s3cret@x:8', undefined, {}, temp.dir),
+    ).toThrow(
+      /^ml-dash-logs: no token for the ml-dash server at http:\/\/x:8: /,
+    )
   })
 })
