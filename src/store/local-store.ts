@@ -10,10 +10,11 @@
  *
  * Failure semantics: `append` returns a {@link StoreResult}, never throws.
  * A write that fails part-way is cut back to where it started, so the file
- * never keeps half a batch. Permission and missing-path errors are permanent
- * (`failure`); a full disk or an exhausted file table is `retryable`. A batch
- * whose numbers would pass 2^53 - 1 is refused (`failure`), never written
- * with numbers that repeat.
+ * never keeps half a batch; so is a batch whose counter could not be stored
+ * after it, so that its retry does not write it twice. Permission and
+ * missing-path errors are permanent (`failure`); a full disk or an exhausted
+ * file table is `retryable`. A batch whose numbers would pass 2^53 - 1 is
+ * refused (`failure`), never written with numbers that repeat.
  *
  * Thread use: the wait for the lock runs off the event loop; the work under
  * the lock is a handful of synchronous syscalls, and `appendSync` exists for
@@ -226,11 +227,16 @@ class FileStore implements LocalStore {
         path = this.#counterFile
       }
       if (writing || next !== counter) {
-        counterFd ??= open(
-          this.#counterFile,
-          constants.O_RDWR | constants.O_CREAT,
-        )!
-        writeCounter(counterFd, next + entries.length)
+        try {
+          counterFd ??= open(
+            this.#counterFile,
+            constants.O_RDWR | constants.O_CREAT,
+          )!
+          writeCounter(counterFd, next + entries.length)
+        } catch (error) {
+          const failed = classify(error, this.#counterFile)
+          return writing ? rollBack(log!, tail.size, failed) : failed
+        }
       }
       return SUCCESS
     } catch (error) {
@@ -288,8 +294,41 @@ function appendLines(
   try {
     while (written < bytes.length) written += writeSync(fd, bytes, written)
   } catch (error) {
-    if (written > 0) ftruncateSync(fd, size)
+    if (written > 0) cutBack(fd, size, error)
     throw error
+  }
+}
+
+/**
+ * Cuts a partly written batch off. When that fails too, part of the batch
+ * stays in the file and a retry would write that part twice: the error
+ * thrown then has no code, which makes it permanent.
+ */
+function cutBack(fd: number, size: number, writeError: unknown): void {
+  try {
+    ftruncateSync(fd, size)
+  } catch (error) {
+    const detail = writeError instanceof Error ? writeError.message : ''
+    throw new Error(
+      `${detail}; cutting the part written back off failed too (${String(error)}), so the batch is not retried`,
+      { cause: error },
+    )
+  }
+}
+
+/**
+ * The counter write failed after the batch was appended: cuts the batch off
+ * again, so that a retry writes it once. If even that fails, the lines stay
+ * and count as written (`success`): the next append numbers past them, from
+ * the log's last entry, while a retry would append them a second time.
+ */
+function rollBack(fd: number, size: number, failed: StoreResult): StoreResult {
+  try {
+    ftruncateSync(fd, size)
+    return failed
+  } catch (error) {
+    debug('keeping a batch whose counter write failed: %s', String(error))
+    return SUCCESS
   }
 }
 
