@@ -22,6 +22,8 @@ import type { MappedRecord } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
+import type { JsonValue } from '../core/serialize.js'
+import { setKey } from '../core/serialize.js'
 import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
 
 /** Metadata key of the resource's attributes. */
@@ -51,10 +53,8 @@ export function mapOtelLogRecord(
   record: OtelLogRecord,
   levelMap?: LevelMap,
 ): MappedRecord {
-  const { [PREFIX_ATTRIBUTE]: recordPrefix, ...attributes } =
-    record.attributes ?? {}
-  const { [PREFIX_ATTRIBUTE]: resourcePrefix, ...resource } =
-    record.resource?.attributes ?? {}
+  const [recordPrefix, attributes] = splitPrefix(record.attributes)
+  const [resourcePrefix, resource] = splitPrefix(record.resource?.attributes)
   const metadata = groupExceptionAttributes(attributes)
   const { body } = record
   if (
@@ -88,6 +88,22 @@ export function mapOtelLogRecord(
   return prefix === undefined ? { input } : { input, prefix }
 }
 
+/**
+ * The attributes' own `ml_dash.prefix` and the other attributes. A prefix
+ * seen only through the prototype is ignored: sdk-logs assigns attribute
+ * keys with `=`, so an attribute `__proto__` becomes the prototype, and
+ * what it holds must not route the record.
+ */
+function splitPrefix(
+  attributes: Readonly<Record<string, unknown>> = {},
+): [unknown, Record<string, unknown>] {
+  const { [PREFIX_ATTRIBUTE]: prefix, ...rest } = attributes
+  return [
+    Object.hasOwn(attributes, PREFIX_ATTRIBUTE) ? prefix : undefined,
+    rest,
+  ]
+}
+
 function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap): Level {
   const fallback = otelLevel(record.severityNumber, record.severityText)
   return mapLevel(
@@ -105,6 +121,21 @@ export function hrTimeToMs(time: HrTime | undefined): number | undefined {
   return seconds * 1000 + Math.floor(nanos / 1000) / 1000
 }
 
+/**
+ * Sets a key as data. Attribute keys come from the application or the wire:
+ * a `__proto__` key assigned with `=` would replace the object's prototype
+ * instead, losing the key and letting what it holds (an `ml_dash.prefix`)
+ * be read through the prototype. setKey types its values as JSON; it
+ * stores any value the same way.
+ */
+export function setDataKey(
+  into: Record<string, unknown>,
+  key: string,
+  value: unknown,
+): void {
+  setKey(into as Record<string, JsonValue>, key, value as JsonValue)
+}
+
 /** Copies attributes, moving `exception.*` into one `exception` object. */
 function groupExceptionAttributes(
   attributes: Readonly<Record<string, unknown>>,
@@ -114,8 +145,8 @@ function groupExceptionAttributes(
   for (const [key, value] of Object.entries(attributes)) {
     if (key.startsWith('exception.')) {
       exception ??= {}
-      exception[key.slice('exception.'.length)] = value
-    } else metadata[key] = value
+      setDataKey(exception, key.slice('exception.'.length), value)
+    } else setDataKey(metadata, key, value)
   }
   if (exception !== undefined) metadata.exception = exception
   return metadata

@@ -18,6 +18,7 @@
  * observed_time_unix_nano = 11; string event_name = 12 }.
  */
 import type { HrTime, OtelLogRecord } from '../otel/map.js'
+import { setDataKey } from '../otel/map.js'
 import {
   FIXED32,
   FIXED64,
@@ -183,7 +184,7 @@ function keyValue(bytes: Uint8Array, into: Attributes, depth: number): void {
       value = anyValue(reader.bytes(), depth)
     else reader.skip(wire)
   }
-  into[key] = value ?? null
+  setDataKey(into, key, value ?? null)
 }
 
 /** AnyValue: string 1, bool 2, int64 3, double 4, array 5, kvlist 6, bytes 7. */
@@ -346,7 +347,11 @@ function jsonAttributes(value: unknown, depth = 0): Attributes {
     const { key, value: inner } = object(item, 'attribute')
     if (typeof key !== 'string')
       throw new OtlpDecodeError('an attribute key must be a string')
-    attributes[key] = inner === undefined ? null : jsonAnyValue(inner, depth)
+    setDataKey(
+      attributes,
+      key,
+      inner === undefined ? null : jsonAnyValue(inner, depth),
+    )
   }
   return attributes
 }

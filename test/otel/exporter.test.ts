@@ -1,5 +1,6 @@
 /** The real OpenTelemetry SDK (sdk-logs) with MlDashLogRecordExporter under both processors. */
 import { context, trace, TraceFlags } from '@opentelemetry/api'
+import type { AnyValueMap } from '@opentelemetry/api-logs'
 import { SeverityNumber } from '@opentelemetry/api-logs'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
@@ -7,6 +8,8 @@ import {
   LoggerProvider,
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { MlDashLogRecordExporter } from '../../src/otel/exporter.js'
 import {
@@ -145,6 +148,19 @@ describe('MlDashLogRecordExporter mapping', () => {
     expect(lines('alice/otel/from-record').map((l) => l.message)).toEqual([
       'record',
     ])
+  })
+
+  it('routes only by an own ml_dash.prefix, never one a __proto__ attribute put on the prototype', async () => {
+    const prefix = 'alice/otel/own-prefix'
+    const logs = provider(prefix, 'simple')
+    // sdk-logs assigns attributes with `=`: this one becomes the prototype.
+    const attributes = JSON.parse(
+      '{"__proto__": {"ml_dash.prefix": "x/y/z"}, "a": 1}',
+    ) as AnyValueMap
+    logs.getLogger('proto').emit({ body: 'kept here', attributes })
+    await logs.shutdown()
+    expect(lines(prefix).map((l) => l.message)).toEqual(['kept here'])
+    expect(existsSync(join(temp.dir, 'x'))).toBe(false)
   })
 
   it('reports FAILED through the callback, never a throw, when delivery fails', async () => {

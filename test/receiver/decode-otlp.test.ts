@@ -1,4 +1,5 @@
 import { context, trace, TraceFlags } from '@opentelemetry/api'
+import type { AnyValueMap } from '@opentelemetry/api-logs'
 import { SeverityNumber } from '@opentelemetry/api-logs'
 import {
   JsonLogsSerializer,
@@ -62,23 +63,24 @@ const stored = (records: Parameters<typeof mapOtelLogRecord>[0][]) =>
     return { entry: JSON.parse(encodeEntry(input)) as unknown, prefix }
   })
 
+/** Both wire formats, written by the official serializers, then decoded. */
+const formats = [
+  [
+    'protobuf',
+    (records: ReadableLogRecord[]) =>
+      decodeOtlpProtobuf(ProtobufLogsSerializer.serializeRequest(records)!),
+  ],
+  [
+    'JSON',
+    (records: ReadableLogRecord[]) =>
+      decodeOtlpJson(
+        new TextDecoder().decode(JsonLogsSerializer.serializeRequest(records)),
+      ),
+  ],
+] as const
+
 describe('OTLP decoding', () => {
-  it.each([
-    [
-      'protobuf',
-      (records: ReadableLogRecord[]) =>
-        decodeOtlpProtobuf(ProtobufLogsSerializer.serializeRequest(records)!),
-    ],
-    [
-      'JSON',
-      (records: ReadableLogRecord[]) =>
-        decodeOtlpJson(
-          new TextDecoder().decode(
-            JsonLogsSerializer.serializeRequest(records),
-          ),
-        ),
-    ],
-  ])(
+  it.each(formats)(
     'decodes what the official %s serializer writes into the same entries as the SDK records',
     async (_name, decode) => {
       const records = await sdkRecords()
@@ -121,4 +123,35 @@ describe('OTLP decoding', () => {
     expect(decodeOtlpProtobuf(new Uint8Array())).toEqual([])
     expect(decodeOtlpJson('{}')).toEqual([])
   })
+})
+
+describe('OTLP keys from the wire', () => {
+  // JSON.parse keeps "__proto__" as an own key, as a sender's map has it.
+  const withProtoKey = (): AnyValueMap =>
+    JSON.parse(
+      '{"__proto__": {"ml_dash.prefix": "x/y/z"}, "a": 1}',
+    ) as AnyValueMap
+
+  it.each(formats)(
+    'keeps a __proto__ attribute or kvlist key as data, and routes nothing through it (%s)',
+    async (_name, decode) => {
+      const [record] = await captureRecords((provider) =>
+        provider.getLogger('scope').emit({ body: withProtoKey() }),
+      )
+      // The SDK's own setAttribute would assign __proto__; the wire can carry it.
+      Object.assign(record!, { attributes: withProtoKey() })
+      const [decoded] = decode([record!])
+      for (const value of [decoded?.attributes, decoded?.body]) {
+        expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
+        expect(Object.keys(value as object)).toEqual(['__proto__', 'a'])
+      }
+      const [{ entry, prefix }] = stored([decoded!]) as [
+        { entry: { metadata: unknown }; prefix: unknown },
+      ]
+      expect(prefix).toBeUndefined()
+      expect(JSON.stringify(entry.metadata)).toContain(
+        '{"__proto__":{"ml_dash.prefix":"x/y/z"},"a":1,"body":{"__proto__":{"ml_dash.prefix":"x/y/z"},"a":1}',
+      )
+    },
+  )
 })
