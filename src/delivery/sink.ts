@@ -11,19 +11,26 @@
  *   accumulated (up to `maxBatchSize`); entries logged while it runs form
  *   the next batch. Otherwise a partial batch waits up to the interval, on
  *   an `unref()`'d timer.
- * - A `retryable` result retries the same batch first (order is kept) with
- *   exponential backoff and jitter, at most `maxRetries` times; a `failure`,
- *   or retries exhausted, drops that batch, counts it as failed, reports it
+ * - A `retryable` result retries the same batch first (order is kept),
+ *   waiting as the retry policy says (./retry-policy.ts: Retry-After or
+ *   backoff with jitter, at most `maxRetries` times); a `failure`, or
+ *   retries exhausted, drops that batch, counts it as failed, reports it
  *   through `onError`, and delivery goes on.
  * - `flush(ms)` settles everything accepted before the call, or reports at
- *   the deadline what is still pending. `close(ms)` does the same, then
- *   stops: nothing is left scheduled. `flushSync()` drains synchronously for
- *   the process `exit` event, when the store can.
+ *   the deadline what is still pending; it never shortens a retry wait (the
+ *   server asked for it, and a retry spent early is lost to the outage).
+ *   `close(ms)` does the same, then stops: nothing is left scheduled. Its
+ *   deadline is the policy's: a wait that would pass it ends at once,
+ *   without spending a retry, and what is left is counted as failed.
+ *   `flushSync()` drains synchronously for the process `exit` event, when
+ *   the store can.
  */
 import type { EncodedEntry } from '../core/entry.js'
 import type { StoreResult } from '../core/result.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
+import type { RetryDecision } from './retry-policy.js'
+import { decideRetry, passesDeadline } from './retry-policy.js'
 
 /** A store as the sink sees it. */
 export interface BatchStore {
@@ -52,6 +59,8 @@ export interface SinkOptions {
   maxRetries: number
   retryBaseDelayMs: number
   retryMaxDelayMs: number
+  /** The backoff's jitter source, in [0, 1]; for tests. @default Math.random */
+  random?: (() => number) | undefined
   onError?: ((error: Error, undelivered: number) => void) | undefined
 }
 
@@ -121,7 +130,16 @@ interface Batch {
 interface Waiter {
   /** Resolved when this many accepted entries are settled. */
   target: number
-  resolve: () => void
+  /** Ends the wait: `timedOut` at its deadline, or when the close's came first. */
+  resolve: (timedOut: boolean) => void
+}
+
+/** A retry wait in progress. */
+interface RetryWait {
+  /** When it ends by itself (`Date.now()` time). */
+  until: number
+  /** Ends it early (close): the retry is not made. */
+  cut: () => void
 }
 
 class BatchingSink implements Sink {
@@ -134,9 +152,13 @@ class BatchingSink implements Sink {
   #draining = false
   #timer: NodeJS.Timeout | undefined
   #immediate: NodeJS.Immediate | undefined
-  #retryWake: (() => void) | undefined
+  #retryWait: RetryWait | undefined
   #waiters: Waiter[] = []
   #closed = false
+  /** The close's deadline (`Date.now()` time); the retry policy's deadline. */
+  #deadline: number | undefined
+  /** The close's deadline comes before the next retry could: nothing more is sent. */
+  #outOfTime = false
   #stopped = false
   readonly #stats = {
     accepted: 0,
@@ -190,18 +212,17 @@ class BatchingSink implements Sink {
     if (this.#settledCount() >= target) {
       return Promise.resolve(this.#report(false))
     }
+    if (this.#outOfTime) return Promise.resolve(this.#report(true))
     const flushed = new Promise<DeliveryReport>((resolve) => {
       const waiter: Waiter = {
         target,
-        resolve: () => {
+        resolve: (timedOut) => {
           clearTimeout(timer)
-          resolve(this.#report(false))
+          this.#waiters = this.#waiters.filter((w) => w !== waiter)
+          resolve(this.#report(timedOut))
         },
       }
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter)
-        resolve(this.#report(true))
-      }, timeoutMs)
+      const timer = setTimeout(() => waiter.resolve(true), timeoutMs)
       if (!keepAlive) timer.unref()
       this.#waiters.push(waiter)
     })
@@ -228,6 +249,8 @@ class BatchingSink implements Sink {
 
   async close(timeoutMs: number): Promise<DeliveryReport> {
     this.#closed = true
+    this.#deadline = Date.now() + timeoutMs
+    this.#cutWaitPastDeadline()
     const report = await this.flush(timeoutMs)
     this.#stop()
     if (report.timedOut) {
@@ -252,8 +275,15 @@ class BatchingSink implements Sink {
     return { ...this.#report(report.timedOut) }
   }
 
+  /** A retry wait begun before the close but ending after its deadline ends now, unspent. */
+  #cutWaitPastDeadline(): void {
+    const wait = this.#retryWait
+    if (wait === undefined) return
+    if (passesDeadline(wait.until - Date.now(), this.#remainingMs())) wait.cut()
+  }
+
   #schedule(): void {
-    if (this.#draining || this.#stopped) return
+    if (this.#draining || this.#stopped || this.#outOfTime) return
     if (
       this.#options.flushIntervalMs === 0 ||
       this.#queuedCount() >= this.#options.maxBatchSize
@@ -279,8 +309,8 @@ class BatchingSink implements Sink {
   #startNow(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#retryWake?.()
-    if (this.#draining || this.#stopped) return
+    // A retry wait is not woken here: a flush waits it out like everyone.
+    if (this.#draining || this.#stopped || this.#outOfTime) return
     this.#draining = true
     this.#drain()
       .catch((error: unknown) =>
@@ -314,32 +344,74 @@ class BatchingSink implements Sink {
       const batch = this.#take()
       this.#inflight = batch
       await this.#deliver(batch)
+      // Out of time: it stays in flight for the close's deadline accounting.
+      if (!batch.settled) return
       this.#inflight = undefined
       this.#notify()
     }
   }
 
-  /** Writes one batch, retrying retryable results, until it is settled. */
+  /**
+   * Writes one batch, retrying as the retry policy decides, until it is
+   * settled, delivery stops, or the close's deadline comes first.
+   */
   async #deliver(batch: Batch): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const result = await this.#write(batch)
       if (batch.settled || this.#stopped) return
-      if (result.status === 'retryable' && attempt < this.#options.maxRetries) {
-        this.#stats.retried += batch.entries.length
-        debug(
-          '%s: retrying %d entries: %s',
-          this.#options.name,
-          batch.entries.length,
-          result.error.message,
-        )
-        await this.#sleep(this.#backoff(attempt, result.retryAfterMs))
-        if (batch.settled || this.#stopped) return
-        continue
+      const decision = decideRetry({
+        attempt,
+        result,
+        options: this.#options,
+        remainingMs: this.#remainingMs(),
+        random: this.#options.random,
+      })
+      if (decision.action === 'settle') {
+        batch.settled = true
+        this.#settle(batch, result)
+        return
       }
-      batch.settled = true
-      this.#settle(batch, result)
-      return
+      this.#debugRetry(batch, result, decision)
+      const waited =
+        decision.action === 'wait' && (await this.#sleep(decision.delayMs))
+      if (batch.settled || this.#stopped) return
+      if (!waited) return this.#runOutOfTime()
+      this.#stats.retried += batch.entries.length
     }
+  }
+
+  #debugRetry(
+    batch: Batch,
+    result: StoreResult,
+    decision: Exclude<RetryDecision, { action: 'settle' }>,
+  ): void {
+    debug(
+      '%s: %d entries: %s; %s in %d ms',
+      this.#options.name,
+      batch.entries.length,
+      // Never a success here (the policy settles those); the union says otherwise.
+      result.status === 'success' ? 'written' : result.error.message,
+      decision.action === 'wait'
+        ? 'retrying'
+        : 'not retrying: the close deadline comes first; the retry was due',
+      Math.round(decision.delayMs),
+    )
+  }
+
+  /** Time left before the close's deadline; undefined before close (a flush never ends a wait). */
+  #remainingMs(): number | undefined {
+    return this.#deadline === undefined
+      ? undefined
+      : this.#deadline - Date.now()
+  }
+
+  /**
+   * The next retry would come after the close's deadline: send nothing
+   * more, and end the close's wait now; it counts what is left as failed.
+   */
+  #runOutOfTime(): void {
+    this.#outOfTime = true
+    for (const waiter of [...this.#waiters]) waiter.resolve(true)
   }
 
   async #write(batch: Batch): Promise<StoreResult> {
@@ -388,28 +460,19 @@ class BatchingSink implements Sink {
   }
 
   /**
-   * The server's Retry-After when it gave one (honoured as is; flush and
-   * close deadlines still bound the wait), else exponential backoff with
-   * equal jitter: a delay between half and all of base * 2^attempt, capped.
+   * Waits `ms` on an unref'd timer. True when the wait ran its course;
+   * false when the close cut it (its deadline came, or would come first).
    */
-  #backoff(attempt: number, retryAfterMs?: number): number {
-    if (retryAfterMs !== undefined) return retryAfterMs
-    const { retryBaseDelayMs, retryMaxDelayMs } = this.#options
-    const ceiling = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** attempt)
-    return ceiling / 2 + (Math.random() * ceiling) / 2
-  }
-
-  /** Waits `ms` on an unref'd timer; a flush or close wakes it early for one more try. */
-  #sleep(ms: number): Promise<void> {
+  #sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const wake = (): void => {
+      const end = (ranOut: boolean): void => {
         clearTimeout(timer)
-        this.#retryWake = undefined
-        resolve()
+        this.#retryWait = undefined
+        resolve(ranOut)
       }
-      const timer = setTimeout(wake, ms)
+      const timer = setTimeout(() => end(true), ms)
       timer.unref()
-      this.#retryWake = wake
+      this.#retryWait = { until: Date.now() + ms, cut: () => end(false) }
     })
   }
 
@@ -450,7 +513,7 @@ class BatchingSink implements Sink {
     const ready = this.#waiters.filter((w) => w.target <= settled)
     if (ready.length === 0) return
     this.#waiters = this.#waiters.filter((w) => w.target > settled)
-    for (const waiter of ready) waiter.resolve()
+    for (const waiter of ready) waiter.resolve(false)
   }
 
   #report(timedOut: boolean): DeliveryReport {
@@ -463,7 +526,7 @@ class BatchingSink implements Sink {
     this.#timer = undefined
     if (this.#immediate !== undefined) clearImmediate(this.#immediate)
     this.#immediate = undefined
-    this.#retryWake?.()
+    this.#retryWait?.cut()
   }
 
   /** Counts everything still pending as failed and reports it once. */

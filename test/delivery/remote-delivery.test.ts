@@ -38,6 +38,36 @@ const remote = (prefix: string, options: ExperimentOptions = {}) =>
 const messages = (prefix: string) =>
   server.experiment(prefix)?.logs.map((l) => l.message)
 
+/**
+ * Picks the log POSTs a rate-limited server refuses: the first `first` of
+ * them, and any that comes back before the Retry-After it was given (less
+ * 100 ms, so that timer rounding cannot make an honest client look early).
+ * The test server's faults are counted, not timed, so it is given as the
+ * fault's `match`, which the server asks once per request.
+ */
+class RateLimitedLogs extends RegExp {
+  refused = 0
+  #lastRefusal = -Infinity
+  readonly #first: number
+  readonly #retryAfterMs: number
+
+  constructor(first: number, retryAfterMs: number) {
+    super('logs$')
+    this.#first = first
+    this.#retryAfterMs = retryAfterMs
+  }
+
+  override test(target: string): boolean {
+    if (!super.test(target)) return false
+    const now = Date.now()
+    const early = now - this.#lastRefusal < this.#retryAfterMs - 100
+    if (this.refused >= this.#first && !early) return false
+    this.refused++
+    this.#lastRefusal = now
+    return true
+  }
+}
+
 describe('an Experiment on the server', () => {
   it("makes the SDK's requests and ends with every entry in call order and the status recorded", async () => {
     const prefix = 'alice/proj/f1/run'
@@ -158,6 +188,31 @@ describe('delivery through faults', () => {
     )
     expect(server.experiment(prefix)?.status).toBe('COMPLETED')
   }, 60_000)
+
+  it('waits out Retry-After through ten flushes, so three 429s cost three retries and nothing is lost', async () => {
+    const prefix = 'alice/proj/flush-during-retry-after'
+    const exp = await remote(prefix).start()
+    const limiter = new RateLimitedLogs(3, 2000)
+    server.inject({
+      kind: 'status',
+      status: 429,
+      retryAfter: '2',
+      count: Infinity,
+      match: limiter,
+    })
+    for (let i = 0; i < 5; i++) exp.log(`m${i}`)
+    // Each flush gives up at its own deadline; none may cut the wait short.
+    for (let i = 0; i < 10; i++) await exp.flush(50)
+    const report = await exp.close()
+    expect(report.remote).toMatchObject({
+      accepted: 5,
+      delivered: 5,
+      failed: 0,
+      pending: 0,
+    })
+    expect(messages(prefix)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
+    expect(limiter.refused).toBe(3)
+  })
 
   it('counts and reports a batch refused with 400, and goes on delivering', async () => {
     const prefix = 'alice/proj/bad-batch'

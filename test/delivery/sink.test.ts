@@ -59,7 +59,9 @@ describe('sink', () => {
 
   it('waits exactly what Retry-After says before retrying', async () => {
     const store = scriptedStore([retryable(5000)])
-    const sink = createSink(options(store, { maxBatchSize: 1 }))
+    const sink = createSink(
+      options(store, { maxBatchSize: 1, retryMaxDelayMs: 10_000 }),
+    )
     sink.enqueue('a')
     await vi.advanceTimersByTimeAsync(0)
     expect(store.batches).toHaveLength(1)
@@ -67,6 +69,117 @@ describe('sink', () => {
     expect(store.batches).toHaveLength(1)
     await vi.advanceTimersByTimeAsync(1)
     expect(store.batches).toHaveLength(2)
+  })
+
+  it('caps Retry-After at retryMaxDelayMs', async () => {
+    const store = scriptedStore([retryable(60_000)])
+    const sink = createSink(
+      options(store, { maxBatchSize: 1, retryMaxDelayMs: 1000 }),
+    )
+    sink.enqueue('a')
+    await vi.advanceTimersByTimeAsync(999)
+    expect(store.batches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(store.batches).toHaveLength(2)
+  })
+
+  it('never lets a flush cut a retry wait short', async () => {
+    const store = scriptedStore([retryable(5000)])
+    const sink = createSink(
+      options(store, { maxBatchSize: 1, retryMaxDelayMs: 10_000 }),
+    )
+    sink.enqueue('a')
+    await vi.advanceTimersByTimeAsync(0)
+    for (let i = 0; i < 5; i++) {
+      const flushed = sink.flush(50)
+      await vi.advanceTimersByTimeAsync(50)
+      expect(await flushed).toMatchObject({ timedOut: true, pending: 1 })
+    }
+    expect(store.batches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(5000 - 250)
+    expect(store.batches).toHaveLength(2)
+    expect(sink.stats).toMatchObject({ delivered: 1, retried: 1, failed: 0 })
+  })
+
+  it('lets a close wait out a retry that comes before its deadline', async () => {
+    const store = scriptedStore([retryable(500)])
+    const sink = createSink(options(store, { maxBatchSize: 1 }))
+    sink.enqueue('a')
+    await vi.advanceTimersByTimeAsync(0)
+    const closing = sink.close(1000)
+    await vi.advanceTimersByTimeAsync(499)
+    expect(store.batches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(store.batches).toHaveLength(2)
+    expect(await closing).toMatchObject({
+      delivered: 1,
+      retried: 1,
+      failed: 0,
+      timedOut: false,
+    })
+  })
+
+  it('ends at once, without spending a retry, when the wait would outlast the close deadline', async () => {
+    const errors: string[] = []
+    const store = scriptedStore([retryable(60_000)])
+    const sink = createSink(
+      options(store, {
+        retryMaxDelayMs: 60_000,
+        onError: (e) => errors.push(e.message),
+      }),
+    )
+    sink.enqueue('a')
+    const flushed = sink.flush(10)
+    await vi.advanceTimersByTimeAsync(10)
+    await flushed
+    let closed = false
+    const closing = sink.close(1000).finally(() => (closed = true))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(closed).toBe(true)
+    expect(await closing).toMatchObject({
+      delivered: 0,
+      failed: 1,
+      retried: 0,
+      pending: 0,
+      timedOut: true,
+    })
+    expect(store.batches).toHaveLength(1)
+    expect(errors).toEqual([
+      expect.stringContaining('not delivered before the close deadline'),
+    ])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('makes no retry that would come after the close deadline', async () => {
+    const store = scriptedStore([retryable(500), retryable(500)])
+    const sink = createSink(options(store))
+    sink.enqueue('a')
+    let closed = false
+    const closing = sink.close(700).finally(() => (closed = true))
+    await vi.advanceTimersByTimeAsync(500)
+    // The first retry fits (at 500 ms); the second (at 1000 ms) would not.
+    expect(store.batches).toHaveLength(2)
+    expect(closed).toBe(true)
+    expect(await closing).toMatchObject({
+      failed: 1,
+      retried: 1,
+      timedOut: true,
+    })
+  })
+
+  it('draws the backoff jitter from the injected source', async () => {
+    const store = scriptedStore([retryable(), retryable()])
+    const sink = createSink(
+      options(store, { maxBatchSize: 1, random: () => 0 }),
+    )
+    sink.enqueue('a')
+    const writesAt: number[] = []
+    // At the bottom of the jitter, each delay is half its ceiling: 50, then 100.
+    for (const step of [0, 49, 1, 99, 1]) {
+      await vi.advanceTimersByTimeAsync(step)
+      writesAt.push(store.batches.length)
+    }
+    expect(writesAt).toEqual([1, 1, 2, 2, 3])
   })
 
   it('backs off exponentially within the bounds when no Retry-After is given', async () => {
