@@ -151,12 +151,14 @@ export class Experiment {
       await channel.open()
     } catch (error) {
       await channel.close(0)
-      this.#state = 'created'
       this.#starting = undefined
+      // A close that came meanwhile owns the state from here: it ends closed.
+      if (this.#state === 'starting') this.#state = 'created'
       throw error
     }
     this.#channel = channel
-    this.#state = 'running'
+    // A close that came meanwhile waits for this start, then closes the channel.
+    if (this.#state === 'starting') this.#state = 'running'
     return this
   }
 
@@ -196,6 +198,9 @@ export class Experiment {
    * Flushes, closes, and records the status on the server (awaited).
    * Entries still undelivered at the deadline are counted as failed and
    * reported. Idempotent: later calls return the first call's result.
+   * Called while `start()` is under way, it waits for the start (whose
+   * failure is the start's to report) and closes what it opened; the
+   * deadline applies to the close, after the start.
    */
   close(
     status: ExperimentStatus = 'COMPLETED',
@@ -211,6 +216,8 @@ export class Experiment {
   ): Promise<ChannelReport> {
     this.#state = 'closing'
     try {
+      // Else the start would finish afterwards and leave a running experiment.
+      await this.#starting?.catch(() => undefined)
       return (await this.#channel?.close(timeoutMs, status)) ?? {}
     } finally {
       this.#state = 'closed'

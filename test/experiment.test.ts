@@ -146,6 +146,21 @@ describe('Experiment', () => {
     expect(exp.state).toBe('created')
   })
 
+  it('closes after a start that fails while the close waits for it', async () => {
+    writeFileSync(join(temp.dir, 'not-a-folder'), '')
+    const exp = new Experiment({
+      prefix: 'a/b/c',
+      dashRoot: join(temp.dir, 'not-a-folder'),
+    })
+    const starting = exp.start()
+    const closing = exp.close()
+    await expect(starting).rejects.toThrow(/ENOTDIR/)
+    expect(await closing).toEqual({})
+    expect(exp.state).toBe('closed')
+    expect(() => exp.log('late')).toThrow('it is closed')
+    await expect(exp.start()).rejects.toThrow('cannot start: it is closed')
+  })
+
   it('reports write failures out of band and never throws from log()', async () => {
     const failures: [string, number][] = []
     const exp = await new Experiment({

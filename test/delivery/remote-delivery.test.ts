@@ -105,6 +105,30 @@ describe('an Experiment on the server', () => {
     expect(server.experiment('alice/proj/fails')?.status).toBe('FAILED')
   })
 
+  it('waits for a start still under way when closed, then closes what it opened', async () => {
+    const prefix = 'alice/proj/closed-while-starting'
+    const listeners = () =>
+      ['exit', 'beforeExit'].map((event) => process.listenerCount(event))
+    const before = listeners()
+    // Hybrid, so that the start registers both exit listeners.
+    const exp = new Experiment({
+      prefix,
+      dashUrl: server.url,
+      token,
+      dashRoot: temp.dir,
+    })
+    void exp.start()
+    const report = await exp.close()
+    expect(report).toMatchObject({
+      local: { pending: 0 },
+      remote: { pending: 0 },
+    })
+    expect(server.experiment(prefix)?.status).toBe('COMPLETED')
+    expect(exp.state).toBe('closed')
+    expect(() => exp.log('late')).toThrow('it is closed')
+    expect(listeners()).toEqual(before)
+  })
+
   it('refuses to start with one clear error when the token is refused, or missing', async () => {
     const bad = signTestToken({ username: 'alice' }, 'wrong-secret')
     await expect(
