@@ -6,18 +6,23 @@
  * `export(records, callback)` never throws: it maps and queues the records,
  * waits until they are delivered, and reports through the callback:
  * SUCCESS when everything of this call was delivered, FAILED with an error
- * saying what was not. `forceFlush()` delivers everything queued;
- * `shutdown()` delivers and closes (idempotent), within `closeTimeoutMs`.
+ * saying how many of how many were not. Each record is mapped on its own:
+ * one whose getters throw is stored as well as it can be, marked (see
+ * `mapUnmappableRecord`), and never costs the others. `forceFlush()`
+ * delivers everything queued; `shutdown()` delivers and closes
+ * (idempotent), within `closeTimeoutMs`.
  * Result codes are copied from @opentelemetry/core (0, 1), which is not
  * imported: the library depends on no OpenTelemetry package at runtime.
  */
+import type { MappedRecord } from '../core/entry.js'
 import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import type { Router, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
+import { debug } from '../debug.js'
 import type { OtelLogRecord } from './map.js'
-import { mapOtelLogRecord } from './map.js'
+import { mapOtelLogRecord, mapUnmappableRecord } from './map.js'
 
 /** ExportResultCode.SUCCESS and FAILED of @opentelemetry/core. */
 const SUCCESS = 0
@@ -61,33 +66,23 @@ export class MlDashLogRecordExporter {
       })
       return
     }
-    let before: number
-    try {
-      before = undelivered(this.#router.stats)
-      for (const record of records) {
-        const { input, prefix } = mapOtelLogRecord(record, this.#levelMap)
-        this.#router.enqueue(input, prefix)
-      }
-    } catch (error) {
-      resultCallback({
-        code: FAILED,
-        error: new Error(
-          `ml-dash-logs: export failed: ${describeThrown(error)}`,
-        ),
-      })
-      return
+    const before = undelivered(this.#router.stats)
+    // Each record on its own: one that throws must not cost the others.
+    let unmapped = 0
+    for (const record of records) {
+      const mapped = this.#map(record)
+      if (mapped === undefined) unmapped++
+      else this.#router.enqueue(mapped.input, mapped.prefix)
     }
     this.#router.flush().then(
       () => {
-        const lost = undelivered(this.#router.stats) - before
+        const lost = undelivered(this.#router.stats) - before + unmapped
         resultCallback(
           lost === 0
             ? { code: SUCCESS }
             : {
                 code: FAILED,
-                error: new Error(
-                  `ml-dash-logs: ${lost} log records were not delivered`,
-                ),
+                error: lostError(lost, records.length, unmapped),
               },
         )
       },
@@ -100,6 +95,23 @@ export class MlDashLogRecordExporter {
     )
   }
 
+  /**
+   * One record's entry: mapped whole, else as well as it can be (marked),
+   * else undefined (the mapping's fallback threw too; counted by the caller).
+   */
+  #map(record: OtelLogRecord): MappedRecord | undefined {
+    try {
+      return mapOtelLogRecord(record, this.#levelMap)
+    } catch (error) {
+      debug('a log record could not be mapped whole: %s', describeThrown(error))
+      try {
+        return mapUnmappableRecord(record, error, this.#levelMap)
+      } catch {
+        return undefined
+      }
+    }
+  }
+
   /** Delivers everything queued. */
   async forceFlush(): Promise<void> {
     await this.#router.flush()
@@ -110,6 +122,14 @@ export class MlDashLogRecordExporter {
     this.#shutdown ??= this.#router.close().then(() => undefined)
     return this.#shutdown
   }
+}
+
+/** FAILED's error: how many of the call's records were not delivered, and why. */
+function lostError(lost: number, total: number, unmapped: number): Error {
+  const why = unmapped > 0 ? ` (${unmapped} could not be mapped)` : ''
+  return new Error(
+    `ml-dash-logs: ${lost} of ${total} log records were not delivered${why}`,
+  )
 }
 
 /** Records given up on or dropped so far, over every experiment and store. */

@@ -4,5 +4,11 @@ export type {
   ExportResult,
   MlDashLogRecordExporterOptions,
 } from './exporter.js'
-export { RESOURCE_KEY, SCOPE_KEY, hrTimeToMs, mapOtelLogRecord } from './map.js'
+export {
+  RESOURCE_KEY,
+  SCOPE_KEY,
+  UNMAPPED_KEY,
+  hrTimeToMs,
+  mapOtelLogRecord,
+} from './map.js'
 export type { HrTime, OtelLogRecord } from './map.js'

@@ -17,19 +17,25 @@
  *   scope under `otel.scope` ({ name, version }); `eventName` as `event_name`.
  * - `ml_dash.prefix` from the record's attributes, else the resource's, is
  *   returned apart for routing.
+ *
+ * A record the mapping throws on (a getter that throws) is mapped by
+ * `mapUnmappableRecord` from what can be read, with what threw under
+ * `ml_dash.unmapped`.
  */
 import type { MappedRecord } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
 import type { JsonValue } from '../core/serialize.js'
-import { setKey } from '../core/serialize.js'
+import { describeThrown, setKey } from '../core/serialize.js'
 import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
 
 /** Metadata key of the resource's attributes. */
 export const RESOURCE_KEY = 'otel.resource'
 /** Metadata key of the instrumentation scope. */
 export const SCOPE_KEY = 'otel.scope'
+/** Metadata key saying what of a record could not be read or mapped. */
+export const UNMAPPED_KEY = 'ml_dash.unmapped'
 
 /** `[seconds, nanoseconds]`, OpenTelemetry's HrTime. */
 export type HrTime = readonly [number, number]
@@ -86,6 +92,86 @@ export function mapOtelLogRecord(
   }
   const prefix = recordPrefix ?? resourcePrefix
   return prefix === undefined ? { input } : { input, prefix }
+}
+
+/** The fields {@link mapOtelLogRecord} reads, each read once by the fallback. */
+const RECORD_FIELDS = [
+  'hrTime',
+  'hrTimeObserved',
+  'severityNumber',
+  'severityText',
+  'body',
+  'eventName',
+  'attributes',
+  'spanContext',
+  'resource',
+  'instrumentationScope',
+] as const
+
+/**
+ * Maps a record {@link mapOtelLogRecord} threw on (a getter that throws, a
+ * field of the wrong type), as well as it can: the fields that read without
+ * throwing are mapped as usual, and what threw is kept under
+ * {@link UNMAPPED_KEY} (field → error); a body that threw leaves a marker
+ * message. When even those fields do not map, an entry at the record's
+ * severity whose message says what threw. Never throws for a record that
+ * only getters or wrong types spoil; the caller still guards against the rest.
+ */
+export function mapUnmappableRecord(
+  record: OtelLogRecord,
+  error: unknown,
+  levelMap?: LevelMap,
+): MappedRecord {
+  const { fields, threw } = readFields(record)
+  let mapped: MappedRecord
+  try {
+    mapped = mapOtelLogRecord(fields, levelMap)
+  } catch (again) {
+    return markerEntry(fields, { ...threw, record: describeThrown(again) })
+  }
+  const metadata = mapped.input.metadata as Record<string, unknown>
+  metadata[UNMAPPED_KEY] =
+    Object.keys(threw).length > 0 ? threw : { record: describeThrown(error) }
+  if (threw.body !== undefined)
+    mapped.input.message = `[body threw: ${threw.body}]`
+  return mapped
+}
+
+/** Each field of a record read once: the values, and what each getter that threw threw. */
+function readFields(record: OtelLogRecord): {
+  fields: OtelLogRecord
+  threw: Record<string, string>
+} {
+  const fields: Record<string, unknown> = {}
+  const threw: Record<string, string> = {}
+  for (const name of RECORD_FIELDS) {
+    try {
+      fields[name] = record[name]
+    } catch (error) {
+      threw[name] = describeThrown(error)
+    }
+  }
+  return { fields, threw }
+}
+
+/** The last resort: the record's severity, if it reads, and why the rest is missing. */
+function markerEntry(
+  fields: OtelLogRecord,
+  threw: Record<string, string>,
+): MappedRecord {
+  let level: Level = 'info'
+  try {
+    level = otelLevel(fields.severityNumber, fields.severityText)
+  } catch {
+    // a severity of the wrong type: the entry stays at info
+  }
+  return {
+    input: {
+      level,
+      message: `[log record not mapped: ${threw.record}]`,
+      metadata: { [UNMAPPED_KEY]: threw },
+    },
+  }
 }
 
 /**

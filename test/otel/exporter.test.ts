@@ -11,12 +11,14 @@ import {
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { ExportResult } from '../../src/otel/exporter.js'
 import { MlDashLogRecordExporter } from '../../src/otel/exporter.js'
 import {
   signTestToken,
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
 import { useTempDir } from '../helpers.js'
+import { captureRecords } from '../otel-records.js'
 
 const temp = useTempDir()
 
@@ -179,7 +181,7 @@ describe('MlDashLogRecordExporter mapping', () => {
       )
       expect(result.code).toBe(1)
       expect(result.error?.message).toContain(
-        '1 log records were not delivered',
+        '1 of 1 log records were not delivered',
       )
       const ok = await new Promise<{ code: number }>((resolve) =>
         exporter.export([{ body: 'y' }], resolve),
@@ -196,5 +198,88 @@ describe('MlDashLogRecordExporter mapping', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('MlDashLogRecordExporter with a record that throws', () => {
+  it.each(['body', 'attributes'])(
+    'stores the records around one whose %s getter throws, and that one marked',
+    async (field) => {
+      const prefix = `alice/otel/throws-${field}`
+      const [first, bad, last] = await captureRecords((provider) => {
+        const logger = provider.getLogger('throwing')
+        logger.emit({ severityNumber: SeverityNumber.INFO, body: 'first' })
+        logger.emit({
+          severityNumber: SeverityNumber.ERROR,
+          body: 'bad',
+          attributes: { shard: 3 },
+        })
+        logger.emit({ severityNumber: SeverityNumber.INFO, body: 'last' })
+      })
+      Object.defineProperty(bad, field, {
+        get() {
+          throw new Error(`${field} exploded`)
+        },
+      })
+      const exporter = new MlDashLogRecordExporter({
+        prefix,
+        dashRoot: temp.dir,
+      })
+      const result = await new Promise<ExportResult>((resolve) =>
+        exporter.export([first!, bad!, last!], resolve),
+      )
+      await exporter.shutdown()
+      expect(result).toEqual({ code: 0 })
+      const stored = lines(prefix)
+      expect(stored.map((l) => [l.level, l.message])).toEqual([
+        ['info', 'first'],
+        [
+          'error',
+          field === 'body' ? '[body threw: Error: body exploded]' : 'bad',
+        ],
+        ['info', 'last'],
+      ])
+      expect(stored[1]?.metadata).toMatchObject({
+        'ml_dash.unmapped': { [field]: `Error: ${field} exploded` },
+        'otel.scope': { name: 'throwing' },
+        source_level: SeverityNumber.ERROR,
+      })
+      expect(stored[1]?.metadata?.shard).toBe(
+        field === 'attributes' ? undefined : 3,
+      )
+    },
+  )
+
+  it('stores a record whose attribute getter throws at its severity, saying what threw', async () => {
+    const prefix = 'alice/otel/throws-deep'
+    const [first, bad, last] = await captureRecords((provider) => {
+      const logger = provider.getLogger('throwing')
+      for (const body of ['first', 'bad', 'last'])
+        logger.emit({ severityNumber: SeverityNumber.WARN, body })
+    })
+    // Reading the attributes works; reading one of them throws.
+    Object.assign(bad!, {
+      attributes: Object.defineProperty({}, 'shard', {
+        enumerable: true,
+        get() {
+          throw new Error('shard exploded')
+        },
+      }),
+    })
+    const exporter = new MlDashLogRecordExporter({ prefix, dashRoot: temp.dir })
+    const result = await new Promise<ExportResult>((resolve) =>
+      exporter.export([first!, bad!, last!], resolve),
+    )
+    await exporter.shutdown()
+    expect(result).toEqual({ code: 0 })
+    expect(lines(prefix)).toMatchObject([
+      { level: 'warn', message: 'first' },
+      {
+        level: 'warn',
+        message: '[log record not mapped: Error: shard exploded]',
+        metadata: { 'ml_dash.unmapped': { record: 'Error: shard exploded' } },
+      },
+      { level: 'warn', message: 'last' },
+    ])
   })
 })
