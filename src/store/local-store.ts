@@ -69,7 +69,11 @@ export interface LocalStore {
   ): Promise<StoreResult>
   /** The same, blocking: for the synchronous drain at process exit. */
   appendSync(entries: readonly EncodedEntry[]): StoreResult
-  /** Releases the lock file. Appends after close fail. */
+  /**
+   * Releases the lock file. Appends after close fail; one already waiting
+   * for the lock still writes its batch under it, and the descriptor closes
+   * after its unlock.
+   */
   close(): void
 }
 
@@ -135,7 +139,8 @@ class FileStore implements LocalStore {
   readonly #lockFd: number
   readonly #flock: Flock
   #closed = false
-  #pendingLocks = 0
+  /** Appends waiting for or holding the lock; the last one closes the descriptor after close(). */
+  #users = 0
 
   constructor(directory: string, logs: string, lockFd: number, flock: Flock) {
     this.directory = directory
@@ -151,19 +156,21 @@ class FileStore implements LocalStore {
     stillWanted?: () => boolean,
   ): Promise<StoreResult> {
     if (this.#closed) return closedResult(this.directory)
-    this.#pendingLocks++
+    this.#users++
     try {
       await this.#flock.lock(this.#lockFd)
     } catch (error) {
+      this.#leave()
       return classify(error, this.#lockFile)
-    } finally {
-      this.#pendingLocks--
-      // close() while waiting left the descriptor for us to release.
-      if (this.#closed && this.#pendingLocks === 0) this.#release()
     }
-    return this.#underLock(
-      stillWanted === undefined || stillWanted() ? entries : [],
-    )
+    // A close() during the wait does not stop the batch: it was accepted, and
+    // the lock is held now. The descriptor stays open until after the unlock:
+    // closing it would drop the lock under the write.
+    try {
+      return this.#underLock(entries, stillWanted)
+    } finally {
+      this.#leave()
+    }
   }
 
   appendSync(entries: readonly EncodedEntry[]): StoreResult {
@@ -179,8 +186,14 @@ class FileStore implements LocalStore {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    // A lock wait still running on another thread uses the descriptor.
-    if (this.#pendingLocks === 0) this.#release()
+    // An append waiting for or holding the lock still uses the descriptor.
+    if (this.#users === 0) this.#release()
+  }
+
+  /** An append is done with the descriptor (unlocked, or never locked). */
+  #leave(): void {
+    this.#users--
+    if (this.#closed && this.#users === 0) this.#release()
   }
 
   #release(): void {
@@ -191,59 +204,71 @@ class FileStore implements LocalStore {
     }
   }
 
-  /**
-   * Runs with the lock held: one descriptor on the log (read, repair,
-   * append) and one on the counter (read, then write). A batch with no
-   * entries (the repair on open) creates no file.
-   */
-  #underLock(entries: readonly EncodedEntry[]): StoreResult {
-    const writing = entries.length > 0
-    let path = this.#logFile
-    const opened: number[] = []
-    const open = (file: string, flags: number): number | undefined => {
-      const fd = openIfPresent(file, flags)
-      if (fd !== undefined) opened.push(fd)
-      return fd
-    }
+  /** Runs with the lock held, and unlocks whatever happens. */
+  #underLock(
+    entries: readonly EncodedEntry[],
+    stillWanted?: () => boolean,
+  ): StoreResult {
+    const files = new HeldFiles(this.#logFile)
     try {
-      const log = open(
-        this.#logFile,
-        writing ? APPEND_READ_CREATE : constants.O_RDWR,
-      )
-      const tail = log === undefined ? NO_TAIL : repairTail(log, this.#logFile)
-      if (tail.tornBytes > 0)
-        debug('cut %d torn bytes off %s', tail.tornBytes, this.#logFile)
-      path = this.#counterFile
-      let counterFd = open(this.#counterFile, constants.O_RDWR)
-      const counter = counterFd === undefined ? 0 : readCounter(counterFd)
-      const next = Math.max(counter, tail.lastSequence + 1)
-      if (!Number.isSafeInteger(next + entries.length)) {
-        const file = next === counter ? this.#counterFile : this.#logFile
-        return tooLarge(file, next, entries.length)
-      }
-      if (log !== undefined && writing) {
-        path = this.#logFile
-        appendLines(log, entries, next, tail.size)
-        path = this.#counterFile
-      }
-      if (writing || next !== counter) {
-        try {
-          counterFd ??= open(
-            this.#counterFile,
-            constants.O_RDWR | constants.O_CREAT,
-          )!
-          writeCounter(counterFd, next + entries.length)
-        } catch (error) {
-          const failed = classify(error, this.#counterFile)
-          return writing ? rollBack(log!, tail.size, failed) : failed
-        }
-      }
+      const wanted = stillWanted === undefined || stillWanted()
+      return this.#write(files, wanted ? entries : [])
+    } catch (error) {
+      return classify(error, files.path)
+    } finally {
+      files.closeAll()
+      this.#unlock()
+    }
+  }
+
+  /**
+   * One descriptor on the log (read, repair, append) and one on the counter
+   * (read, then write). A batch with no entries (the repair on open) creates
+   * no file.
+   */
+  #write(files: HeldFiles, entries: readonly EncodedEntry[]): StoreResult {
+    const writing = entries.length > 0
+    const log = files.open(
+      this.#logFile,
+      writing ? APPEND_READ_CREATE : constants.O_RDWR,
+    )
+    const tail = log === undefined ? NO_TAIL : repairTail(log, this.#logFile)
+    if (tail.tornBytes > 0)
+      debug('cut %d torn bytes off %s', tail.tornBytes, this.#logFile)
+    const counterFd = files.open(this.#counterFile, constants.O_RDWR)
+    const counter = counterFd === undefined ? 0 : readCounter(counterFd)
+    const next = Math.max(counter, tail.lastSequence + 1)
+    if (!Number.isSafeInteger(next + entries.length)) {
+      const file = next === counter ? this.#counterFile : this.#logFile
+      return tooLarge(file, next, entries.length)
+    }
+    if (!writing) {
+      return next === counter
+        ? SUCCESS
+        : this.#storeCounter(files, counterFd, next)
+    }
+    files.path = this.#logFile
+    appendLines(log!, entries, next, tail.size)
+    const stored = this.#storeCounter(files, counterFd, next + entries.length)
+    return stored.status === 'success'
+      ? stored
+      : rollBack(log!, tail.size, stored)
+  }
+
+  /** Writes the next number, creating the counter file when missing. */
+  #storeCounter(
+    files: HeldFiles,
+    counterFd: number | undefined,
+    next: number,
+  ): StoreResult {
+    try {
+      const fd =
+        counterFd ??
+        files.open(this.#counterFile, constants.O_RDWR | constants.O_CREAT)!
+      writeCounter(fd, next)
       return SUCCESS
     } catch (error) {
-      return classify(error, path)
-    } finally {
-      for (const fd of opened) closeSync(fd)
-      this.#unlock()
+      return classify(error, this.#counterFile)
     }
   }
 
@@ -253,7 +278,35 @@ class FileStore implements LocalStore {
     } catch (error) {
       debug('unlocking %s failed: %s', this.#lockFile, String(error))
     }
-    if (this.#closed && this.#pendingLocks === 0) this.#release()
+  }
+}
+
+/** The descriptors one lock hold opened, and the file it works on (named in errors). */
+class HeldFiles {
+  path: string
+  readonly #fds: number[] = []
+
+  constructor(path: string) {
+    this.path = path
+  }
+
+  /** A descriptor for `file`, or undefined when it does not exist and `flags` do not create it. */
+  open(file: string, flags: number): number | undefined {
+    this.path = file
+    const fd = openIfPresent(file, flags)
+    if (fd !== undefined) this.#fds.push(fd)
+    return fd
+  }
+
+  /** Closes each one; a close that throws is logged, so the unlock after it still runs. */
+  closeAll(): void {
+    for (const fd of this.#fds.splice(0)) {
+      try {
+        closeSync(fd)
+      } catch (error) {
+        debug('closing a log descriptor failed: %s', String(error))
+      }
+    }
   }
 }
 
