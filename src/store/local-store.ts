@@ -385,7 +385,10 @@ function rollBack(fd: number, size: number, failed: StoreResult): StoreResult {
   }
 }
 
-/** The counter as the SDK reads it (`int(text.strip())`); 0 when empty or unreadable. */
+/**
+ * The counter as the SDK reads it (`int(text.strip())`); 0 when empty or
+ * unreadable. It may be past 2^53 - 1 (then inexact): the caller refuses it.
+ */
 function readCounter(fd: number): number {
   const buffer = Buffer.alloc(64)
   const read = readSync(fd, buffer, 0, buffer.length, 0)
