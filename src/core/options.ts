@@ -60,6 +60,22 @@ export interface MlDashOptions {
    * @default undefined (failures are counted and shown with NODE_DEBUG=ml-dash-logs)
    */
   onError?: (error: Error, undelivered: number) => void
+  /**
+   * No stderr line when delivery fails. By default each kind of failure
+   * (an error code or status) is shown once per experiment and store on
+   * stderr, then at most once a minute with how many more there were.
+   * @default false
+   */
+  silenceErrors?: boolean
+  /**
+   * Route by each record's `ml_dash.prefix` alone, with no experiment of
+   * the transport's own: asked for explicitly, because a record without a
+   * routable prefix is then not stored (it is counted as `unrouted` and
+   * reported like a delivery failure). Without it, a transport with no
+   * prefix fails at construction.
+   * @default false
+   */
+  routingOnly?: boolean
 }
 
 /** Every option populated and validated. */
@@ -80,7 +96,34 @@ export interface ResolvedOptions {
   levelMap: LevelMap
   limits: EntryLimits
   onError: ((error: Error, undelivered: number) => void) | undefined
+  silenceErrors: boolean
+  routingOnly: boolean
 }
+
+/** Every option name of {@link MlDashOptions}, checked complete by the compiler. */
+const SHARED_NAMES: Readonly<Record<keyof MlDashOptions, true>> = {
+  prefix: true,
+  dashRoot: true,
+  dashUrl: true,
+  token: true,
+  batchSize: true,
+  flushIntervalMs: true,
+  maxQueueSize: true,
+  maxQueueBytes: true,
+  maxRetries: true,
+  retryBaseDelayMs: true,
+  retryMaxDelayMs: true,
+  requestTimeoutMs: true,
+  closeTimeoutMs: true,
+  levelMap: true,
+  limits: true,
+  onError: true,
+  silenceErrors: true,
+  routingOnly: true,
+}
+
+/** The shared option names. */
+export const SHARED_OPTION_NAMES: readonly string[] = Object.keys(SHARED_NAMES)
 
 /**
  * The entry bound is generous: memory is bounded by bytes, so a burst from a
@@ -105,7 +148,9 @@ type Env = Readonly<Record<string, string | undefined>>
 export function resolveOptions(
   options: MlDashOptions = {},
   env: Env = {},
+  ownNames: readonly string[] = [],
 ): ResolvedOptions {
+  warnUnknownNames(options, ownNames)
   const prefixValue = options.prefix ?? env.ML_DASH_PREFIX
   const retryBaseDelayMs = duration(
     'retryBaseDelayMs',
@@ -192,6 +237,8 @@ export function resolveOptions(
     levelMap: resolveLevelMap(options.levelMap),
     limits: resolveLimits(options.limits),
     onError: resolveOnError(options.onError),
+    silenceErrors: flag('silenceErrors', options.silenceErrors),
+    routingOnly: flag('routingOnly', options.routingOnly),
   }
   if (resolved.dashRoot === undefined && resolved.dashUrl === undefined) {
     throw configError(
@@ -237,6 +284,62 @@ function resolveDashUrl(
     throw configError(`${source} must be an http(s) URL (got ${show(url)})`)
   }
   return url.replace(/\/+$/, '')
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean')
+    throw configError(`${name} must be true or false (got ${show(value)})`)
+  return value
+}
+
+/** Names already warned about: each unknown name is shown once per process. */
+const warnedNames = new Set<string>()
+
+/**
+ * One warning on stderr for each option name no entry point knows, naming
+ * the nearest known name: a misspelled option must not pass unnoticed.
+ */
+function warnUnknownNames(options: object, ownNames: readonly string[]): void {
+  if (typeof options !== 'object' || options === null) return
+  const known = [...SHARED_OPTION_NAMES, ...ownNames]
+  for (const name of Object.keys(options)) {
+    if (known.includes(name) || warnedNames.has(name)) continue
+    warnedNames.add(name)
+    const nearest = nearestName(name, known)
+    process.emitWarning(
+      `ml-dash-logs: unknown option "${name}"${nearest === undefined ? '' : ` (did you mean "${nearest}"?)`}; it is ignored`,
+      { code: 'ML_DASH_UNKNOWN_OPTION' },
+    )
+  }
+}
+
+/** The known name closest to `name` in edit distance, if any is close. */
+export function nearestName(
+  name: string,
+  known: readonly string[],
+): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
+  }
+  return best
+}
+
+/** Levenshtein distance, one row at a time (names are short). */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      next.push(Math.min(substitution, row[j]! + 1, next[j - 1]! + 1))
+    }
+    row = next
+  }
+  return row[b.length]!
 }
 
 function optionalString(name: string, value: unknown): string | undefined {

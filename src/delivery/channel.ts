@@ -191,6 +191,7 @@ class SinkChannel implements Channel {
       retryBaseDelayMs: options.retryBaseDelayMs,
       retryMaxDelayMs: options.retryMaxDelayMs,
       onError: options.onError,
+      silenceErrors: options.silenceErrors,
     })
   }
 

@@ -17,11 +17,13 @@ import { encodeEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
 import { parsePrefix, prefixProblem } from '../core/prefix.js'
+import { configError } from '../core/options.js'
 import { toJsonValue } from '../core/serialize.js'
 import type { FoundToken } from '../store/remote/token.js'
 import { requireToken } from '../store/remote/token.js'
 import type { Channel, ChannelReport, ChannelStats } from './channel.js'
 import { createChannel } from './channel.js'
+import { reportFailure } from './failure-log.js'
 
 /** The record attribute that routes a record to another experiment. */
 export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
@@ -57,13 +59,36 @@ export interface Router {
   readonly stats: RouterStats
 }
 
+/** How a router's owner handles records with no experiment. */
+export interface RouterMode {
+  /**
+   * The owner answers for every record the router does not take (the
+   * receiver's `partial_success`), so the router needs no prefix of its own.
+   */
+  ownerReportsUnrouted?: boolean
+}
+
 /**
  * Creates a router over resolved options.
  *
- * @throws Error when a server is configured and no usable token is found.
+ * @throws Error when there is no prefix (and neither `routingOnly` nor an
+ *   owner that reports unrouted records), or a server is configured and no
+ *   usable token is found.
  */
-export function createRouter(options: ResolvedOptions): Router {
-  return new PrefixRouter(options)
+export function createRouter(
+  options: ResolvedOptions,
+  mode: RouterMode = {},
+): Router {
+  if (
+    options.prefix === undefined &&
+    !options.routingOnly &&
+    mode.ownerReportsUnrouted !== true
+  ) {
+    throw configError(
+      "no experiment prefix: set the option prefix or the environment variable ML_DASH_PREFIX (owner/project/name); to route by each record's ml_dash.prefix alone, set routingOnly: true",
+    )
+  }
+  return new PrefixRouter(options, mode.ownerReportsUnrouted !== true)
 }
 
 class PrefixRouter implements Router {
@@ -73,10 +98,14 @@ class PrefixRouter implements Router {
   #routedCount = 0
   #refused = 0
   #unrouted = 0
+  /** Unrouted records not yet reported (routing-only mode). */
+  #unreported = 0
+  readonly #reportsUnrouted: boolean
   #closed = false
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, reportsUnrouted: boolean) {
     this.#options = options
+    this.#reportsUnrouted = reportsUnrouted
     this.#token =
       options.dashUrl === undefined
         ? undefined
@@ -112,21 +141,38 @@ class PrefixRouter implements Router {
         }
       }
     }
-    if (channel === undefined) {
-      this.#unrouted++
-      return false
-    }
+    if (channel === undefined) return this.#unroutable()
     return channel.enqueue(encodeEntry(entry, this.#options.limits))
   }
 
   enqueueEncoded(entry: EncodedEntry): boolean {
     if (this.#closed) return false
     const channel = this.#own()
-    if (channel === undefined) {
-      this.#unrouted++
-      return false
-    }
+    if (channel === undefined) return this.#unroutable()
     return channel.enqueue(entry)
+  }
+
+  /** Counts a record with no experiment and reports it, out of band. */
+  #unroutable(): false {
+    this.#unrouted++
+    if (this.#reportsUnrouted && this.#unreported++ === 0)
+      setImmediate(() => this.#reportUnrouted())
+    return false
+  }
+
+  #reportUnrouted(): void {
+    const count = this.#unreported
+    this.#unreported = 0
+    const error = new Error(
+      `ml-dash-logs: ${count} records had no experiment to go to: routingOnly is set and they carry no valid ml_dash.prefix`,
+    )
+    reportFailure(
+      this.#options,
+      'router',
+      `${count} records not stored`,
+      error,
+      count,
+    )
   }
 
   async flush(

@@ -29,6 +29,7 @@ import type { EncodedEntry } from '../core/entry.js'
 import type { StoreResult } from '../core/result.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
+import { reportFailure, showFailure } from './failure-log.js'
 import type { RetryDecision } from './retry-policy.js'
 import { decideRetry, passesDeadline } from './retry-policy.js'
 
@@ -62,6 +63,8 @@ export interface SinkOptions {
   /** The backoff's jitter source, in [0, 1]; for tests. @default Math.random */
   random?: (() => number) | undefined
   onError?: ((error: Error, undelivered: number) => void) | undefined
+  /** No stderr line for failures (they still reach onError and the debug log). */
+  silenceErrors?: boolean
 }
 
 /** Counters of one sink. accepted = delivered + failed + queued (+ in flight). */
@@ -78,6 +81,8 @@ export interface SinkStats {
   retried: number
   /** Entries waiting or in flight now. */
   pending: number
+  /** Why the last entries were given up on, when some were. */
+  lastError?: string
 }
 
 /** What a flush or close achieved by its end. */
@@ -155,6 +160,7 @@ class BatchingSink implements Sink {
   #retryWait: RetryWait | undefined
   #waiters: Waiter[] = []
   #closed = false
+  #lastError: string | undefined
   /** The close's deadline (`Date.now()` time); the retry policy's deadline. */
   #deadline: number | undefined
   /** The close's deadline comes before the next retry could: nothing more is sent. */
@@ -173,7 +179,9 @@ class BatchingSink implements Sink {
   }
 
   get stats(): Readonly<SinkStats> {
-    return { ...this.#stats, pending: this.#pending() }
+    const stats: SinkStats = { ...this.#stats, pending: this.#pending() }
+    if (this.#lastError !== undefined) stats.lastError = this.#lastError
+    return stats
   }
 
   enqueue(entry: EncodedEntry): boolean {
@@ -372,6 +380,13 @@ class BatchingSink implements Sink {
         return
       }
       this.#debugRetry(batch, result, decision)
+      // A server that is down shows at its first failure, not only once retries run out.
+      if (result.status !== 'success' && !this.#options.silenceErrors)
+        showFailure(
+          this.#options.name,
+          'delivery failing, retrying',
+          result.error,
+        )
       const waited =
         decision.action === 'wait' && (await this.#sleep(decision.delayMs))
       if (batch.settled || this.#stopped) return
@@ -442,21 +457,14 @@ class BatchingSink implements Sink {
   }
 
   #reportError(error: Error, count: number): void {
-    debug(
-      '%s: %d entries not delivered: %s',
+    this.#lastError = error.message
+    reportFailure(
+      this.#options,
       this.#options.name,
+      `${count} entries not delivered`,
+      error,
       count,
-      error.message,
     )
-    try {
-      this.#options.onError?.(error, count)
-    } catch (callbackError) {
-      debug(
-        '%s: onError threw: %s',
-        this.#options.name,
-        describeThrown(callbackError),
-      )
-    }
   }
 
   /**

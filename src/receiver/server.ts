@@ -74,11 +74,23 @@ export interface Receiver {
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
 }
 
+/** The receiver's own option names, beside the shared ones. */
+const RECEIVER_NAMES: readonly (keyof ReceiverOptions)[] = [
+  'port',
+  'host',
+  'authToken',
+  'maxBodyBytes',
+  'maxDecompressedBytes',
+  'maxPendingRecords',
+  'maxConnections',
+  'receiveTimeoutMs',
+]
+
 /** Starts the receiver. @throws Error naming an invalid option; rejects if the port cannot be bound. */
 export async function startReceiver(
   options: ReceiverOptions = {},
 ): Promise<Receiver> {
-  const resolved = resolveOptions(options, process.env)
+  const resolved = resolveOptions(options, process.env, RECEIVER_NAMES)
   const limits = {
     maxBodyBytes: integerOption(
       'maxBodyBytes',
@@ -100,7 +112,8 @@ export async function startReceiver(
     options.authToken === undefined
       ? undefined
       : digest(`Bearer ${options.authToken}`)
-  const router = createRouter(resolved)
+  // Every record it cannot route is answered for, in partial_success.
+  const router = createRouter(resolved, { ownerReportsUnrouted: true })
   let closing = false
   const receiveTimeout = integerOption(
     'receiveTimeoutMs',

@@ -26,6 +26,19 @@ import { mapWinstonInfo } from './map.js'
 export interface MlDashTransportOptions
   extends MlDashOptions, TransportStream.TransportStreamOptions {}
 
+/** winston-transport's own option names, beside the shared ones. */
+const WINSTON_NAMES: readonly (keyof TransportStream.TransportStreamOptions)[] =
+  [
+    'level',
+    'silent',
+    'format',
+    'handleExceptions',
+    'handleRejections',
+    'log',
+    'logv',
+    'close',
+  ]
+
 /** A winston transport into ml-dash. */
 export class MlDashTransport extends TransportStream {
   readonly #router: Router
@@ -45,6 +58,7 @@ export class MlDashTransport extends TransportStream {
         },
       },
       process.env,
+      WINSTON_NAMES,
     )
     this.#levelMap = resolved.levelMap
     this.#router = createRouter(resolved)

@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest'
-import { resolveOptions } from '../../src/core/options.js'
+import { describe, expect, it, vi } from 'vitest'
+import type { MlDashOptions } from '../../src/core/options.js'
+import {
+  SHARED_OPTION_NAMES,
+  nearestName,
+  resolveOptions,
+} from '../../src/core/options.js'
 
 describe('resolveOptions', () => {
   it('has the documented defaults', () => {
@@ -29,7 +34,6 @@ describe('resolveOptions', () => {
       ML_DASH_MAX_RETRIES: '0',
       ML_DASH_RETRY_BASE_DELAY: '2',
       ML_DASH_RETRY_MAX_DELAY: '10',
-      ML_DASH_TOKEN: 'tok',
     }
     expect(resolveOptions({ dashUrl: true }, env)).toMatchObject({
       prefix: { prefix: 'alice/p/run', name: 'run' },
@@ -39,7 +43,6 @@ describe('resolveOptions', () => {
       maxRetries: 0,
       retryBaseDelayMs: 2000,
       retryMaxDelayMs: 10_000,
-      token: 'tok',
     })
   })
 
@@ -111,5 +114,42 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions(options as never, env)).toThrow(
       `ml-dash-logs: ${message}`,
     )
+  })
+
+  it('warns once on stderr about an unknown option, naming the nearest known one', () => {
+    const warnings: string[] = []
+    const listen = (warning: Error) => warnings.push(warning.message)
+    process.on('warning', listen)
+    const emit = vi.spyOn(process, 'emitWarning')
+    try {
+      resolveOptions({ prefx: 'a/b/c' } as MlDashOptions)
+      resolveOptions({ prefx: 'a/b/c' } as MlDashOptions)
+      resolveOptions({ silent: true } as MlDashOptions, {}, ['silent'])
+      expect(emit.mock.calls.map((call) => String(call[0]))).toEqual([
+        'ml-dash-logs: unknown option "prefx" (did you mean "prefix"?); it is ignored',
+      ])
+    } finally {
+      emit.mockRestore()
+      process.off('warning', listen)
+    }
+  })
+
+  it('finds the nearest known name, or none when nothing is close', () => {
+    expect(nearestName('dashroot', SHARED_OPTION_NAMES)).toBe('dashRoot')
+    expect(nearestName('batchsize', SHARED_OPTION_NAMES)).toBe('batchSize')
+    expect(nearestName('maxQueueByte', SHARED_OPTION_NAMES)).toBe(
+      'maxQueueBytes',
+    )
+    expect(nearestName('zzzzzzzz', SHARED_OPTION_NAMES)).toBeUndefined()
+  })
+
+  it('takes silenceErrors and routingOnly as booleans only', () => {
+    expect(resolveOptions({})).toMatchObject({
+      silenceErrors: false,
+      routingOnly: false,
+    })
+    expect(() =>
+      resolveOptions({ silenceErrors: 'yes' } as unknown as MlDashOptions),
+    ).toThrow('silenceErrors must be true or false (got "yes")')
   })
 })

@@ -54,13 +54,30 @@ it('keeps a record with an invalid routed prefix in its own experiment, with the
   expect(router.stats.refusedPrefixes).toBe(2)
 })
 
-it('counts records that have nowhere to go', async () => {
-  router = createRouter(resolveOptions({ dashRoot: temp.dir }))
+it('counts and reports records that have nowhere to go, in routing-only mode', async () => {
+  const reported: [string, number][] = []
+  router = createRouter(
+    resolveOptions({
+      dashRoot: temp.dir,
+      routingOnly: true,
+      silenceErrors: true,
+      onError: (error, count) => reported.push([error.message, count]),
+    }),
+  )
   router.enqueue({ level: 'info', message: 'lost' })
   router.enqueue({ level: 'info', message: 'kept' }, 'alice/api/x')
   await router.flush()
   expect(router.stats).toMatchObject({ unrouted: 1, refusedPrefixes: 0 })
   expect(lines('alice/api/x')).toHaveLength(1)
+  // Reported out of band, after the logging call's turn.
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(reported).toEqual([[expect.stringContaining('ml_dash.prefix'), 1]])
+})
+
+it('refuses to be made without a prefix unless routing-only is asked for', () => {
+  expect(() => createRouter(resolveOptions({ dashRoot: temp.dir }))).toThrow(
+    /prefix.*ML_DASH_PREFIX/,
+  )
 })
 
 it(`opens at most ${MAX_ROUTED_EXPERIMENTS} routed experiments besides its own`, async () => {

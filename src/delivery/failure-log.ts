@@ -1,0 +1,113 @@
+/**
+ * The stderr line a delivery failure gets by default, as users of
+ * pino-loki (`silenceErrors: false`) and winston-loki expect: a server that
+ * is down, a refused token or an unwritable folder must not pass unseen.
+ *
+ * One line per kind of failure (its error code, or the HTTP status in its
+ * message) and place (experiment and store) when it first happens; after
+ * that, at most one line a minute for that kind and place, saying how many
+ * more there were. The reason is the error's own message, which names the
+ * path or the URL and never holds a token (the stores mask it). Options:
+ * `silenceErrors: true` turns the lines off; `onError` and
+ * `NODE_DEBUG=ml-dash-logs` see every failure regardless.
+ */
+
+import { describeThrown } from '../core/serialize.js'
+import { debug } from '../debug.js'
+
+/** Least time between two lines of one kind and place. */
+export const REPEAT_INTERVAL_MS = 60_000
+
+/** Most kinds and places remembered; beyond it the oldest is forgotten. */
+const MAX_REMEMBERED = 1024
+
+interface Seen {
+  lastShownAt: number
+  /** Failures of this kind since the last line. */
+  since: number
+}
+
+const seen = new Map<string, Seen>()
+
+/** Where the lines go; tests may replace it. */
+let writeLine = (line: string): void => {
+  try {
+    process.stderr.write(`${line}\n`)
+  } catch {
+    // stderr closed: nowhere left to say it.
+  }
+}
+
+/** Replaces the output (for tests); returns the function that restores it. */
+export function redirectFailureLines(to: (line: string) => void): () => void {
+  const before = writeLine
+  writeLine = to
+  seen.clear()
+  return () => {
+    writeLine = before
+    seen.clear()
+  }
+}
+
+/**
+ * Shows `error` for `place` (e.g. `remote alice/p/run`) unless a line of
+ * the same kind and place was shown within the last minute. `what` says
+ * what the failure did: `"3 entries not delivered"`, `"retrying"`.
+ */
+export function showFailure(place: string, what: string, error: Error): void {
+  const key = `${place}\u0000${failureKind(error)}`
+  const now = Date.now()
+  const before = seen.get(key)
+  if (before !== undefined && now - before.lastShownAt < REPEAT_INTERVAL_MS) {
+    before.since++
+    return
+  }
+  const more =
+    before === undefined || before.since === 0
+      ? ''
+      : ` (${before.since} more of this kind since the last line)`
+  if (before === undefined && seen.size >= MAX_REMEMBERED)
+    seen.delete(seen.keys().next().value!)
+  seen.set(key, { lastShownAt: now, since: 0 })
+  writeLine(`ml-dash-logs: ${place}: ${what}: ${oneLine(error.message)}${more}`)
+}
+
+/** The kind of a failure: its code, else an HTTP status in its message, else its name. */
+export function failureKind(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code
+  if (typeof code === 'string' && code !== '') return code
+  const status = /\((\d{3})\)|\banswered (\d{3})\b/.exec(error.message)
+  if (status !== null) return `HTTP ${status[1] ?? status[2]}`
+  return error.name
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/^ml-dash-logs: /, '').replace(/\s+/g, ' ')
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line
+}
+
+/** Where a failure goes: `onError`, the debug log, and the stderr line unless silenced. */
+export interface FailureTargets {
+  onError?: ((error: Error, undelivered: number) => void) | undefined
+  silenceErrors?: boolean
+}
+
+/**
+ * Reports `count` entries given up on at `place`: to the debug log, to
+ * `onError` (an exception it throws is caught), and as the stderr line.
+ */
+export function reportFailure(
+  targets: FailureTargets,
+  place: string,
+  what: string,
+  error: Error,
+  count: number,
+): void {
+  debug('%s: %s: %s', place, what, error.message)
+  if (targets.silenceErrors !== true) showFailure(place, what, error)
+  try {
+    targets.onError?.(error, count)
+  } catch (callbackError) {
+    debug('%s: onError threw: %s', place, describeThrown(callbackError))
+  }
+}
