@@ -69,7 +69,8 @@ export async function printLogs(
   if (!options.follow) return 0
   let stopped = false
   void untilSignal(io.signals).then(() => (stopped = true))
-  while (!stopped) {
+  // A closed stdout (the reader stopped, see main.ts) ends following too.
+  while (!stopped && io.stdout.writable) {
     await new Promise((resolve) => setTimeout(resolve, 250))
     const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0
     if (size > offset) offset = printFrom(file, offset, options, io)
@@ -77,7 +78,11 @@ export async function printLogs(
   return 0
 }
 
-/** Prints the whole lines from `start`; returns the offset after the last one (a partial line waits). */
+/**
+ * Prints the whole lines from `start`; returns the offset after the last one
+ * (a partial line waits). Stops early once stdout is no longer writable: a
+ * write that failed (EPIPE from a reader that stopped) makes it so at once.
+ */
 function printFrom(
   file: string,
   start: number,
@@ -89,7 +94,7 @@ function printFrom(
     let offset = start
     let pending = Buffer.alloc(0)
     const chunk = Buffer.alloc(1 << 20)
-    for (;;) {
+    while (io.stdout.writable) {
       const read = readSync(fd, chunk, 0, chunk.length, offset + pending.length)
       if (read === 0) return offset
       // Split at the last newline byte, so no UTF-8 character is cut in two.
@@ -99,11 +104,14 @@ function printFrom(
         pending = bytes
         continue
       }
-      for (const line of bytes.toString('utf8', 0, end).split('\n'))
+      for (const line of bytes.toString('utf8', 0, end).split('\n')) {
+        if (!io.stdout.writable) break
         printLine(line, options, io)
+      }
       offset += end + 1
       pending = Buffer.from(bytes.subarray(end + 1))
     }
+    return offset
   } finally {
     closeSync(fd)
   }

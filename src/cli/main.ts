@@ -130,6 +130,7 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo,
 ): Promise<number> {
+  ignoreClosedStdout(io.stdout)
   let parsed: CliCommand
   try {
     parsed = parseCliArgs(argv)
@@ -156,6 +157,19 @@ export async function runCli(
       }
       return pipe(parsed.options, io)
   }
+}
+
+/**
+ * A reader that stops early (`ml-dash-logs logs … | head -1`) closes the
+ * pipe, and the next write fails with EPIPE, emitted as an 'error' event
+ * that would crash the command with a stack trace. Stopping is the reader's
+ * choice, not a failure: EPIPE is ignored (the commands stop writing once
+ * stdout is no longer writable, and exit 0). Other write errors stay loud.
+ */
+function ignoreClosedStdout(stdout: NodeJS.WritableStream): void {
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
 }
 
 async function runCommand(

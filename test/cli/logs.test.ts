@@ -1,11 +1,12 @@
+import { spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { expect, it } from 'vitest'
 import { printLogs } from '../../src/cli/commands.js'
 import { Experiment } from '../../src/experiment.js'
-import { useTempDir } from '../helpers.js'
+import { FIXTURES, useTempDir } from '../helpers.js'
 
 const temp = useTempDir()
 
@@ -95,4 +96,36 @@ it('says where it looked when there are no logs', async () => {
   expect(missing.err()).toContain(
     `no logs at ${join(temp.dir, 'alice/cli/none/logs/logs.jsonl')}`,
   )
+})
+
+it('ends quietly with exit code 0 when its standard output is closed early (| head -1)', async () => {
+  const prefix = 'alice/cli/many'
+  const logs = join(temp.dir, prefix, 'logs')
+  mkdirSync(logs, { recursive: true })
+  // Far more than a pipe holds, so the command is still writing when it closes.
+  const line = (n: number) =>
+    `{"sequenceNumber":${n},"timestamp":"2025-01-01T00:00:00.000Z","level":"info","message":"entry ${n}"}\n`
+  writeFileSync(
+    join(logs, 'logs.jsonl'),
+    Array.from({ length: 50_000 }, (_, n) => line(n)).join(''),
+  )
+  // The built command, as `npx ml-dash-logs` runs it (needs `npm run build`).
+  const bin = join(FIXTURES, '..', '..', 'bin', 'ml-dash-logs.cjs')
+  const child = spawn(
+    process.execPath,
+    [bin, 'logs', prefix, '--dash-root', temp.dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  // What `head -1` does: read a little, then close the pipe.
+  child.stdout.once('data', () => child.stdout.destroy())
+  const [code, signal] = await new Promise<[number | null, string | null]>(
+    (resolve) => child.on('close', (c, s) => resolve([c, s])),
+  )
+  expect({ code, signal, stderr }).toEqual({
+    code: 0,
+    signal: null,
+    stderr: '',
+  })
 })
