@@ -25,3 +25,8 @@ run([
 ])
 mkdirSync('dist/cjs', { recursive: true })
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n')
+// The CommonJS build has its own require (see src/store/native-require.ts).
+writeFileSync(
+  'dist/cjs/store/native-require.js',
+  '"use strict";\n// CommonJS: the module\'s own require.\nexports.nativeRequire = require;\n',
+)

@@ -20,7 +20,7 @@ import type { StoreResult } from '../core/result.js'
 import { SUCCESS, openUntilSuccess } from '../core/result.js'
 import type { ExperimentInfo } from '../store/experiment-file.js'
 import type { LocalStore } from '../store/local-store.js'
-import { openLocalStore } from '../store/local-store.js'
+import { openLocalStore, openLocalStoreSync } from '../store/local-store.js'
 import type { RemoteStatus, RemoteStore } from '../store/remote/remote-store.js'
 import { createRemoteStore } from '../store/remote/remote-store.js'
 import type { FoundToken } from '../store/remote/token.js'
@@ -208,6 +208,8 @@ class SinkChannel implements Channel {
 /** The local store, opened on first use; a failed open is tried again by the next write. */
 class LazyLocal implements BatchStore {
   readonly #prefix: ExperimentPrefix
+  readonly #dashRoot: string
+  readonly #info: ExperimentInfo | undefined
   #store: LocalStore | undefined
   #closed = false
   readonly open: () => Promise<StoreResult>
@@ -218,17 +220,15 @@ class LazyLocal implements BatchStore {
     info?: ExperimentInfo,
   ) {
     this.#prefix = prefix
+    this.#dashRoot = dashRoot
+    this.#info = info
     this.open = openUntilSuccess(async () => {
+      if (this.#store !== undefined) return SUCCESS
       const store = await openLocalStore(dashRoot, prefix, info)
-      // Closed while opening: release what the open took, and say so.
-      if (this.#closed) {
+      // Closed (or opened by the exit drain) meanwhile: release what this open took.
+      if (this.#closed || this.#store !== undefined) {
         store.close()
-        return {
-          status: 'failure',
-          error: new Error(
-            `ml-dash-logs: the local store for "${prefix.prefix}" is closed`,
-          ),
-        }
+        return this.#closed ? closedLocal(prefix) : SUCCESS
       }
       this.#store = store
       return SUCCESS
@@ -244,22 +244,38 @@ class LazyLocal implements BatchStore {
     return this.#store!.append(entries, stillWanted)
   }
 
+  /**
+   * Writes at process exit. A store not open yet (entries logged in the
+   * same tick as `process.exit()`) is opened here, synchronously.
+   */
   writeSync(entries: readonly EncodedEntry[]): StoreResult {
-    // Before the store is open nothing can be written synchronously.
-    if (this.#store === undefined) {
-      return {
-        status: 'failure',
-        error: new Error(
-          `ml-dash-logs: the local store for "${this.#prefix.prefix}" was not open yet at exit`,
-        ),
+    if (this.#store === undefined && !this.#closed) {
+      try {
+        this.#store = openLocalStoreSync(
+          this.#dashRoot,
+          this.#prefix,
+          this.#info,
+        )
+      } catch (error) {
+        return { status: 'failure', error: error as Error }
       }
     }
+    if (this.#store === undefined) return closedLocal(this.#prefix)
     return this.#store.appendSync(entries)
   }
 
   close(): void {
     this.#closed = true
     this.#store?.close()
+  }
+}
+
+function closedLocal(prefix: ExperimentPrefix): StoreResult {
+  return {
+    status: 'failure',
+    error: new Error(
+      `ml-dash-logs: the local store for "${prefix.prefix}" is closed`,
+    ),
   }
 }
 

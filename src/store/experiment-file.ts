@@ -42,13 +42,39 @@ export async function writeExperimentFile(
   const lockFd = openSync(join(dir, '.experiment.lock'), 'a')
   try {
     await flock.lock(lockFd)
-    try {
-      mergeExperimentFile(dir, prefix, info)
-    } finally {
-      flock.unlock(lockFd)
-    }
+    mergeAndUnlock(lockFd, flock, dir, prefix, info)
   } finally {
     closeSync(lockFd)
+  }
+}
+
+/** The same, blocking on the lock: for a store first opened at process exit. */
+export function writeExperimentFileSync(
+  dir: string,
+  prefix: ExperimentPrefix,
+  info: ExperimentInfo,
+  flock: Flock,
+): void {
+  const lockFd = openSync(join(dir, '.experiment.lock'), 'a')
+  try {
+    flock.lockSync(lockFd)
+    mergeAndUnlock(lockFd, flock, dir, prefix, info)
+  } finally {
+    closeSync(lockFd)
+  }
+}
+
+function mergeAndUnlock(
+  lockFd: number,
+  flock: Flock,
+  dir: string,
+  prefix: ExperimentPrefix,
+  info: ExperimentInfo,
+): void {
+  try {
+    mergeExperimentFile(dir, prefix, info)
+  } finally {
+    flock.unlock(lockFd)
   }
 }
 

@@ -16,6 +16,7 @@
  */
 import { constants } from 'node:os'
 import { describeThrown } from '../core/serialize.js'
+import { nativeRequire } from './native-require.js'
 
 const LOCK_EX = 2
 const LOCK_NB = 4
@@ -45,7 +46,7 @@ let loaded: Promise<Flock> | undefined
 /** Loads the binding once per thread; rejects with a clear error where flock is unavailable. */
 export function loadFlock(): Promise<Flock> {
   loaded ??= import('koffi').then(
-    (module) => bind(module as unknown as Koffi),
+    (module) => (boundSync ??= bind(module as unknown as Koffi)),
     (error: unknown) => {
       loaded = undefined
       throw new Error(
@@ -55,6 +56,30 @@ export function loadFlock(): Promise<Flock> {
   )
   return loaded
 }
+
+/**
+ * The same, synchronously (for the `exit` drain, where no promise settles):
+ * the binding already loaded, else koffi required now.
+ *
+ * @throws Error where flock is unavailable, as {@link loadFlock} rejects.
+ */
+export function loadFlockSync(): Flock {
+  if (boundSync !== undefined) return boundSync
+  let koffi: Koffi
+  try {
+    koffi = nativeRequire('koffi') as Koffi
+  } catch (error) {
+    throw new Error(
+      `ml-dash-logs: the local store needs flock(2) through koffi, which failed to load: ${String(error)}`,
+      { cause: error },
+    )
+  }
+  boundSync = bind(koffi)
+  loaded ??= Promise.resolve(boundSync)
+  return boundSync
+}
+
+let boundSync: Flock | undefined
 
 /** The part of koffi used here (its ESM and CJS shapes both have it). */
 interface Koffi {

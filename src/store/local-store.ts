@@ -37,9 +37,12 @@ import type { StoreResult } from '../core/result.js'
 import { SUCCESS } from '../core/result.js'
 import { debug } from '../debug.js'
 import type { ExperimentInfo } from './experiment-file.js'
-import { writeExperimentFile } from './experiment-file.js'
+import {
+  writeExperimentFile,
+  writeExperimentFileSync,
+} from './experiment-file.js'
 import type { Flock } from './flock.js'
-import { loadFlock } from './flock.js'
+import { loadFlock, loadFlockSync } from './flock.js'
 import { repairTail } from './log-tail.js'
 
 /** Error codes after which a later attempt may succeed. */
@@ -90,18 +93,61 @@ export async function openLocalStore(
 ): Promise<LocalStore> {
   const directory = experimentDirectory(dashRoot, prefix)
   const flock = await loadFlock()
-  const logs = join(directory, 'logs')
-  let lockFd: number
+  const logs = makeFolders(directory)
+  await writeExperimentFile(directory, prefix, info, flock).catch(
+    (error: unknown) => {
+      throw pathError('cannot open the experiment folder', directory, error)
+    },
+  )
+  const store = new FileStore(directory, logs, openLock(directory, logs), flock)
+  return repaired(store, await store.append([]))
+}
+
+/**
+ * The same, blocking: for a store first needed inside the process `exit`
+ * event (entries logged in the same tick as `process.exit()`), where no
+ * promise settles. Waits for the locks on this thread.
+ *
+ * @throws Error naming the path when the folder cannot be created or written.
+ */
+export function openLocalStoreSync(
+  dashRoot: string,
+  prefix: ExperimentPrefix,
+  info: ExperimentInfo = {},
+): LocalStore {
+  const directory = experimentDirectory(dashRoot, prefix)
+  const flock = loadFlockSync()
+  const logs = makeFolders(directory)
   try {
-    for (const sub of ['logs', 'metrics', 'files'])
-      mkdirSync(join(directory, sub), { recursive: true })
-    await writeExperimentFile(directory, prefix, info, flock)
-    lockFd = openSync(join(logs, '.log_sequence.lock'), 'a')
+    writeExperimentFileSync(directory, prefix, info, flock)
   } catch (error) {
     throw pathError('cannot open the experiment folder', directory, error)
   }
-  const store = new FileStore(directory, logs, lockFd, flock)
-  const result = await store.append([])
+  const store = new FileStore(directory, logs, openLock(directory, logs), flock)
+  return repaired(store, store.appendSync([]))
+}
+
+/** The experiment's folders, as the SDK makes them; returns `logs/`. */
+function makeFolders(directory: string): string {
+  try {
+    for (const sub of ['logs', 'metrics', 'files'])
+      mkdirSync(join(directory, sub), { recursive: true })
+  } catch (error) {
+    throw pathError('cannot open the experiment folder', directory, error)
+  }
+  return join(directory, 'logs')
+}
+
+function openLock(directory: string, logs: string): number {
+  try {
+    return openSync(join(logs, '.log_sequence.lock'), 'a')
+  } catch (error) {
+    throw pathError('cannot open the experiment folder', directory, error)
+  }
+}
+
+/** The store once its repair on open succeeded; else closed, and the error thrown. */
+function repaired(store: FileStore, result: StoreResult): LocalStore {
   if (result.status !== 'success') {
     store.close()
     throw result.error
