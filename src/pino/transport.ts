@@ -91,6 +91,12 @@ function emitOnMainThread(name: string, payload: unknown): void {
  */
 export const PINO_CLOSE_LIMIT_MS = 9000
 
+/**
+ * Keys pino (`pinoWillSendConfig`) and thread-stream (`$context`) add to a
+ * single target's options: known here, so they draw no unknown-option warning.
+ */
+const PINO_WORKER_NAMES = ['$context', 'pinoWillSendConfig'] as const
+
 /** The transport factory pino calls in its worker. */
 export default function pinoTransport(options: PinoTransportOptions = {}) {
   const resolved = resolveOptions(
@@ -103,6 +109,7 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
         }),
     },
     process.env,
+    PINO_WORKER_NAMES,
   )
   const router = createRouter(resolved)
   const closeTimeoutMs = Math.min(resolved.closeTimeoutMs, PINO_CLOSE_LIMIT_MS)
