@@ -1,0 +1,168 @@
+/**
+ * One suite for every entry point: the Experiment, the pino worker
+ * transport, the pino main-thread destination, the CLI pipe, the winston
+ * transport, the OpenTelemetry exporter under the Batch and the Simple
+ * processor, and the receiver fed by the official OTLP exporter. Each case
+ * runs in a child process (driver.mjs) against the built package, as an
+ * application would use it; a new entry point gets every case by being
+ * added to ENTRIES (here and in the driver).
+ */
+import { writeFileSync, readFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_ENTRY_LIMITS } from '../../src/core/entry.js'
+import type { Finished, StoredLine } from '../helpers.js'
+import { readLines, run, useTempDir } from '../helpers.js'
+
+const DRIVER = fileURLToPath(new URL('./driver.mjs', import.meta.url))
+const CLI = fileURLToPath(
+  new URL('../../bin/ml-dash-logs.cjs', import.meta.url),
+)
+const PREFIX = 'alice/conformance/run'
+const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal']
+
+const ENTRIES = [
+  'experiment',
+  'pino-transport',
+  'pino-destination',
+  'cli-pipe',
+  'winston',
+  'otel-batch',
+  'otel-simple',
+  'receiver',
+] as const
+type Entry = (typeof ENTRIES)[number]
+
+/** An environment without the SDK's variables, so only the case's options count. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const name of Object.keys(env))
+    if (name.startsWith('ML_DASH_')) delete env[name]
+  return env
+}
+
+/** Runs one case; the CLI pipe is `node app | ml-dash-logs …` through a shell. */
+function drive(
+  entry: Entry,
+  scenario: string,
+  dashRoot: string,
+): Promise<Finished> {
+  const args = [DRIVER, entry, scenario, dashRoot, PREFIX]
+  if (entry !== 'cli-pipe')
+    return run(process.execPath, args, { env: cleanEnv() })
+  const flags =
+    scenario === 'server-down'
+      ? ['--prefix', PREFIX, '--no-local', '--dash-url', 'http://127.0.0.1:1']
+      : scenario === 'no-prefix'
+        ? ['--dash-root', dashRoot]
+        : ['--prefix', PREFIX, '--dash-root', dashRoot]
+  const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
+  const node = quote(process.execPath)
+  const pipeline = `${node} ${args.map(quote).join(' ')} | ${node} ${quote(CLI)} ${flags.map(quote).join(' ')}`
+  return run('sh', ['-c', pipeline], {
+    env: { ...cleanEnv(), ML_DASH_TOKEN: 'opaque-test-token' },
+  })
+}
+
+function stored(dashRoot: string): StoredLine[] {
+  const file = join(dashRoot, PREFIX, 'logs', 'logs.jsonl')
+  return existsSync(file) ? readLines(file) : []
+}
+
+function nesting(value: unknown): number {
+  return typeof value === 'object' && value !== null
+    ? 1 + Math.max(0, ...Object.values(value).map(nesting))
+    : 0
+}
+
+describe.each(ENTRIES)('%s', (entry) => {
+  const temp = useTempDir()
+  const root = () => join(temp.dir, 'store')
+
+  it('stores the same record as the same line, at each of the five levels', async () => {
+    const result = await drive(entry, 'levels', root())
+    expect(result.stderr).not.toMatch(/Error|ml-dash-logs:/)
+    expect(
+      stored(root()).map((line) => [
+        line.level,
+        line.message,
+        line.metadata?.n,
+        line.metadata?.tag,
+      ]),
+    ).toEqual(
+      LEVELS.map((level, n) => [level, `record ${n}`, n, 'conformance']),
+    )
+  })
+
+  it.each([
+    ['exit-first-tick', 100],
+    ['exit-after-10000', 10_000],
+  ])(
+    'keeps every record when the program exits (%s)',
+    async (scenario, count) => {
+      const result = await drive(entry, scenario, root())
+      const lines = stored(root())
+      expect(lines.map((line) => line.message)).toEqual(
+        Array.from({ length: count }, (_, i) => `record ${i}`),
+      )
+      expect(lines.map((line) => line.sequenceNumber)).toEqual(
+        Array.from({ length: count }, (_, i) => i),
+      )
+      expect(result.stderr).not.toMatch(/not open yet|Error/)
+    },
+  )
+
+  it('stores a shared-reference value and a 5000-deep one cut and marked, within the limits', async () => {
+    const result = await drive(entry, 'hostile', root())
+    expect(result.code).toBe(0)
+    const lines = stored(root())
+    expect(lines.length).toBeGreaterThan(0)
+    const limits = DEFAULT_ENTRY_LIMITS
+    for (const line of lines) {
+      const text = JSON.stringify(line)
+      expect(text.length).toBeLessThan(
+        limits.maxMetadataBytes + 2 * limits.maxMessageLength + 1000,
+      )
+      expect(nesting(line.metadata)).toBeLessThanOrEqual(limits.maxDepth + 1)
+      expect(text).toMatch(/size budget spent|\[Array\]|\[Object\]|truncated/)
+    }
+    const measure = `${root()}.measure`
+    if (entry !== 'cli-pipe') {
+      const { rssGrowth } = JSON.parse(readFileSync(measure, 'utf8')) as {
+        rssGrowth: number
+      }
+      expect(rssGrowth).toBeLessThan(100 * 1024 * 1024)
+    }
+  })
+
+  it('refuses to run without a prefix, with a sentence naming it', async () => {
+    const result = await drive(entry, 'no-prefix', root())
+    const said = `${result.stdout}${result.stderr}`
+    if (entry === 'receiver') {
+      // The receiver answers for each record it cannot route instead.
+      expect(said).toMatch(/"unrouted":5/)
+    } else {
+      expect(said).toMatch(/prefix/)
+      expect(said).toMatch(/ML_DASH_PREFIX|--prefix/)
+    }
+    expect(stored(root())).toEqual([])
+  })
+
+  it('says on stderr, without crashing, that the store cannot be written', async () => {
+    writeFileSync(root(), 'a file where the store root should be')
+    const result = await drive(entry, 'unwritable', root())
+    expect(result.signal).toBeNull()
+    // The Experiment's start() rejects with the sentence (the driver prints it); the rest say it on stderr.
+    const said = entry === 'experiment' ? result.stdout : result.stderr
+    expect(said).toMatch(/ml-dash-logs: .*ENOTDIR/)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('says on stderr, without crashing, that the server is down', async () => {
+    const result = await drive(entry, 'server-down', root())
+    expect(result.signal).toBeNull()
+    expect(result.stderr).toMatch(/ml-dash-logs: .*ECONNREFUSED/)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+})
