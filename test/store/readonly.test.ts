@@ -34,7 +34,11 @@ it('reports the read-only root by path and keeps delivering to the server (hybri
     server.url,
     signTestToken({ username: 'alice' }),
   ])
-  expect(result.stderr).toBe('')
+  // The default failure line names the path and the reason, once.
+  expect(result.stderr).toMatch(
+    /^ml-dash-logs: local alice\/readonly\/run: \d+ entries not delivered: .*EACCES/,
+  )
+  expect(result.stderr.trim().split('\n')).toHaveLength(1)
   const { stats, errors } = JSON.parse(result.stdout) as {
     stats: {
       experiments: Record<
