@@ -307,10 +307,15 @@ function warnUnknownNames(options: object, ownNames: readonly string[]): void {
     if (known.includes(name) || warnedNames.has(name)) continue
     warnedNames.add(name)
     const nearest = nearestName(name, known)
-    process.emitWarning(
-      `ml-dash-logs: unknown option "${name}"${nearest === undefined ? '' : ` (did you mean "${nearest}"?)`}; it is ignored`,
-      { code: 'ML_DASH_UNKNOWN_OPTION' },
-    )
+    // Written at once, not through process.emitWarning (delivered on a later
+    // tick): a program that exits in this tick must still show it.
+    try {
+      process.stderr.write(
+        `ml-dash-logs: warning: unknown option "${name}"${nearest === undefined ? '' : ` (did you mean "${nearest}"?)`}; it is ignored\n`,
+      )
+    } catch {
+      // No stderr: nowhere to say it.
+    }
   }
 }
 
