@@ -44,6 +44,14 @@ export interface ExperimentOptions extends MlDashOptions {
   metadata?: Record<string, unknown>
 }
 
+/** The experiment.json option names, beside the shared ones. */
+const EXPERIMENT_NAMES: readonly (keyof ExperimentOptions)[] = [
+  'description',
+  'tags',
+  'bindrs',
+  'metadata',
+]
+
 /** Options of one {@link Experiment.log} call. */
 export interface LogOptions {
   /** One of debug, info, warn, error, fatal, in any case. @default "info" */
@@ -87,7 +95,7 @@ export class Experiment {
    *   invalid option (checked here, before any I/O).
    */
   constructor(options: ExperimentOptions = {}) {
-    this.#options = resolveOptions(options, process.env)
+    this.#options = resolveOptions(options, process.env, EXPERIMENT_NAMES)
     if (this.#options.prefix === undefined) {
       throw configError(
         'an Experiment needs a prefix (option prefix, or env ML_DASH_PREFIX)',

@@ -12,6 +12,7 @@
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { MlDashOptions } from '../core/options.js'
+import { nearestName } from '../core/options.js'
 import type { SinkStats } from '../delivery/sink.js'
 import { createPinoDestination } from '../pino/destination.js'
 import type { CommandIo, LogsOptions, ServeOptions } from './commands.js'
@@ -76,13 +77,28 @@ export type CliCommand =
   | { command: 'serve'; options: ServeOptions }
   | { command: 'logs'; options: LogsOptions }
 
+/** node:util's parse, with the nearest known flag named for an unknown one. */
+function parseFlags(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+    })
+  } catch (error) {
+    const flag = /Unknown option '--?([^']+)'/.exec(String(error))?.[1]
+    const nearest =
+      flag === undefined ? undefined : nearestName(flag, Object.keys(OPTIONS))
+    if (nearest === undefined) throw error
+    throw new Error(`unknown option --${flag} (did you mean --${nearest}?)`, {
+      cause: error,
+    })
+  }
+}
+
 /** Parses argv (without node and script). @throws Error for bad usage. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: OPTIONS,
-    allowPositionals: true,
-  })
+  const { values, positionals } = parseFlags(argv)
   if (values.help) return { command: 'help' }
   if (values.version) return { command: 'version' }
   const options: MlDashOptions = {}

@@ -52,11 +52,13 @@ function drive(
   if (entry !== 'cli-pipe')
     return run(process.execPath, args, { env: cleanEnv() })
   const flags =
-    scenario === 'server-down'
-      ? ['--prefix', PREFIX, '--no-local', '--dash-url', 'http://127.0.0.1:1']
-      : scenario === 'no-prefix'
-        ? ['--dash-root', dashRoot]
-        : ['--prefix', PREFIX, '--dash-root', dashRoot]
+    scenario === 'misspelled'
+      ? ['--prefix', PREFIX, '--dash-rot', dashRoot]
+      : scenario === 'server-down'
+        ? ['--prefix', PREFIX, '--no-local', '--dash-url', 'http://127.0.0.1:1']
+        : scenario === 'no-prefix'
+          ? ['--dash-root', dashRoot]
+          : ['--prefix', PREFIX, '--dash-root', dashRoot]
   const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
   const node = quote(process.execPath)
   const pipeline = `${node} ${args.map(quote).join(' ')} | ${node} ${quote(CLI)} ${flags.map(quote).join(' ')}`
@@ -147,6 +149,22 @@ describe.each(ENTRIES)('%s', (entry) => {
       expect(said).toMatch(/ML_DASH_PREFIX|--prefix/)
     }
     expect(stored(root())).toEqual([])
+  })
+
+  it('warns once about a misspelled option, naming the nearest known one', async () => {
+    const result = await drive(entry, 'misspelled', root())
+    if (entry === 'cli-pipe') {
+      // A command line refuses an unknown flag (exit 2) rather than ignore it.
+      expect(result.stderr).toMatch(
+        /unknown option --dash-rot \(did you mean --dash-root\?\)/,
+      )
+      return
+    }
+    const warnings = result.stderr.match(/unknown option[^\n]*/g) ?? []
+    expect(warnings).toEqual([
+      'unknown option "batchsize" (did you mean "batchSize"?); it is ignored',
+    ])
+    expect(stored(root())).toHaveLength(5)
   })
 
   it('says on stderr, without crashing, that the store cannot be written', async () => {

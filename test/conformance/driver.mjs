@@ -9,10 +9,20 @@ const [entry, scenario, dashRoot, prefix] = process.argv.slice(2)
 const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal']
 const require = createRequire(import.meta.url)
 
+/** A correctly spelled option of each entry point's own, which must draw no warning. */
+const OWN_NAMES = {
+  experiment: { description: 'kept', tags: ['t'] },
+  winston: { handleExceptions: false },
+  receiver: { maxConnections: 10 },
+}
+
 /** Options per case; the prefix is left out by the no-prefix case. */
 function options() {
   const base = { prefix, dashRoot, closeTimeoutMs: 3000 }
   if (scenario === 'no-prefix') return { dashRoot }
+  // One misspelled shared option, beside names that are the entry point's own.
+  if (scenario === 'misspelled')
+    return { ...base, batchsize: 5, ...OWN_NAMES[entry] }
   if (scenario === 'server-down')
     return {
       prefix,
@@ -241,6 +251,7 @@ async function main() {
   const rss = process.memoryUsage().rss
   switch (scenario) {
     case 'levels':
+    case 'misspelled':
     case 'unwritable':
     case 'server-down':
     case 'no-prefix':
