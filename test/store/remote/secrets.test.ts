@@ -18,18 +18,25 @@ let server: TestServer
 beforeEach(async () => (server = await startTestServer()))
 afterEach(() => server.close())
 
-it('keeps both tokens out of every output on refused, failing and retried requests', async () => {
+/**
+ * Runs remote-errors.mjs against `url` under NODE_DEBUG with a refused and a
+ * good token, through 503s and a 400 on the log requests.
+ */
+async function runFailingPaths(url: string) {
   const bad = signTestToken({ username: 'alice' }, 'not-the-secret')
   const good = signTestToken({ username: 'alice' })
   server.inject({ kind: 'status', status: 503, count: 2, match: /logs$/ })
   server.inject({ kind: 'status', status: 400, count: 1, match: /logs$/ })
   const result = await run(
     process.execPath,
-    [join(FIXTURES, 'remote-errors.mjs'), server.url, bad, good],
-    {
-      env: { ...process.env, NODE_DEBUG: 'ml-dash-logs' },
-    },
+    [join(FIXTURES, 'remote-errors.mjs'), url, bad, good],
+    { env: { ...process.env, NODE_DEBUG: 'ml-dash-logs' } },
   )
+  return { bad, good, result }
+}
+
+it('keeps both tokens out of every output on refused, failing and retried requests', async () => {
+  const { bad, good, result } = await runFailingPaths(server.url)
   expect(result.code).toBe(0)
   // The paths really ran: the refusal, the retries and the permanent failure were all printed.
   expect(result.stdout).toContain(
@@ -53,15 +60,7 @@ it('keeps both tokens out of every output on refused, failing and retried reques
 const withPassword = (url: string) => url.replace('//', '//alice:s3cret@')
 
 it('never shows the password of a server URL with user:password@ in any output', async () => {
-  const bad = signTestToken({ username: 'alice' }, 'not-the-secret')
-  const good = signTestToken({ username: 'alice' })
-  server.inject({ kind: 'status', status: 503, count: 2, match: /logs$/ })
-  server.inject({ kind: 'status', status: 400, count: 1, match: /logs$/ })
-  const result = await run(
-    process.execPath,
-    [join(FIXTURES, 'remote-errors.mjs'), withPassword(server.url), bad, good],
-    { env: { ...process.env, NODE_DEBUG: 'ml-dash-logs' } },
-  )
+  const { result } = await runFailingPaths(withPassword(server.url))
   expect(result.code).toBe(0)
   expect(result.stdout + result.stderr).not.toContain('s3cret')
   // The messages that name the server really were printed.
