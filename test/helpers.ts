@@ -146,3 +146,10 @@ export function pinoGeneralPathEntry(
   input.parsedJson = true
   return parseEntry(encodeEntry(input))
 }
+
+/** How deep a JSON value's containers nest (a flat object is 1, a scalar 0). */
+export function nesting(value: unknown): number {
+  return typeof value === 'object' && value !== null
+    ? 1 + Math.max(0, ...Object.values(value).map(nesting))
+    : 0
+}

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_ENTRY_LIMITS } from '../../src/core/entry.js'
 import type { Finished, StoredLine } from '../helpers.js'
-import { readLines, run, useTempDir } from '../helpers.js'
+import { nesting, readLines, run, useTempDir } from '../helpers.js'
 
 const DRIVER = fileURLToPath(new URL('./driver.mjs', import.meta.url))
 const CLI = fileURLToPath(
@@ -70,12 +70,6 @@ function drive(
 function stored(dashRoot: string): StoredLine[] {
   const file = join(dashRoot, PREFIX, 'logs', 'logs.jsonl')
   return existsSync(file) ? readLines(file) : []
-}
-
-function nesting(value: unknown): number {
-  return typeof value === 'object' && value !== null
-    ? 1 + Math.max(0, ...Object.values(value).map(nesting))
-    : 0
 }
 
 describe.each(ENTRIES)('%s', (entry) => {

@@ -5,7 +5,7 @@ import type { PinoConfig } from '../../src/pino/map.js'
 import { PinoLineEncoder } from '../../src/pino/encode-line.js'
 import { PinoLineScanner } from '../../src/pino/scan-line.js'
 import type { Queued } from '../helpers.js'
-import { pinoGeneralPathEntry, recordingRouter } from '../helpers.js'
+import { nesting, pinoGeneralPathEntry, recordingRouter } from '../helpers.js'
 
 const CONFIG: PinoConfig = { levels: { labels: { 30: 'info', 50: 'error' } } }
 
@@ -211,19 +211,10 @@ describe('PinoLineScanner', () => {
       const line = `{"level":30,"time":1700000000123,"msg":"deep","x":${'['.repeat(depth)}${']'.repeat(depth)}}`
       expect(line.length).toBeLessThan(16_384)
       const { text } = encode(line)
-      expect(nesting(text)).toBeLessThanOrEqual(
+      expect(nesting(JSON.parse(text))).toBeLessThanOrEqual(
         DEFAULT_ENTRY_LIMITS.maxDepth + 1,
       )
       expect(text).toContain('"[Array]"')
     },
   )
 })
-
-/** How deep a JSON text's containers nest (a flat object is 1). */
-function nesting(text: string): number {
-  const depth = (value: unknown): number =>
-    typeof value === 'object' && value !== null
-      ? 1 + Math.max(0, ...Object.values(value).map(depth))
-      : 0
-  return depth(JSON.parse(text))
-}
