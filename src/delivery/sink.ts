@@ -185,7 +185,8 @@ class BatchingSink implements Sink {
   }
 
   enqueue(entry: EncodedEntry): boolean {
-    const refused = this.#refusal(entry)
+    const cost = entryCost(entry)
+    const refused = this.#refusal(cost)
     if (refused !== undefined) {
       this.#stats.dropped++
       if (this.#stats.dropped === 1 || this.#stats.dropped % 10_000 === 0) {
@@ -199,18 +200,18 @@ class BatchingSink implements Sink {
       return false
     }
     this.#stats.accepted++
-    this.#bytes += entryCost(entry)
+    this.#bytes += cost
     this.#queue.push(entry)
     this.#schedule()
     return true
   }
 
-  /** Why `entry` cannot be queued now, or undefined when it can. */
-  #refusal(entry: EncodedEntry): string | undefined {
+  /** Why an entry of `cost` bytes cannot be queued now, or undefined when it can. */
+  #refusal(cost: number): string | undefined {
     if (this.#closed) return 'closed'
     if (this.#queuedCount() >= this.#options.maxQueueSize)
       return `queue full: maxQueueSize ${this.#options.maxQueueSize} entries`
-    if (this.#bytes + entryCost(entry) > this.#options.maxQueueBytes)
+    if (this.#bytes + cost > this.#options.maxQueueBytes)
       return `queue full: maxQueueBytes ${this.#options.maxQueueBytes} bytes`
     return undefined
   }
