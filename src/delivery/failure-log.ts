@@ -51,11 +51,16 @@ export function redirectFailureLines(to: (line: string) => void): () => void {
 
 /**
  * Shows `error` for `place` (e.g. `remote alice/p/run`) unless a line of
- * the same kind and place was shown within the last minute. `what` says
- * what the failure did: `"3 entries not delivered"`, `"retrying"`.
+ * the same phase, kind and place was shown within the last minute. The
+ * phase keeps a loss from hiding behind the retries that came before it.
  */
-export function showFailure(place: string, what: string, error: Error): void {
-  const key = `${place}\u0000${failureKind(error)}`
+function showFailure(
+  place: string,
+  phase: 'retrying' | 'lost',
+  what: string,
+  error: Error,
+): void {
+  const key = `${place}\u0000${phase}\u0000${failureKind(error)}`
   const now = Date.now()
   const before = seen.get(key)
   if (before !== undefined && now - before.lastShownAt < REPEAT_INTERVAL_MS) {
@@ -104,10 +109,23 @@ export function reportFailure(
   count: number,
 ): void {
   debug('%s: %s: %s', place, what, error.message)
-  if (targets.silenceErrors !== true) showFailure(place, what, error)
+  if (targets.silenceErrors !== true) showFailure(place, 'lost', what, error)
   try {
     targets.onError?.(error, count)
   } catch (callbackError) {
     debug('%s: onError threw: %s', place, describeThrown(callbackError))
   }
+}
+
+/**
+ * Shows that delivery at `place` is failing and being retried: a server
+ * that is down is seen at its first failure, not only once retries run out.
+ */
+export function reportRetrying(
+  targets: FailureTargets,
+  place: string,
+  error: Error,
+): void {
+  if (targets.silenceErrors !== true)
+    showFailure(place, 'retrying', 'delivery failing, retrying', error)
 }

@@ -29,7 +29,7 @@ import type { EncodedEntry } from '../core/entry.js'
 import type { StoreResult } from '../core/result.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
-import { reportFailure, showFailure } from './failure-log.js'
+import { reportFailure, reportRetrying } from './failure-log.js'
 import type { RetryDecision } from './retry-policy.js'
 import { decideRetry, passesDeadline } from './retry-policy.js'
 
@@ -161,6 +161,8 @@ class BatchingSink implements Sink {
   #waiters: Waiter[] = []
   #closed = false
   #lastError: string | undefined
+  /** Why the batch now waiting for a retry failed: named if the close's deadline ends the wait. */
+  #lastRetryError: Error | undefined
   /** The close's deadline (`Date.now()` time); the retry policy's deadline. */
   #deadline: number | undefined
   /** The close's deadline comes before the next retry could: nothing more is sent. */
@@ -267,7 +269,7 @@ class BatchingSink implements Sink {
       const undelivered = this.#pending()
       this.#abandon(
         new Error(
-          `ml-dash-logs: ${this.#options.name}: ${undelivered} entries not delivered before the close deadline (${timeoutMs} ms)`,
+          `ml-dash-logs: ${this.#options.name}: ${undelivered} entries not delivered before the close deadline (${timeoutMs} ms)${this.#lastRetryError === undefined ? '' : `; the last attempt failed: ${this.#lastRetryError.message.replace(/^ml-dash-logs: /, '')}`}`,
         ),
         undelivered,
       )
@@ -375,19 +377,15 @@ class BatchingSink implements Sink {
         remainingMs: this.#remainingMs(),
         random: this.#options.random,
       })
-      if (decision.action === 'settle') {
+      // The policy settles every result that is not retryable.
+      if (decision.action === 'settle' || result.status !== 'retryable') {
         batch.settled = true
         this.#settle(batch, result)
         return
       }
-      this.#debugRetry(batch, result, decision)
-      // A server that is down shows at its first failure, not only once retries run out.
-      if (result.status !== 'success' && !this.#options.silenceErrors)
-        showFailure(
-          this.#options.name,
-          'delivery failing, retrying',
-          result.error,
-        )
+      this.#debugRetry(batch, result.error, decision)
+      this.#lastRetryError = result.error
+      reportRetrying(this.#options, this.#options.name, result.error)
       const waited =
         decision.action === 'wait' && (await this.#sleep(decision.delayMs))
       if (batch.settled || this.#stopped) return
@@ -398,15 +396,14 @@ class BatchingSink implements Sink {
 
   #debugRetry(
     batch: Batch,
-    result: StoreResult,
+    error: Error,
     decision: Exclude<RetryDecision, { action: 'settle' }>,
   ): void {
     debug(
       '%s: %d entries: %s; %s in %d ms',
       this.#options.name,
       batch.entries.length,
-      // Never a success here (the policy settles those); the union says otherwise.
-      result.status === 'success' ? 'written' : result.error.message,
+      error.message,
       decision.action === 'wait'
         ? 'retrying'
         : 'not retrying: the close deadline comes first; the retry was due',
@@ -449,6 +446,7 @@ class BatchingSink implements Sink {
   #settle(batch: Batch, result: StoreResult): void {
     const count = batch.entries.length
     this.#bytes -= batch.bytes
+    this.#lastRetryError = undefined
     if (result.status === 'success') {
       this.#stats.delivered += count
       return

@@ -150,6 +150,27 @@ describe('sink', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('names the failure that left a batch waiting when the close deadline ends the wait', async () => {
+    const errors: string[] = []
+    const store = scriptedStore([retryable(60_000)])
+    const sink = createSink(
+      options(store, {
+        retryMaxDelayMs: 60_000,
+        onError: (e) => errors.push(e.message),
+      }),
+    )
+    sink.enqueue('a')
+    await vi.advanceTimersByTimeAsync(1000)
+    const closing = sink.close(1000)
+    await vi.advanceTimersByTimeAsync(0)
+    await closing
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /not delivered before the close deadline .*; the last attempt failed: busy$/,
+      ),
+    ])
+  })
+
   it('makes no retry that would come after the close deadline', async () => {
     const store = scriptedStore([retryable(500), retryable(500)])
     const sink = createSink(options(store))
