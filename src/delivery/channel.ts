@@ -211,6 +211,7 @@ class LazyLocal implements BatchStore {
   readonly #dashRoot: string
   readonly #info: ExperimentInfo | undefined
   #store: LocalStore | undefined
+  #syncOpenFailure: StoreResult | undefined
   #closed = false
   readonly open: () => Promise<StoreResult>
 
@@ -250,6 +251,8 @@ class LazyLocal implements BatchStore {
    */
   writeSync(entries: readonly EncodedEntry[]): StoreResult {
     if (this.#store === undefined && !this.#closed) {
+      // Tried once: a drain of many batches does not redo a failed open for each.
+      if (this.#syncOpenFailure !== undefined) return this.#syncOpenFailure
       try {
         this.#store = openLocalStoreSync(
           this.#dashRoot,
@@ -257,7 +260,8 @@ class LazyLocal implements BatchStore {
           this.#info,
         )
       } catch (error) {
-        return { status: 'failure', error: error as Error }
+        this.#syncOpenFailure = { status: 'failure', error: error as Error }
+        return this.#syncOpenFailure
       }
     }
     if (this.#store === undefined) return closedLocal(this.#prefix)

@@ -48,16 +48,17 @@ export async function writeExperimentFile(
   }
 }
 
-/** The same, blocking on the lock: for a store first opened at process exit. */
+/** The same, blocking on the lock for at most `waitMs`: for a store first opened at process exit. */
 export function writeExperimentFileSync(
   dir: string,
   prefix: ExperimentPrefix,
   info: ExperimentInfo,
   flock: Flock,
+  waitMs: number,
 ): void {
   const lockFd = openSync(join(dir, '.experiment.lock'), 'a')
   try {
-    flock.lockSync(lockFd)
+    flock.lockSync(lockFd, waitMs)
     mergeAndUnlock(lockFd, flock, dir, prefix, info)
   } finally {
     closeSync(lockFd)

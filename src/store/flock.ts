@@ -26,8 +26,12 @@ const LOCK_UN = 8
 export interface Flock {
   /** Takes an exclusive lock on `fd`, waiting off-thread if it is held. */
   lock(fd: number): Promise<void>
-  /** Takes an exclusive lock on `fd`, blocking this thread while it is held. */
-  lockSync(fd: number): void
+  /**
+   * Takes an exclusive lock on `fd`, blocking this thread while it is held;
+   * with `waitMs`, for at most that long (then throws, code
+   * `ML_DASH_LOCK_TIMEOUT`): the exit drain must never hang on a lock.
+   */
+  lockSync(fd: number, waitMs?: number): void
   /** Releases the lock on `fd`. */
   unlock(fd: number): void
 }
@@ -106,10 +110,23 @@ function bind(koffi: Koffi): Flock {
     error.errno = errno
     return error
   }
-  const lockSync = (fd: number): void => {
+  const lockSync = (fd: number, waitMs?: number): void => {
+    if (waitMs !== undefined) return lockWithin(fd, waitMs)
     while (flock(fd, LOCK_EX) !== 0) {
       const errno = koffi.errno()
       if (errno !== constants.errno.EINTR) throw fail('LOCK_EX', errno)
+    }
+  }
+  /** Non-blocking tries, a few milliseconds apart, until `waitMs` has passed. */
+  const lockWithin = (fd: number, waitMs: number): void => {
+    const until = Date.now() + waitMs
+    while (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+      const errno = koffi.errno()
+      const busy =
+        errno === constants.errno.EWOULDBLOCK || errno === constants.errno.EINTR
+      if (!busy) throw fail('LOCK_EX|LOCK_NB', errno)
+      if (Date.now() >= until) throw lockTimeout(waitMs)
+      Atomics.wait(PAUSE, 0, 0, LOCK_POLL_MS)
     }
   }
   const lock = (fd: number): Promise<void> => {
@@ -140,6 +157,20 @@ function bind(koffi: Koffi): Flock {
     if (flock(fd, LOCK_UN) !== 0) throw fail('LOCK_UN', koffi.errno())
   }
   return { lock, lockSync, unlock }
+}
+
+/** Pause between two tries of a bounded lock wait. */
+const LOCK_POLL_MS = 5
+
+/** Something to `Atomics.wait` on: the only synchronous sleep there is. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
+function lockTimeout(waitMs: number): Error {
+  const error = new Error(
+    `flock(LOCK_EX) failed: another writer held the lock for ${waitMs} ms`,
+  ) as NodeJS.ErrnoException
+  error.code = 'ML_DASH_LOCK_TIMEOUT'
+  return error
 }
 
 function toError(value: unknown): Error {

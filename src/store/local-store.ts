@@ -57,6 +57,14 @@ const RETRYABLE_CODES = new Set([
   'EIO',
 ])
 
+/**
+ * Longest wait for a lock in the synchronous paths (the `exit` drain): a
+ * lock held longer (a stuck writer, or this process's own pending wait on
+ * another descriptor) fails the batch, counted and reported, instead of
+ * keeping the process from exiting.
+ */
+export const EXIT_LOCK_WAIT_MS = 2000
+
 /** An open local experiment. */
 export interface LocalStore {
   /** The experiment's folder, `<dashRoot>/<prefix>`. */
@@ -70,7 +78,7 @@ export interface LocalStore {
     entries: readonly EncodedEntry[],
     stillWanted?: () => boolean,
   ): Promise<StoreResult>
-  /** The same, blocking: for the synchronous drain at process exit. */
+  /** The same, blocking (the lock waited for at most {@link EXIT_LOCK_WAIT_MS}): for the synchronous drain at process exit. */
   appendSync(entries: readonly EncodedEntry[]): StoreResult
   /**
    * Releases the lock file. Appends after close fail; one already waiting
@@ -119,7 +127,7 @@ export function openLocalStoreSync(
   const flock = loadFlockSync()
   const logs = makeFolders(directory)
   try {
-    writeExperimentFileSync(directory, prefix, info, flock)
+    writeExperimentFileSync(directory, prefix, info, flock, EXIT_LOCK_WAIT_MS)
   } catch (error) {
     throw pathError('cannot open the experiment folder', directory, error)
   }
@@ -222,7 +230,7 @@ class FileStore implements LocalStore {
   appendSync(entries: readonly EncodedEntry[]): StoreResult {
     if (this.#closed) return closedResult(this.directory)
     try {
-      this.#flock.lockSync(this.#lockFd)
+      this.#flock.lockSync(this.#lockFd, EXIT_LOCK_WAIT_MS)
     } catch (error) {
       return classify(error, this.#lockFile)
     }
