@@ -59,7 +59,8 @@ export interface EntryInput {
   metadata?: unknown
   /**
    * True when message and metadata were just made by `JSON.parse` from a
-   * line that {@link parsedLineWithinLimits} accepts: they are then already
+   * line no longer than {@link longestParsedLine} that
+   * {@link parsedLineWithinLimits} accepts: they are then already
    * JSON-safe and within the size and nesting limits, and are stored
    * without a second walk.
    */
@@ -81,40 +82,53 @@ export function longestParsedLine(limits: EntryLimits): number {
 }
 
 /**
- * True when the values `JSON.parse` makes of `line` need no walk against
- * `limits`: the line is no longer than {@link longestParsedLine} and nests
- * no deeper than `maxDepth` (the record's own braces count as the
- * metadata's level). Anything else goes through the walk, which cuts and
- * marks, so the nesting limit holds on every path.
+ * True when `JSON.parse` of `line` (no longer than {@link longestParsedLine})
+ * gives values already within the nesting and item limits: no container
+ * nests deeper than `maxDepth` (the record's own braces count as the
+ * metadata's level) or holds more than `maxItems` items. Anything else goes
+ * through the walk, which cuts and marks, so the limits hold on every path.
+ * One scan of the text, stopping at the first breach.
  */
 export function parsedLineWithinLimits(
   line: string,
   limits: EntryLimits,
 ): boolean {
-  return (
-    line.length <= longestParsedLine(limits) &&
-    nestingDepth(line, limits.maxDepth) <= limits.maxDepth
-  )
-}
-
-/** The deepest bracket nesting of JSON text, counted up to `stopAbove` + 1. */
-function nestingDepth(text: string, stopAbove: number): number {
+  const { maxDepth, maxItems } = limits
+  // Commas seen in each open container, by depth.
+  const commas = new Uint32Array(maxDepth + 1)
   let depth = 0
-  let deepest = 0
   let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
+  for (let i = 0; i < line.length; i++) {
+    const code = line.charCodeAt(i)
     if (inString) {
       if (code === BACKSLASH) i++
       else if (code === QUOTE) inString = false
     } else if (code === QUOTE) inString = true
-    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
-      if (++depth > deepest && (deepest = depth) > stopAbove) return deepest
+    else if (code === COMMA) {
+      if (++commas[depth]! >= maxItems) return false
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > maxDepth) return false
+      commas[depth] = 0
     } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth--
   }
-  return deepest
+  return true
 }
 
+/**
+ * The same for a flat line (no nested value, as the pino scanner accepts):
+ * only its width can break a limit, and a line too short to hold more than
+ * `maxItems` members (each takes at least two characters) needs no scan.
+ */
+export function flatLineWithinLimits(
+  line: string,
+  limits: EntryLimits,
+): boolean {
+  return (
+    line.length <= 2 * limits.maxItems || parsedLineWithinLimits(line, limits)
+  )
+}
+
+const COMMA = 0x2c
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const OPEN_BRACE = 0x7b

@@ -14,6 +14,7 @@
  */
 import {
   formatTimestamp,
+  flatLineWithinLimits,
   longestParsedLine,
   parsedLineWithinLimits,
 } from '../core/entry.js'
@@ -75,7 +76,11 @@ export class PinoLineEncoder {
     if (line === '') return true
     const short = line.length <= this.#longestParsedLine
     const parts = short ? this.#scanner.scan(line) : undefined
-    if (parts !== undefined && parts.time >= SECONDS_BELOW) {
+    if (
+      parts !== undefined &&
+      parts.time >= SECONDS_BELOW &&
+      flatLineWithinLimits(line, this.#options.limits)
+    ) {
       const text = this.#levelText(parts.level)
       const members = parts.members === '' ? '' : `${parts.members},`
       // Joined rather than concatenated: one flat string per queued entry

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_ENTRY_LIMITS } from '../../src/core/entry.js'
+import {
+  DEFAULT_ENTRY_LIMITS,
+  longestParsedLine,
+} from '../../src/core/entry.js'
 import { PREFIX_REFUSED_KEY } from '../../src/delivery/router.js'
 import type { PinoConfig } from '../../src/pino/map.js'
 import { PinoLineEncoder } from '../../src/pino/encode-line.js'
@@ -215,6 +218,32 @@ describe('PinoLineScanner', () => {
         DEFAULT_ENTRY_LIMITS.maxDepth + 1,
       )
       expect(text).toContain('"[Array]"')
+    },
+  )
+
+  it.each([
+    [
+      'a flat line',
+      (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":1`).join(','),
+    ],
+    [
+      'a nested array',
+      (n: number) => `"x":[${Array.from({ length: n }, () => '0').join(',')}]`,
+    ],
+  ])(
+    'keeps the item limit for %s within the short-line length',
+    (_, members) => {
+      const limits = { ...DEFAULT_ENTRY_LIMITS, maxItems: 100 }
+      const line = `{"level":30,"time":1700000000123,"msg":"wide",${members(150)}}`
+      expect(line.length).toBeLessThan(longestParsedLine(limits))
+      const { entry } = encode(line, CONFIG, limits)
+      const metadata = entry.metadata as Record<string, unknown>
+      const widest = Math.max(
+        Object.keys(metadata).length,
+        Array.isArray(metadata.x) ? metadata.x.length : 0,
+      )
+      expect(widest).toBeLessThanOrEqual(limits.maxItems + 1)
+      expect(JSON.stringify(entry)).toContain('truncated')
     },
   )
 })
