@@ -19,7 +19,11 @@ import type { EntryLimits } from './core/entry.js'
 import { encodeEntry } from './core/entry.js'
 import { normalizeLevel } from './core/levels.js'
 import type { Level } from './core/levels.js'
-import type { MlDashOptions, ResolvedOptions } from './core/options.js'
+import type {
+  MlDashOptions,
+  OwnNames,
+  ResolvedOptions,
+} from './core/options.js'
 import { configError, resolveOptions } from './core/options.js'
 import type { ExperimentPrefix } from './core/prefix.js'
 import type {
@@ -28,6 +32,7 @@ import type {
   ChannelStats,
 } from './delivery/channel.js'
 import { createChannel } from './delivery/channel.js'
+import { warnUnknownOptions } from './delivery/failure-log.js'
 import type { ExperimentInfo } from './store/experiment-file.js'
 import type { FoundToken } from './store/remote/token.js'
 import { requireToken } from './store/remote/token.js'
@@ -45,12 +50,12 @@ export interface ExperimentOptions extends MlDashOptions {
 }
 
 /** The experiment.json option names, beside the shared ones. */
-const EXPERIMENT_NAMES: readonly (keyof ExperimentOptions)[] = [
-  'description',
-  'tags',
-  'bindrs',
-  'metadata',
-]
+const EXPERIMENT_NAMES = Object.keys({
+  description: true,
+  tags: true,
+  bindrs: true,
+  metadata: true,
+} satisfies OwnNames<ExperimentOptions>)
 
 /** Options of one {@link Experiment.log} call. */
 export interface LogOptions {
@@ -96,6 +101,7 @@ export class Experiment {
    */
   constructor(options: ExperimentOptions = {}) {
     this.#options = resolveOptions(options, process.env, EXPERIMENT_NAMES)
+    warnUnknownOptions(this.#options.unknownOptions)
     if (this.#options.prefix === undefined) {
       throw configError(
         'an Experiment needs a prefix (option prefix, or env ML_DASH_PREFIX)',

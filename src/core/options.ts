@@ -98,6 +98,8 @@ export interface ResolvedOptions {
   onError: ((error: Error, undelivered: number) => void) | undefined
   silenceErrors: boolean
   routingOnly: boolean
+  /** Names given that no entry point knows (ignored; delivery shows them). */
+  unknownOptions: readonly UnknownOption[]
 }
 
 /** Every option name of {@link MlDashOptions}, checked complete by the compiler. */
@@ -121,6 +123,12 @@ const SHARED_NAMES: Readonly<Record<keyof MlDashOptions, true>> = {
   silenceErrors: true,
   routingOnly: true,
 }
+
+/**
+ * Every name an entry point's options add to the shared ones: with
+ * `satisfies`, a list that misses one (or names one too many) does not compile.
+ */
+export type OwnNames<T> = Record<Exclude<keyof T, keyof MlDashOptions>, true>
 
 /** The shared option names. */
 export const SHARED_OPTION_NAMES: readonly string[] = Object.keys(SHARED_NAMES)
@@ -150,7 +158,6 @@ export function resolveOptions(
   env: Env = {},
   ownNames: readonly string[] = [],
 ): ResolvedOptions {
-  warnUnknownNames(options, ownNames)
   const prefixValue = options.prefix ?? env.ML_DASH_PREFIX
   const retryBaseDelayMs = duration(
     'retryBaseDelayMs',
@@ -239,6 +246,7 @@ export function resolveOptions(
     onError: resolveOnError(options.onError),
     silenceErrors: flag('silenceErrors', options.silenceErrors),
     routingOnly: flag('routingOnly', options.routingOnly),
+    unknownOptions: unknownOptions(options, ownNames),
   }
   if (resolved.dashRoot === undefined && resolved.dashUrl === undefined) {
     throw configError(
@@ -293,31 +301,53 @@ function flag(name: string, value: unknown): boolean {
   return value
 }
 
-/** Names already warned about: each unknown name is shown once per process. */
-const warnedNames = new Set<string>()
+/** An option name no entry point knows, and the known name nearest to it. */
+export interface UnknownOption {
+  name: string
+  nearest?: string
+}
 
 /**
- * One warning on stderr for each option name no entry point knows, naming
- * the nearest known name: a misspelled option must not pass unnoticed.
+ * The option names (and `limits.*` names) that neither the shared table
+ * nor the entry point's own names hold: a misspelled option must not pass
+ * unnoticed. Delivery shows them (once per name and process); this stays pure.
  */
-function warnUnknownNames(options: object, ownNames: readonly string[]): void {
-  if (typeof options !== 'object' || options === null) return
-  const known = [...SHARED_OPTION_NAMES, ...ownNames]
-  for (const name of Object.keys(options)) {
-    if (known.includes(name) || warnedNames.has(name)) continue
-    warnedNames.add(name)
-    const nearest = nearestName(name, known)
-    // Written at once, not through process.emitWarning (delivered on a later
-    // tick): a program that exits in this tick must still show it.
-    try {
-      process.stderr.write(
-        `ml-dash-logs: warning: unknown option "${name}"${nearest === undefined ? '' : ` (did you mean "${nearest}"?)`}; it is ignored\n`,
-      )
-    } catch {
-      // No stderr: nowhere to say it.
-    }
-  }
+function unknownOptions(
+  options: MlDashOptions,
+  ownNames: readonly string[],
+): UnknownOption[] {
+  if (typeof options !== 'object' || options === null) return []
+  const found = unknownAmong(
+    Object.keys(options),
+    [...SHARED_OPTION_NAMES, ...ownNames],
+    '',
+  )
+  const limits = options.limits
+  if (typeof limits === 'object' && limits !== null)
+    found.push(...unknownAmong(Object.keys(limits), LIMIT_NAMES, 'limits.'))
+  return found
 }
+
+function unknownAmong(
+  names: readonly string[],
+  known: readonly string[],
+  path: string,
+): UnknownOption[] {
+  const found: UnknownOption[] = []
+  for (const name of names) {
+    if (known.includes(name)) continue
+    const nearest = nearestName(name, known)
+    found.push(
+      nearest === undefined
+        ? { name: path + name }
+        : { name: path + name, nearest: path + nearest },
+    )
+  }
+  return found
+}
+
+/** The names `limits` takes. */
+const LIMIT_NAMES: readonly string[] = Object.keys(DEFAULT_ENTRY_LIMITS)
 
 /** The known name closest to `name` in edit distance, if any is close. */
 export function nearestName(
@@ -454,9 +484,11 @@ function resolveLevelMap(map: unknown): LevelMap {
 }
 
 function resolveLimits(limits: Partial<EntryLimits> | undefined): EntryLimits {
-  const merged = { ...DEFAULT_ENTRY_LIMITS, ...limits }
-  for (const [key, value] of Object.entries(merged)) {
-    checkNumber(`limits.${key}`, value, { min: 1, integer: true })
+  const merged: EntryLimits = { ...DEFAULT_ENTRY_LIMITS }
+  for (const key of LIMIT_NAMES as (keyof EntryLimits)[]) {
+    const value = limits?.[key]
+    if (value === undefined) continue
+    merged[key] = checkNumber(`limits.${key}`, value, { min: 1, integer: true })
   }
   return merged
 }

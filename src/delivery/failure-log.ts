@@ -12,6 +12,7 @@
  * `NODE_DEBUG=ml-dash-logs` see every failure regardless.
  */
 
+import type { UnknownOption } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
 
@@ -29,6 +30,9 @@ interface Seen {
 
 const seen = new Map<string, Seen>()
 
+/** Unknown option names already shown: each once per process. */
+const shownOptions = new Set<string>()
+
 /** Where the lines go; tests may replace it. */
 let writeLine = (line: string): void => {
   try {
@@ -43,9 +47,11 @@ export function redirectFailureLines(to: (line: string) => void): () => void {
   const before = writeLine
   writeLine = to
   seen.clear()
+  shownOptions.clear()
   return () => {
     writeLine = before
     seen.clear()
+    shownOptions.clear()
   }
 }
 
@@ -128,4 +134,20 @@ export function reportRetrying(
 ): void {
   if (targets.silenceErrors !== true)
     showFailure(place, 'retrying', 'delivery failing, retrying', error)
+}
+
+/**
+ * One stderr line for each option name no entry point knows, naming the
+ * nearest known one. Written at once (not through `process.emitWarning`,
+ * delivered a tick later): a program that exits in this tick still shows it.
+ */
+export function warnUnknownOptions(unknown: readonly UnknownOption[]): void {
+  for (const { name, nearest } of unknown) {
+    if (shownOptions.has(name)) continue
+    shownOptions.add(name)
+    const hint = nearest === undefined ? '' : ` (did you mean "${nearest}"?)`
+    writeLine(
+      `ml-dash-logs: warning: unknown option "${name}"${hint}; it is ignored`,
+    )
+  }
 }

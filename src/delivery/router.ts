@@ -23,7 +23,7 @@ import type { FoundToken } from '../store/remote/token.js'
 import { requireToken } from '../store/remote/token.js'
 import type { Channel, ChannelReport, ChannelStats } from './channel.js'
 import { createChannel } from './channel.js'
-import { reportFailure } from './failure-log.js'
+import { reportFailure, warnUnknownOptions } from './failure-log.js'
 
 /** The record attribute that routes a record to another experiment. */
 export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
@@ -79,6 +79,7 @@ export function createRouter(
   options: ResolvedOptions,
   mode: RouterMode = {},
 ): Router {
+  warnUnknownOptions(options.unknownOptions)
   if (
     options.prefix === undefined &&
     !options.routingOnly &&

@@ -22,6 +22,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import { gunzip } from 'node:zlib'
 import type { MlDashOptions } from '../core/options.js'
+import type { OwnNames } from '../core/options.js'
 import { integerOption, resolveOptions } from '../core/options.js'
 import type { ChannelReport } from '../delivery/channel.js'
 import type { RouterStats } from '../delivery/router.js'
@@ -75,16 +76,16 @@ export interface Receiver {
 }
 
 /** The receiver's own option names, beside the shared ones. */
-const RECEIVER_NAMES: readonly (keyof ReceiverOptions)[] = [
-  'port',
-  'host',
-  'authToken',
-  'maxBodyBytes',
-  'maxDecompressedBytes',
-  'maxPendingRecords',
-  'maxConnections',
-  'receiveTimeoutMs',
-]
+const RECEIVER_NAMES = Object.keys({
+  port: true,
+  host: true,
+  authToken: true,
+  maxBodyBytes: true,
+  maxDecompressedBytes: true,
+  maxPendingRecords: true,
+  maxConnections: true,
+  receiveTimeoutMs: true,
+} satisfies OwnNames<ReceiverOptions>)
 
 /** Starts the receiver. @throws Error naming an invalid option; rejects if the port cannot be bound. */
 export async function startReceiver(

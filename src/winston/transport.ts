@@ -13,7 +13,7 @@
  * must deliver before they return.
  */
 import TransportStream from 'winston-transport'
-import type { MlDashOptions } from '../core/options.js'
+import type { MlDashOptions, OwnNames } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import type { ChannelReport } from '../delivery/channel.js'
@@ -27,17 +27,16 @@ export interface MlDashTransportOptions
   extends MlDashOptions, TransportStream.TransportStreamOptions {}
 
 /** winston-transport's own option names, beside the shared ones. */
-const WINSTON_NAMES: readonly (keyof TransportStream.TransportStreamOptions)[] =
-  [
-    'level',
-    'silent',
-    'format',
-    'handleExceptions',
-    'handleRejections',
-    'log',
-    'logv',
-    'close',
-  ]
+const WINSTON_NAMES = Object.keys({
+  level: true,
+  silent: true,
+  format: true,
+  handleExceptions: true,
+  handleRejections: true,
+  log: true,
+  logv: true,
+  close: true,
+} satisfies OwnNames<MlDashTransportOptions>)
 
 /** A winston transport into ml-dash. */
 export class MlDashTransport extends TransportStream {

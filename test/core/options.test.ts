@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { MlDashOptions } from '../../src/core/options.js'
 import {
   SHARED_OPTION_NAMES,
@@ -116,20 +116,22 @@ describe('resolveOptions', () => {
     )
   })
 
-  it('warns once on stderr about an unknown option, naming the nearest known one', () => {
-    const emit = vi
-      .spyOn(process.stderr, 'write')
-      .mockImplementation(() => true)
-    try {
-      resolveOptions({ prefx: 'a/b/c' } as MlDashOptions)
-      resolveOptions({ prefx: 'a/b/c' } as MlDashOptions)
-      resolveOptions({ silent: true } as MlDashOptions, {}, ['silent'])
-      expect(emit.mock.calls.map((call) => String(call[0]))).toEqual([
-        'ml-dash-logs: warning: unknown option "prefx" (did you mean "prefix"?); it is ignored\n',
-      ])
-    } finally {
-      emit.mockRestore()
-    }
+  it('lists unknown option names, limits too, with the nearest known one, and keeps none of them', () => {
+    const resolved = resolveOptions(
+      {
+        prefx: 'a/b/c',
+        silent: true,
+        limits: { maxDeph: 3, maxDepth: 4 },
+      } as MlDashOptions,
+      {},
+      ['silent'],
+    )
+    expect(resolved.unknownOptions).toEqual([
+      { name: 'prefx', nearest: 'prefix' },
+      { name: 'limits.maxDeph', nearest: 'limits.maxDepth' },
+    ])
+    expect(resolved.limits).not.toHaveProperty('maxDeph')
+    expect(resolved.limits.maxDepth).toBe(4)
   })
 
   it('finds the nearest known name, or none when nothing is close', () => {

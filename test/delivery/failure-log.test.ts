@@ -4,6 +4,7 @@ import {
   redirectFailureLines,
   reportFailure,
   reportRetrying,
+  warnUnknownOptions,
 } from '../../src/delivery/failure-log.js'
 
 let lines: string[]
@@ -59,4 +60,13 @@ it('stays silent with silenceErrors, but still calls onError', () => {
   )
   expect(lines).toEqual([])
   expect(counts).toEqual([2])
+})
+
+it('warns once per unknown option name, naming the nearest known one', () => {
+  warnUnknownOptions([{ name: 'prefx', nearest: 'prefix' }, { name: 'zzz' }])
+  warnUnknownOptions([{ name: 'prefx', nearest: 'prefix' }])
+  expect(lines).toEqual([
+    'ml-dash-logs: warning: unknown option "prefx" (did you mean "prefix"?); it is ignored',
+    'ml-dash-logs: warning: unknown option "zzz"; it is ignored',
+  ])
 })
