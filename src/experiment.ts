@@ -94,6 +94,8 @@ export class Experiment {
   #channel: Channel | undefined
   #starting: Promise<this> | undefined
   #closing: Promise<ChannelReport> | undefined
+  /** Set when a close's deadline came before the start finished: the status the start then closes with. */
+  #closeWhenStarted: ExperimentStatus | undefined
 
   /**
    * @throws Error naming the option, for a missing or invalid prefix or any
@@ -171,8 +173,11 @@ export class Experiment {
       throw error
     }
     this.#channel = channel
-    // A close that came meanwhile waits for this start, then closes the channel.
+    // A close that came meanwhile waits for this start, then closes the channel;
+    // one whose deadline passed first left that to this start.
     if (this.#state === 'starting') this.#state = 'running'
+    else if (this.#closeWhenStarted !== undefined)
+      void channel.close(this.#options.closeTimeoutMs, this.#closeWhenStarted)
     return this
   }
 
@@ -229,10 +234,16 @@ export class Experiment {
     timeoutMs: number,
   ): Promise<ChannelReport> {
     this.#state = 'closing'
+    const deadline = Date.now() + timeoutMs
     try {
       // Else the start would finish afterwards and leave a running experiment.
-      await this.#starting?.catch(() => undefined)
-      return (await this.#channel?.close(timeoutMs, status)) ?? {}
+      if (!(await settlesWithin(this.#starting, timeoutMs))) {
+        // Still starting at the deadline: the start closes what it opens.
+        this.#closeWhenStarted = status
+        return {}
+      }
+      const left = Math.max(0, deadline - Date.now())
+      return (await this.#channel?.close(left, status)) ?? {}
     } finally {
       this.#state = 'closed'
     }
@@ -254,6 +265,23 @@ export class Experiment {
     await this.close('COMPLETED')
     return result
   }
+}
+
+/** True when `promise` (if any) settles within `ms`; its outcome is ignored. */
+function settlesWithin(
+  promise: Promise<unknown> | undefined,
+  ms: number,
+): Promise<boolean> {
+  if (promise === undefined) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    timer.unref()
+    const settled = () => {
+      clearTimeout(timer)
+      resolve(true)
+    }
+    promise.then(settled, settled)
+  })
 }
 
 function pickInfo(options: ExperimentOptions): ExperimentInfo {

@@ -129,6 +129,28 @@ describe('an Experiment on the server', () => {
     expect(listeners()).toEqual(before)
   })
 
+  it('keeps its deadline when closed during a start that outlasts it, and the start then closes what it opened', async () => {
+    const prefix = 'alice/proj/slow-start'
+    // The project lookup answers only after the close's deadline.
+    server.inject({ kind: 'delay', ms: 1500, count: 1, match: /graphql/ })
+    const exp = remote(prefix)
+    let started = false
+    const starting = exp.start().finally(() => (started = true))
+    expect(await exp.close('COMPLETED', 200)).toEqual({})
+    expect(started).toBe(false)
+    expect(exp.state).toBe('closed')
+    await starting
+    expect(() => exp.log('late')).toThrow('it is closed')
+    // The start's own close records the status the close asked for.
+    for (
+      let i = 0;
+      i < 100 && server.experiment(prefix)?.status !== 'COMPLETED';
+      i++
+    )
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(server.experiment(prefix)?.status).toBe('COMPLETED')
+  })
+
   it('refuses to start with one clear error when the token is refused, or missing', async () => {
     const bad = signTestToken({ username: 'alice' }, 'wrong-secret')
     await expect(
