@@ -6,6 +6,9 @@
  * name differently is accepted. Every refusal names the prefix and the rule.
  */
 
+/** The record attribute that routes a record to another experiment. */
+export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
+
 /** A validated prefix and its parts. */
 export interface ExperimentPrefix {
   /** The prefix as given (already valid). */

@@ -376,11 +376,7 @@ function hasToJSON(value: object): value is { toJSON: () => unknown } {
 }
 
 /** Assigns a key as data, even `__proto__`, which `=` would treat specially. */
-export function setKey(
-  out: Record<string, JsonValue>,
-  key: string,
-  value: JsonValue,
-): void {
+export function setKey<T>(out: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__') {
     Object.defineProperty(out, key, {
       value,

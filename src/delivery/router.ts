@@ -25,8 +25,8 @@ import type { Channel, ChannelReport, ChannelStats } from './channel.js'
 import { createChannel } from './channel.js'
 import { reportFailure, warnUnknownOptions } from './failure-log.js'
 
-/** The record attribute that routes a record to another experiment. */
-export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
+/** The record attribute that routes a record to another experiment (its rules live in core). */
+export { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** Metadata key holding a routed prefix that was refused. */
 export const PREFIX_REFUSED_KEY = 'ml_dash.prefix_refused'

@@ -26,9 +26,8 @@ import type { MappedRecord } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
-import type { JsonValue } from '../core/serialize.js'
 import { describeThrown, setKey } from '../core/serialize.js'
-import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
+import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** Metadata key of the resource's attributes. */
 export const RESOURCE_KEY = 'otel.resource'
@@ -207,21 +206,6 @@ export function hrTimeToMs(time: HrTime | undefined): number | undefined {
   return seconds * 1000 + Math.floor(nanos / 1000) / 1000
 }
 
-/**
- * Sets a key as data. Attribute keys come from the application or the wire:
- * a `__proto__` key assigned with `=` would replace the object's prototype
- * instead, losing the key and letting what it holds (an `ml_dash.prefix`)
- * be read through the prototype. setKey types its values as JSON; it
- * stores any value the same way.
- */
-export function setDataKey(
-  into: Record<string, unknown>,
-  key: string,
-  value: unknown,
-): void {
-  setKey(into as Record<string, JsonValue>, key, value as JsonValue)
-}
-
 /** Copies attributes, moving `exception.*` into one `exception` object. */
 function groupExceptionAttributes(
   attributes: Readonly<Record<string, unknown>>,
@@ -231,8 +215,8 @@ function groupExceptionAttributes(
   for (const [key, value] of Object.entries(attributes)) {
     if (key.startsWith('exception.')) {
       exception ??= {}
-      setDataKey(exception, key.slice('exception.'.length), value)
-    } else setDataKey(metadata, key, value)
+      setKey(exception, key.slice('exception.'.length), value)
+    } else setKey(metadata, key, value)
   }
   if (exception !== undefined) metadata.exception = exception
   return metadata

@@ -26,7 +26,7 @@ import {
   own,
   pinoLevel,
 } from '../core/level-tables.js'
-import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
+import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** What pino tells a transport about its configuration (`PINO_CONFIG`). */
 export interface PinoConfig {

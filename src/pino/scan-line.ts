@@ -22,6 +22,7 @@
  * The grammar is unambiguous (every member starts with `,"`, the excluded
  * keys cannot start a member), so a failing match backtracks in linear time.
  */
+import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** The parts of an accepted line. */
 export interface PinoLineParts {
@@ -75,7 +76,7 @@ function regexLiteral(text: string): string {
  */
 function lineExpression(messageKey: string): RegExp | undefined {
   if (JSON.stringify(messageKey) !== `"${messageKey}"`) return undefined
-  const fixed = ['level', 'time', 'ml_dash.prefix']
+  const fixed = ['level', 'time', PREFIX_ATTRIBUTE]
   if (fixed.includes(messageKey)) return undefined
   const reserved = [...fixed, messageKey].map(regexLiteral).join('|')
   const key = `"(?!(?:${reserved})")(?:${PLAIN}|${PAIR}|${KEY_ESCAPE})*"`

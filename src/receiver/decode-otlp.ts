@@ -17,8 +17,8 @@
  * = 6; fixed32 flags = 8; bytes trace_id = 9; bytes span_id = 10; fixed64
  * observed_time_unix_nano = 11; string event_name = 12 }.
  */
+import { setKey } from '../core/serialize.js'
 import type { HrTime, OtelLogRecord } from '../otel/map.js'
-import { setDataKey } from '../otel/map.js'
 import {
   FIXED32,
   FIXED64,
@@ -184,7 +184,7 @@ function keyValue(bytes: Uint8Array, into: Attributes, depth: number): void {
       value = anyValue(reader.bytes(), depth)
     else reader.skip(wire)
   }
-  setDataKey(into, key, value ?? null)
+  setKey<unknown>(into, key, value ?? null)
 }
 
 /** AnyValue: string 1, bool 2, int64 3, double 4, array 5, kvlist 6, bytes 7. */
@@ -347,7 +347,7 @@ function jsonAttributes(value: unknown, depth = 0): Attributes {
     const { key, value: inner } = object(item, 'attribute')
     if (typeof key !== 'string')
       throw new OtlpDecodeError('an attribute key must be a string')
-    setDataKey(
+    setKey(
       attributes,
       key,
       inner === undefined ? null : jsonAnyValue(inner, depth),

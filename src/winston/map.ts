@@ -28,7 +28,7 @@ import {
   own,
 } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
-import { PREFIX_ATTRIBUTE } from '../delivery/router.js'
+import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** winston's level-as-logged symbol (triple-beam's LEVEL). */
 export const LEVEL = Symbol.for('level')
