@@ -20,7 +20,11 @@ import type { StoreResult } from '../core/result.js'
 import { SUCCESS, openUntilSuccess } from '../core/result.js'
 import type { ExperimentInfo } from '../store/experiment-file.js'
 import type { LocalStore } from '../store/local-store.js'
-import { openLocalStore, openLocalStoreSync } from '../store/local-store.js'
+import {
+  closedResult,
+  openLocalStore,
+  openLocalStoreSync,
+} from '../store/local-store.js'
 import type { RemoteStatus, RemoteStore } from '../store/remote/remote-store.js'
 import { createRemoteStore } from '../store/remote/remote-store.js'
 import type { FoundToken } from '../store/remote/token.js'
@@ -229,7 +233,7 @@ class LazyLocal implements BatchStore {
       // Closed (or opened by the exit drain) meanwhile: release what this open took.
       if (this.#closed || this.#store !== undefined) {
         store.close()
-        return this.#closed ? closedLocal(prefix) : SUCCESS
+        return this.#closed ? closedResult(prefix.prefix) : SUCCESS
       }
       this.#store = store
       return SUCCESS
@@ -264,22 +268,13 @@ class LazyLocal implements BatchStore {
         return this.#syncOpenFailure
       }
     }
-    if (this.#store === undefined) return closedLocal(this.#prefix)
+    if (this.#store === undefined) return closedResult(this.#prefix.prefix)
     return this.#store.appendSync(entries)
   }
 
   close(): void {
     this.#closed = true
     this.#store?.close()
-  }
-}
-
-function closedLocal(prefix: ExperimentPrefix): StoreResult {
-  return {
-    status: 'failure',
-    error: new Error(
-      `ml-dash-logs: the local store for "${prefix.prefix}" is closed`,
-    ),
   }
 }
 

@@ -488,12 +488,11 @@ function classify(error: unknown, path: string): StoreResult {
     : { status: 'failure', error: wrapped }
 }
 
-function closedResult(directory: string): StoreResult {
+/** The failure of a write to a closed local store; `name` is its folder or prefix. */
+export function closedResult(name: string): StoreResult {
   return {
     status: 'failure',
-    error: new Error(
-      `ml-dash-logs: the local store for "${directory}" is closed`,
-    ),
+    error: new Error(`ml-dash-logs: the local store for "${name}" is closed`),
   }
 }
 
