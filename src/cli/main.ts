@@ -86,7 +86,12 @@ function parseFlags(argv: readonly string[]) {
       allowPositionals: true,
     })
   } catch (error) {
-    const flag = /Unknown option '--?([^']+)'/.exec(String(error))?.[1]
+    // node:util names the flag only in its message.
+    const unknown =
+      (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    const flag = unknown
+      ? /'--?([^']+)'/.exec((error as Error).message)?.[1]
+      : undefined
     const nearest =
       flag === undefined ? undefined : nearestName(flag, Object.keys(OPTIONS))
     if (nearest === undefined) throw error
