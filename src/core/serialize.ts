@@ -199,14 +199,12 @@ class Walker {
 
   #error(error: Error, depth: number): JsonValue {
     const out: Record<string, JsonValue> = {}
-    out.name = this.#field(error, 'name', depth) ?? 'Error'
-    out.message = this.#field(error, 'message', depth) ?? ''
-    const stack = this.#field(error, 'stack', depth)
-    if (stack !== undefined) out.stack = stack
-    for (const key of ['code', 'cause', 'errors'] as const) {
-      if (key in error) {
+    this.#set(out, 'name', this.#field(error, 'name', depth) ?? 'Error')
+    this.#set(out, 'message', this.#field(error, 'message', depth) ?? '')
+    for (const key of ['stack', 'code', 'cause', 'errors'] as const) {
+      if (key === 'stack' || key in error) {
         const converted = this.#field(error, key, depth)
-        if (converted !== undefined) out[key] = converted
+        if (converted !== undefined) this.#set(out, key, converted)
       }
     }
     this.#copyOwn(error, out, depth, new Set(Object.keys(out)))
