@@ -108,9 +108,12 @@ export interface Sink {
 }
 
 /**
- * What an entry costs the queue's byte bound: its JSON text (a character
- * per byte, as V8 keeps one-byte strings) plus a fixed allowance for the
- * string header and the queue slot, so that many tiny entries count too.
+ * What an entry costs the queue's byte bound: its JSON text, one byte per
+ * UTF-16 code unit, plus a fixed allowance for the string header and the
+ * queue slot, so that many tiny entries count too. V8 keeps Latin-1 text
+ * in one byte a unit and other text in two, so entries mostly outside
+ * Latin-1 can take up to twice the bound; in hybrid mode both stores count
+ * the one shared text, so the two bounds together over-count it.
  */
 export function entryCost(entry: EncodedEntry): number {
   return entry.length + ENTRY_OVERHEAD_BYTES
