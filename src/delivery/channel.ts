@@ -120,9 +120,11 @@ class SinkChannel implements Channel {
         ),
       }
     }
-    const local = this.#local
-    if (local !== undefined)
-      this.#unregister.push(onExit(() => local.sink.flushSync()))
+    // At exit: the local store is written synchronously; what the server
+    // never got is counted and said (nothing asynchronous runs any more).
+    for (const sink of [this.#local?.sink, this.#remote?.sink])
+      if (sink !== undefined)
+        this.#unregister.push(onExit(() => sink.flushSync()))
     if (this.#remote !== undefined)
       this.#unregister.push(onBeforeExit(() => this.#exitFlush()))
   }
@@ -205,7 +207,11 @@ class SinkChannel implements Channel {
     const { accepted, pending } = sink.stats
     if (pending === 0 || accepted === this.#exitFlushedAt) return
     this.#exitFlushedAt = accepted
-    await sink.flush(this.#config.options.closeTimeoutMs, true)
+    const report = await sink.flush(this.#config.options.closeTimeoutMs)
+    // The deadline passed: count and say what is left, and release the
+    // connection (a request still waiting for a silent server would
+    // otherwise hold the program open until requestTimeoutMs).
+    if (report.timedOut) await this.close(0)
   }
 }
 

@@ -12,6 +12,8 @@
  * `NODE_DEBUG=ml-dash-logs` see every failure regardless.
  */
 
+import { writeSync } from 'node:fs'
+import { isMainThread } from 'node:worker_threads'
 import type { UnknownOption } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
@@ -36,7 +38,11 @@ const shownOptions = new Set<string>()
 /** Where the lines go; tests may replace it. */
 let writeLine = (line: string): void => {
   try {
-    process.stderr.write(`${line}\n`)
+    // In a worker thread (pino's transport) process.stderr is relayed
+    // through the main thread, and what is still in the relay when the
+    // program ends is lost: write to the process's stderr itself there.
+    if (isMainThread) process.stderr.write(`${line}\n`)
+    else writeSync(2, `${line}\n`)
   } catch {
     // stderr closed: nowhere left to say it.
   }
@@ -80,7 +86,9 @@ function showFailure(
   if (before === undefined && seen.size >= MAX_REMEMBERED)
     seen.delete(seen.keys().next().value!)
   seen.set(key, { lastShownAt: now, since: 0 })
-  writeLine(`ml-dash-logs: ${place}: ${what}: ${oneLine(error.message)}${more}`)
+  writeLine(
+    `ml-dash-logs: ${place}: ${what}: ${oneLine(error.message, place)}${more}`,
+  )
 }
 
 /** The kind of a failure: its code, else an HTTP status in its message, else its name. */
@@ -92,8 +100,10 @@ export function failureKind(error: Error): string {
   return error.name
 }
 
-function oneLine(text: string): string {
-  const line = text.replace(/^ml-dash-logs: /, '').replace(/\s+/g, ' ')
+function oneLine(text: string, place: string): string {
+  // The line names the place already; a message that starts with it too is not repeated.
+  let line = text.replace(/^ml-dash-logs: /, '').replace(/\s+/g, ' ')
+  if (line.startsWith(`${place}: `)) line = line.slice(place.length + 2)
   return line.length > 500 ? `${line.slice(0, 500)}…` : line
 }
 

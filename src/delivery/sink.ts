@@ -97,11 +97,15 @@ export interface Sink {
   enqueue(entry: EncodedEntry): boolean
   /**
    * Settles what was accepted before the call, or reports at the deadline.
-   * `keepAlive` holds the process open until then (the exit flush);
-   * otherwise the deadline timer is unref'd.
+   * The process is held open until then (a flush that is awaited must be
+   * able to wait out a retry when nothing else keeps the program alive).
    */
-  flush(timeoutMs: number, keepAlive?: boolean): Promise<DeliveryReport>
-  /** Writes everything queued now, blocking, when the store can; used at process exit. */
+  flush(timeoutMs: number): Promise<DeliveryReport>
+  /**
+   * At process exit: writes everything queued now, blocking, when the store
+   * can (the local store); otherwise (the server) counts it as failed and
+   * reports it, since nothing asynchronous runs any more.
+   */
   flushSync(): void
   close(timeoutMs: number): Promise<DeliveryReport>
   readonly stats: Readonly<SinkStats>
@@ -221,7 +225,7 @@ class BatchingSink implements Sink {
     return undefined
   }
 
-  flush(timeoutMs: number, keepAlive = false): Promise<DeliveryReport> {
+  flush(timeoutMs: number): Promise<DeliveryReport> {
     const target = this.#stats.accepted
     if (this.#settledCount() >= target) {
       return Promise.resolve(this.#report(false))
@@ -237,7 +241,6 @@ class BatchingSink implements Sink {
         },
       }
       const timer = setTimeout(() => waiter.resolve(true), timeoutMs)
-      if (!keepAlive) timer.unref()
       this.#waiters.push(waiter)
     })
     // After the waiter is registered: the drain sends partial batches only while someone waits.
@@ -246,8 +249,18 @@ class BatchingSink implements Sink {
   }
 
   flushSync(): void {
+    if (this.#stopped) return
     const writeSync = this.#options.store.writeSync?.bind(this.#options.store)
-    if (writeSync === undefined || this.#stopped) return
+    if (writeSync === undefined) {
+      const pending = this.#pending()
+      this.#abandon(
+        new Error(
+          `ml-dash-logs: ${pending} ${pending === 1 ? 'entry was' : 'entries were'} not sent before the process exited`,
+        ),
+        pending,
+      )
+      return
+    }
     const inflight = this.#inflight
     if (inflight !== undefined && !inflight.settled) {
       inflight.settled = true
@@ -463,7 +476,7 @@ class BatchingSink implements Sink {
     reportFailure(
       this.#options,
       this.#options.name,
-      `${count} entries not delivered`,
+      `${count} ${count === 1 ? 'entry' : 'entries'} not delivered`,
       error,
       count,
     )

@@ -8,9 +8,11 @@
  * added to ENTRIES (here and in the driver).
  */
 import { writeFileSync, readFileSync, existsSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_ENTRY_LIMITS } from '../../src/core/entry.js'
 import type { Finished, StoredLine } from '../helpers.js'
 import { nesting, readLines, run, useTempDir } from '../helpers.js'
@@ -49,21 +51,29 @@ function drive(
   dashRoot: string,
 ): Promise<Finished> {
   const args = [DRIVER, entry, scenario, dashRoot, PREFIX]
-  if (entry !== 'cli-pipe')
-    return run(process.execPath, args, { env: cleanEnv() })
+  const env = { ...cleanEnv(), CONFORMANCE_SILENT_URL: silentUrl }
+  if (entry !== 'cli-pipe') return run(process.execPath, args, { env })
   const flags =
-    scenario === 'misspelled'
-      ? ['--prefix', PREFIX, '--dash-rot', dashRoot]
-      : scenario === 'server-down'
-        ? ['--prefix', PREFIX, '--no-local', '--dash-url', 'http://127.0.0.1:1']
-        : scenario === 'no-prefix'
-          ? ['--dash-root', dashRoot]
-          : ['--prefix', PREFIX, '--dash-root', dashRoot]
+    scenario === 'silent-end' || scenario === 'silent-exit'
+      ? ['--prefix', PREFIX, '--no-local', '--dash-url', silentUrl]
+      : scenario === 'misspelled'
+        ? ['--prefix', PREFIX, '--dash-rot', dashRoot]
+        : scenario === 'server-down'
+          ? [
+              '--prefix',
+              PREFIX,
+              '--no-local',
+              '--dash-url',
+              'http://127.0.0.1:1',
+            ]
+          : scenario === 'no-prefix'
+            ? ['--dash-root', dashRoot]
+            : ['--prefix', PREFIX, '--dash-root', dashRoot]
   const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
   const node = quote(process.execPath)
   const pipeline = `${node} ${args.map(quote).join(' ')} | ${node} ${quote(CLI)} ${flags.map(quote).join(' ')}`
   return run('sh', ['-c', pipeline], {
-    env: { ...cleanEnv(), ML_DASH_TOKEN: 'opaque-test-token' },
+    env: { ...env, ML_DASH_TOKEN: 'opaque-test-token' },
   })
 }
 
@@ -71,6 +81,17 @@ function stored(dashRoot: string): StoredLine[] {
   const file = join(dashRoot, PREFIX, 'logs', 'logs.jsonl')
   return existsSync(file) ? readLines(file) : []
 }
+
+/** A server that takes connections and never answers. */
+let silentUrl = ''
+const silent = createServer(() => {})
+beforeAll(async () => {
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+})
+afterAll(() => {
+  silent.close()
+})
 
 describe.each(ENTRIES)('%s', (entry) => {
   const temp = useTempDir()
@@ -170,6 +191,18 @@ describe.each(ENTRIES)('%s', (entry) => {
     expect(said).toMatch(/ml-dash-logs: .*ENOTDIR/)
     expect(result.stderr).not.toMatch(/\n\s+at /)
   })
+
+  it.each(['silent-end', 'silent-exit'])(
+    'ends within its deadline and says what a silent server never got (%s)',
+    async (scenario) => {
+      const result = await drive(entry, scenario, root())
+      expect(result.signal).toBeNull()
+      expect(result.stderr).toMatch(
+        /ml-dash-logs: .*(not delivered|not sent before the process exited)/,
+      )
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    },
+  )
 
   it('says on stderr, without crashing, that the server is down', async () => {
     const result = await drive(entry, 'server-down', root())

@@ -23,6 +23,17 @@ function options() {
   // One misspelled shared option, beside names that are the entry point's own.
   if (scenario === 'misspelled')
     return { ...base, batchsize: 5, ...OWN_NAMES[entry] }
+  // A server that takes connections and never answers (the parent runs it).
+  if (scenario === 'silent-end' || scenario === 'silent-exit')
+    return {
+      prefix,
+      dashRoot: false,
+      dashUrl: process.env.CONFORMANCE_SILENT_URL,
+      token: 'opaque-test-token',
+      closeTimeoutMs: 1500,
+      // The Experiment's start() waits this long for the silent server.
+      requestTimeoutMs: 1000,
+    }
   if (scenario === 'server-down')
     return {
       prefix,
@@ -201,6 +212,7 @@ async function otelEntry(opts, processorName, given) {
     // sdk-logs validates attributes recursively itself (a DAG or a deep array
     // overflows or stalls it before any exporter), so hostile values go in the body.
     hostile: (value) => logger.emit({ severityNumber: 9, body: value }),
+    handOver: () => void processor.forceFlush(),
     /** True when the exit is left to the export that hands over the last records. */
     exitWhenHanded: (count) => {
       if (handed.count >= count) return false
@@ -258,6 +270,22 @@ async function main() {
       logMany(target, 5)
       await target.end()
       return
+    case 'silent-end':
+      logMany(target, 5)
+      // The Batch processor hands its buffer to the exporter now, not at its timer.
+      target.handOver?.()
+      // The program just ends: nothing closes the logger (the receiver, a
+      // server itself, is closed as its process would be on SIGTERM).
+      if (entry === 'receiver') await target.end()
+      return
+    case 'silent-exit':
+      logMany(target, 5)
+      // The receiver is closed as on SIGTERM: with a silent server and no local
+      // store it answers an OTLP request only once delivery gave up (issue 12/14).
+      if (entry === 'receiver') await target.end()
+      if (!target.exitWhenHanded?.(5)) process.exit(1)
+      return
+    // falls through (never reached)
     case 'exit-first-tick':
     case 'exit-after-10000':
       logMany(target, scenario === 'exit-first-tick' ? 100 : 10_000)
