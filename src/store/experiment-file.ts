@@ -6,18 +6,45 @@
  * never sees half of it; a file that does not parse is kept aside as
  * `experiment.json.corrupt-<time>` before a new one is written (the SDK
  * overwrites it).
+ *
+ * Links: `experiment.json` and `.experiment.lock` are opened with
+ * {@link NOFOLLOW}, so a symbolic link at either name is refused (ELOOP)
+ * and what it points at is neither read, locked, created nor merged. The
+ * temporary file is created with O_EXCL as well, which refuses any name
+ * that exists, a link included; the renames act on names and never follow
+ * a link at either end.
  */
 import {
   closeSync,
+  constants,
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
 import type { ExperimentPrefix } from '../core/prefix.js'
 import { toJsonValue } from '../core/serialize.js'
 import type { Flock } from './flock.js'
+
+/**
+ * `O_NOFOLLOW`, added to every open of a file the store owns: an open of a
+ * symbolic link then fails with ELOOP instead of reaching its target (the
+ * policy is in local-store.ts's top comment). Linux and macOS define it;
+ * Windows does not (undefined there), so 0 stands in: no protection, where
+ * the store cannot run anyway (it needs flock(2)).
+ */
+export const NOFOLLOW: number = constants.O_NOFOLLOW ?? 0
+
+/** A lock file's open: for appending (never written), created when missing, no link followed. */
+export const LOCK_FILE_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW
+
+/** A file that must not exist yet: created by this open, no link followed. */
+const CREATE_NEW =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW
 
 /** What the caller may set in experiment.json; unset fields keep their value. */
 export interface ExperimentInfo {
@@ -39,7 +66,7 @@ export async function writeExperimentFile(
   info: ExperimentInfo,
   flock: Flock,
 ): Promise<void> {
-  const lockFd = openSync(join(dir, '.experiment.lock'), 'a')
+  const lockFd = openSync(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
   try {
     await flock.lock(lockFd)
     mergeAndUnlock(lockFd, flock, dir, prefix, info)
@@ -56,7 +83,7 @@ export function writeExperimentFileSync(
   flock: Flock,
   waitMs: number,
 ): void {
-  const lockFd = openSync(join(dir, '.experiment.lock'), 'a')
+  const lockFd = openSync(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
   try {
     flock.lockSync(lockFd, waitMs)
     mergeAndUnlock(lockFd, flock, dir, prefix, info)
@@ -107,18 +134,58 @@ function mergeExperimentFile(
   }
   const temporary = `${file}.${process.pid}.tmp`
   // Caller metadata may hold anything: store it JSON-safe, like log metadata.
-  writeFileSync(temporary, JSON.stringify(toJsonValue(document)))
-  renameSync(temporary, file)
+  writeNew(temporary, JSON.stringify(toJsonValue(document)))
+  try {
+    renameSync(temporary, file)
+  } catch (error) {
+    rmSync(temporary, { force: true })
+    throw error
+  }
 }
 
-/** The parsed file, undefined when missing; a corrupt one is moved aside. */
-function readExisting(file: string): Record<string, unknown> | undefined {
-  let text: string
+/**
+ * Writes `text` to a file created by this call. A name that exists already
+ * is a leftover of a crashed run with the same pid (a container's pid 1,
+ * say) or a link someone put there: it is unlinked (which removes the name,
+ * never what a link points at) and the file created once more. The lock
+ * held keeps writers of this library off the name meanwhile.
+ */
+function writeNew(path: string, text: string): void {
+  let fd: number
   try {
-    text = readFileSync(file, 'utf8')
+    fd = openSync(path, CREATE_NEW)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    unlinkSync(path)
+    fd = openSync(path, CREATE_NEW)
+  }
+  try {
+    writeFileSync(fd, text)
+  } catch (error) {
+    closeSync(fd)
+    rmSync(path, { force: true })
+    throw error
+  }
+  closeSync(fd)
+}
+
+/**
+ * The parsed file, undefined when missing; a corrupt one is moved aside. A
+ * link at its name is refused (ELOOP thrown), before anything is renamed.
+ */
+function readExisting(file: string): Record<string, unknown> | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY | NOFOLLOW)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
+  }
+  let text: string
+  try {
+    text = readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
   }
   try {
     const parsed: unknown = JSON.parse(text)
@@ -132,6 +199,8 @@ function readExisting(file: string): Record<string, unknown> | undefined {
   } catch {
     // fall through: not JSON
   }
+  // The read above refused a link, so this moves a file of the store's own;
+  // a link at the new name would be replaced, not followed.
   renameSync(file, `${file}.corrupt-${Date.now()}`)
   return undefined
 }

@@ -19,11 +19,24 @@
  * Thread use: the wait for the lock runs off the event loop; the work under
  * the lock is a handful of synchronous syscalls, and `appendSync` exists for
  * the process-exit drain.
+ *
+ * Links (issue 12): the store's own files (`experiment.json`, its temporary
+ * file, `.experiment.lock`, `logs/logs.jsonl`, `logs/logs.jsonl.torn`,
+ * `logs/.log_sequence`, `logs/.log_sequence.lock`) are opened with
+ * `O_NOFOLLOW`. A symbolic link at one of those names is refused, with an
+ * error naming it (code ELOOP, permanent): the store shares its folder with
+ * other programs, and a link there must never let a log call rewrite, cut,
+ * create or lock a file elsewhere; what the link points at stays byte for
+ * byte as it was. Linked *folders* are followed, deliberately: the store
+ * root, the experiment folder, `logs/` or any folder above may be a link,
+ * to put an experiment on another disk on purpose, and so a prefix's files
+ * may then lie outside the root (the check on the prefix is on its text).
  */
 import {
   closeSync,
   constants,
   ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readSync,
@@ -38,6 +51,8 @@ import { SUCCESS } from '../core/result.js'
 import { debug } from '../debug.js'
 import type { ExperimentInfo } from './experiment-file.js'
 import {
+  LOCK_FILE_FLAGS,
+  NOFOLLOW,
   writeExperimentFile,
   writeExperimentFileSync,
 } from './experiment-file.js'
@@ -148,7 +163,7 @@ function makeFolders(directory: string): string {
 
 function openLock(directory: string, logs: string): number {
   try {
-    return openSync(join(logs, '.log_sequence.lock'), 'a')
+    return openSync(join(logs, '.log_sequence.lock'), LOCK_FILE_FLAGS)
   } catch (error) {
     throw pathError('cannot open the experiment folder', directory, error)
   }
@@ -371,10 +386,13 @@ const APPEND_READ_CREATE =
 /** What an absent log holds. */
 const NO_TAIL = { lastSequence: -1, tornBytes: 0, size: 0 }
 
-/** A descriptor for `file`, or undefined when it does not exist and `flags` do not create it. */
+/**
+ * A descriptor for `file`, or undefined when it does not exist and `flags`
+ * do not create it. A link at its name is refused (ELOOP), dangling or not.
+ */
 function openIfPresent(file: string, flags: number): number | undefined {
   try {
-    return openSync(file, flags, 0o644)
+    return openSync(file, flags | NOFOLLOW, 0o644)
   } catch (error) {
     if (
       (error as NodeJS.ErrnoException).code === 'ENOENT' &&
@@ -496,13 +514,37 @@ export function closedResult(name: string): StoreResult {
   }
 }
 
-/** `ml-dash-logs: cannot write "<path>": EACCES: permission denied, open ...` with `code` kept. */
+/**
+ * `ml-dash-logs: cannot write "<path>": EACCES: permission denied, open ...`
+ * with `code` kept; for an open refused because the file is a link, the
+ * sentence says so and names the link (which may be a sibling of `path`).
+ */
 function pathError(what: string, path: string, cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message : String(cause)
-  const error = new Error(`ml-dash-logs: ${what} "${path}": ${detail}`, {
-    cause,
-  }) as NodeJS.ErrnoException
+  const link = refusedLink(cause)
+  const message =
+    link === undefined
+      ? `ml-dash-logs: ${what} "${path}": ${detail}`
+      : `ml-dash-logs: refusing to open "${link}": it is a symbolic link (the store never follows links to its own files)`
+  const error = new Error(message, { cause }) as NodeJS.ErrnoException
   const code = (cause as NodeJS.ErrnoException | undefined)?.code
   if (code !== undefined) error.code = code
   return error
+}
+
+/**
+ * The path of an open that `O_NOFOLLOW` refused because it names a link,
+ * else undefined. ELOOP (EMLINK on FreeBSD) may also mean a loop among the
+ * linked folders above the file, which is not the file being a link: the
+ * name is looked at to tell.
+ */
+function refusedLink(cause: unknown): string | undefined {
+  const { code, path } = (cause ?? {}) as NodeJS.ErrnoException
+  if ((code !== 'ELOOP' && code !== 'EMLINK') || typeof path !== 'string')
+    return undefined
+  try {
+    return lstatSync(path).isSymbolicLink() ? path : undefined
+  } catch {
+    return undefined
+  }
 }

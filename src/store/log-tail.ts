@@ -13,17 +13,29 @@
  *   move a counter that lags the file past it.
  * Only the end of the file is read (a window that grows as needed), so the
  * cost does not grow with the file.
+ *
+ * The `.torn` file is opened without following a link: a link at its name
+ * fails the repair (ELOOP) before `logs.jsonl` is cut, so the torn bytes
+ * stay where they were and nothing reaches the link's target.
  */
 import {
   appendFileSync,
+  closeSync,
+  constants,
   fstatSync,
   ftruncateSync,
+  openSync,
   readSync,
   writeSync,
 } from 'node:fs'
+import { NOFOLLOW } from './experiment-file.js'
 
 const NEWLINE = 0x0a
 const FIRST_WINDOW = 4096
+
+/** The `.torn` file's open: appending, created when missing, no link followed. */
+const TORN_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW
 
 /** What the end of the file holds after repair. */
 export interface TailReport {
@@ -50,16 +62,23 @@ export function repairTail(fd: number, logPath: string): TailReport {
       writeSync(fd, '\n', size)
       size += 1
     } else {
-      appendFileSync(
-        `${logPath}.torn`,
-        Buffer.concat([bytes, Buffer.from('\n')]),
-      )
+      keepTorn(`${logPath}.torn`, Buffer.concat([bytes, Buffer.from('\n')]))
       ftruncateSync(fd, start)
       tornBytes = size - start
       size = start
     }
   }
   return { lastSequence: lastSequenceBefore(fd, size), tornBytes, size }
+}
+
+/** Appends a torn fragment to the `.torn` file, created when missing; a link there is refused. */
+function keepTorn(path: string, fragment: Buffer): void {
+  const fd = openSync(path, TORN_FLAGS)
+  try {
+    appendFileSync(fd, fragment)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** The bytes after the last newline of the file's first `size` bytes. */
