@@ -9,6 +9,7 @@
  * is kept as an info entry. Exit code 0 when everything was delivered, 1
  * when something was not (the counts go to standard error), 2 for usage.
  */
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import type { MlDashOptions } from '../core/options.js'
@@ -39,7 +40,11 @@ Options:
 serve:
   --port <n>                     port (default: 4318)
   --host <address>               address (default: 127.0.0.1)
-  --auth-token <token>           require Authorization: Bearer <token>
+  --auth-token-file <path>       require Authorization: Bearer <token>, the
+                                 token read from this file (or from env
+                                 ML_DASH_RECEIVER_TOKEN; --auth-token <token>
+                                 also works, but every user of the machine
+                                 can read a command line)
 logs:
   --level <list>                 only these levels, e.g. warn,error
   --json                         print the stored lines as they are
@@ -65,6 +70,7 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   'auth-token': { type: 'string' },
+  'auth-token-file': { type: 'string' },
   level: { type: 'string' },
   json: { type: 'boolean' },
   follow: { type: 'boolean' },
@@ -102,7 +108,10 @@ function parseFlags(argv: readonly string[]) {
 }
 
 /** Parses argv (without node and script). @throws Error for bad usage. */
-export function parseCliArgs(argv: readonly string[]): CliCommand {
+export function parseCliArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): CliCommand {
   const { values, positionals } = parseFlags(argv)
   if (values.help) return { command: 'help' }
   if (values.version) return { command: 'version' }
@@ -116,8 +125,12 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     const serveOptions: ServeOptions = { ...options }
     if (values.port !== undefined) serveOptions.port = portNumber(values.port)
     if (values.host !== undefined) serveOptions.host = values.host
-    if (values['auth-token'] !== undefined)
-      serveOptions.authToken = values['auth-token']
+    const authToken = receiverToken(
+      values['auth-token'],
+      values['auth-token-file'],
+      env,
+    )
+    if (authToken !== undefined) serveOptions.authToken = authToken
     return { command: 'serve', options: serveOptions }
   }
   if (command === 'logs' && rest.length === 1) {
@@ -139,6 +152,40 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   return { command: 'pipe', options }
 }
 
+/**
+ * The receiver's token: `--auth-token`, `--auth-token-file` (its first
+ * line), or `ML_DASH_RECEIVER_TOKEN`, at most one of the flags.
+ * @throws Error naming the source, never the token
+ */
+function receiverToken(
+  flag: string | undefined,
+  file: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (flag !== undefined && file !== undefined)
+    throw new Error('give --auth-token or --auth-token-file, not both')
+  if (flag !== undefined) return flag
+  if (file !== undefined) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new Error(
+        `cannot read --auth-token-file ${file}: ${(error as Error).message}`,
+        { cause: error },
+      )
+    }
+    const token = text.split(/\r?\n/)[0]?.trim() ?? ''
+    if (token === '')
+      throw new Error(
+        `--auth-token-file ${file} holds no token on its first line`,
+      )
+    return token
+  }
+  const fromEnv = env.ML_DASH_RECEIVER_TOKEN
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv
+}
+
 function portNumber(text: string): number {
   const port = Number(text)
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -154,7 +201,7 @@ export async function runCli(
   ignoreClosedStdout(io.stdout)
   let parsed: CliCommand
   try {
-    parsed = parseCliArgs(argv)
+    parsed = parseCliArgs(argv, io.env)
   } catch (error) {
     io.stderr.write(`ml-dash-logs: ${(error as Error).message}\n\n${USAGE}`)
     return 2

@@ -54,6 +54,8 @@ export interface Channel {
   readonly prefix: string
   /** Queues an entry in every store; false when a store refused it (queue full, closed). */
   enqueue(entry: EncodedEntry): boolean
+  /** Whether every store would queue `count` more entries costing `bytes` in all. */
+  canTake(count: number, bytes: number): boolean
   /** Opens the stores now; rejects on a permanent failure (a retryable one is retried by writes). */
   open(): Promise<void>
   flush(timeoutMs: number): Promise<ChannelReport>
@@ -131,6 +133,13 @@ class SinkChannel implements Channel {
 
   get stats(): ChannelStats {
     return { local: this.#local?.sink.stats, remote: this.#remote?.sink.stats }
+  }
+
+  canTake(count: number, bytes: number): boolean {
+    return (
+      (this.#local?.sink.canTake(count, bytes) ?? true) &&
+      (this.#remote?.sink.canTake(count, bytes) ?? true)
+    )
   }
 
   enqueue(entry: EncodedEntry): boolean {

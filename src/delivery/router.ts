@@ -8,19 +8,30 @@
  * router's own experiment, with the refused value in its metadata under
  * `ml_dash.prefix_refused`, and is counted. The number of experiments one
  * router opens is bounded ({@link MAX_ROUTED_EXPERIMENTS}); records routed
- * beyond it are treated the same way.
+ * beyond it are treated the same way. So are records whose prefix leads
+ * through another experiment (issue 12): one of this router's own
+ * experiments, or, with a local store, a folder of the store that holds
+ * `experiment.json`; opening it would nest an experiment in another's
+ * folder. A routed prefix above one of the router's own experiments is
+ * refused for the same reason.
  *
- * `enqueue` never throws and does no I/O.
+ * `enqueue` never throws. Its only I/O is that last look, a few `lstat`
+ * calls for a routed prefix not open yet (src/store/experiment-place.ts).
  */
 import type { EncodedEntry, EntryInput } from '../core/entry.js'
 import { encodeEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
-import { parsePrefix, prefixProblem } from '../core/prefix.js'
+import {
+  MIN_EXPERIMENT_SEGMENTS,
+  parsePrefix,
+  prefixProblem,
+} from '../core/prefix.js'
 import { configError } from '../core/options.js'
 import { toJsonValue } from '../core/serialize.js'
 import type { FoundToken } from '../store/remote/token.js'
 import { requireToken } from '../store/remote/token.js'
+import { enclosingExperiment } from '../store/experiment-place.js'
 import type { Channel, ChannelReport, ChannelStats } from './channel.js'
 import { createChannel } from './channel.js'
 import { reportFailure, warnUnknownOptions } from './failure-log.js'
@@ -44,6 +55,12 @@ export interface RouterStats {
   unrouted: number
 }
 
+/** A record routed and encoded, not queued yet. */
+export interface Routed {
+  readonly channel: Channel
+  readonly entry: EncodedEntry
+}
+
 /** One router per transport or exporter. */
 export interface Router {
   /**
@@ -52,6 +69,12 @@ export interface Router {
    * to go to, a full queue, a closed router).
    */
   enqueue(input: EntryInput, routedPrefix?: unknown): boolean
+  /**
+   * Routes and encodes a record as `enqueue` does, and queues nothing: for
+   * an owner that takes a whole request or none of it (the receiver).
+   * Undefined when it has no experiment to go to (counted as unrouted).
+   */
+  route(input: EntryInput, routedPrefix?: unknown): Routed | undefined
   /** Queues an entry already encoded, into the router's own experiment; false when not taken. */
   enqueueEncoded(entry: EncodedEntry): boolean
   flush(timeoutMs?: number): Promise<Record<string, ChannelReport>>
@@ -125,7 +148,12 @@ class PrefixRouter implements Router {
   }
 
   enqueue(input: EntryInput, routedPrefix?: unknown): boolean {
-    if (this.#closed) return false
+    const routed = this.route(input, routedPrefix)
+    return routed !== undefined && routed.channel.enqueue(routed.entry)
+  }
+
+  route(input: EntryInput, routedPrefix?: unknown): Routed | undefined {
+    if (this.#closed) return undefined
     let channel = this.#own()
     let entry = input
     if (
@@ -142,8 +170,11 @@ class PrefixRouter implements Router {
         }
       }
     }
-    if (channel === undefined) return this.#unroutable()
-    return channel.enqueue(encodeEntry(entry, this.#options.limits))
+    if (channel === undefined) {
+      this.#unroutable()
+      return undefined
+    }
+    return { channel, entry: encodeEntry(entry, this.#options.limits) }
   }
 
   enqueueEncoded(entry: EncodedEntry): boolean {
@@ -198,8 +229,8 @@ class PrefixRouter implements Router {
 
   /**
    * The channel a routed prefix names: an open one at once (it was
-   * validated when opened); a new one only when the prefix is valid and the
-   * bound allows it. Undefined otherwise.
+   * validated when opened); a new one only when the prefix is valid, leads
+   * through no experiment and the bound allows it. Undefined otherwise.
    */
   #routed(value: unknown): Channel | undefined {
     const open =
@@ -210,8 +241,31 @@ class PrefixRouter implements Router {
       prefixProblem(value) !== undefined
     )
       return undefined
+    const prefix = parsePrefix(value)
+    if (this.#leadsThroughExperiment(prefix.segments)) return undefined
     this.#routedCount++
-    return this.#channel(parsePrefix(value))
+    return this.#channel(prefix)
+  }
+
+  /**
+   * Whether the prefix and an experiment would lie one inside the other: a
+   * proper ancestor of the prefix is an experiment this router writes (its
+   * folder may not exist yet) or one in the local store, or the prefix is
+   * an ancestor of one this router writes. A router without a local store
+   * only looks at its own.
+   */
+  #leadsThroughExperiment(segments: readonly string[]): boolean {
+    for (let n = MIN_EXPERIMENT_SEGMENTS; n < segments.length; n++) {
+      if (this.#channels.has(segments.slice(0, n).join('/'))) return true
+    }
+    const below = `${segments.join('/')}/`
+    for (const open of this.#channels.keys())
+      if (open.startsWith(below)) return true
+    const { dashRoot } = this.#options
+    return (
+      dashRoot !== undefined &&
+      enclosingExperiment(dashRoot, segments) !== undefined
+    )
   }
 
   #channel(prefix: ExperimentPrefix): Channel {

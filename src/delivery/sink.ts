@@ -81,6 +81,8 @@ export interface SinkStats {
   retried: number
   /** Entries waiting or in flight now. */
   pending: number
+  /** What they cost the byte bound ({@link entryCost}). */
+  pendingBytes: number
   /** Why the last entries were given up on, when some were. */
   lastError?: string
 }
@@ -95,6 +97,8 @@ export interface DeliveryReport extends SinkStats {
 export interface Sink {
   /** Queues an encoded entry; false when it was dropped. Never throws. */
   enqueue(entry: EncodedEntry): boolean
+  /** Whether `count` more entries costing `bytes` in all would be queued now. */
+  canTake(count: number, bytes: number): boolean
   /**
    * Settles what was accepted before the call, or reports at the deadline.
    * The process is held open until then (a flush that is awaited must be
@@ -188,7 +192,11 @@ class BatchingSink implements Sink {
   }
 
   get stats(): Readonly<SinkStats> {
-    const stats: SinkStats = { ...this.#stats, pending: this.#pending() }
+    const stats: SinkStats = {
+      ...this.#stats,
+      pending: this.#pending(),
+      pendingBytes: this.#bytes,
+    }
     if (this.#lastError !== undefined) stats.lastError = this.#lastError
     return stats
   }
@@ -213,6 +221,14 @@ class BatchingSink implements Sink {
     this.#queue.push(entry)
     this.#schedule()
     return true
+  }
+
+  canTake(count: number, bytes: number): boolean {
+    return (
+      !this.#closed &&
+      this.#queuedCount() + count <= this.#options.maxQueueSize &&
+      this.#bytes + bytes <= this.#options.maxQueueBytes
+    )
   }
 
   /** Why an entry of `cost` bytes cannot be queued now, or undefined when it can. */

@@ -2,10 +2,16 @@
  * OTLP logs requests (`ExportLogsServiceRequest`) decoded into the records
  * the OpenTelemetry mapping reads, from protobuf or from OTLP/JSON.
  *
- * Pure: bytes or text in, records out, `OtlpDecodeError` for anything that
- * is not a well-formed request (the receiver answers 400 with its message).
- * Nesting of attribute values is bounded ({@link MAX_VALUE_DEPTH}), so a
- * hostile body cannot exhaust the stack. Times are read as 64-bit integers
+ * Pure: bytes in, records out one at a time (a generator, so the receiver
+ * can hand the event loop back between records), `OtlpDecodeError` for
+ * anything that is not a well-formed request (the receiver answers 400
+ * with its message). What one request may hold is bounded
+ * ({@link DecodeBudget}): log records, values in one record, values in
+ * all; past a bound, `OtlpTooLargeError` (the receiver answers 413). The
+ * bounds are counted as the bytes are read, before anything is built for
+ * what lies beyond them, so a small body that claims millions of records
+ * costs little. Nesting of values is bounded ({@link MAX_VALUE_DEPTH}), so
+ * a hostile body cannot exhaust the stack. Times are read as 64-bit integers
  * (BigInt) and kept to the nanosecond in HrTime form.
  *
  * Schema (opentelemetry-proto, logs/v1): ExportLogsServiceRequest
@@ -33,26 +39,93 @@ export class OtlpDecodeError extends Error {
   override readonly name = 'OtlpDecodeError'
 }
 
+/** A request that holds more than a {@link DecodeBudget} allows. */
+export class OtlpTooLargeError extends Error {
+  override readonly name = 'OtlpTooLargeError'
+}
+
 /** Deepest nesting of array and key-value list values accepted. */
 export const MAX_VALUE_DEPTH = 32
 
+/** Most values (attributes, list items, map entries) in one record, resource or scope. */
+export const MAX_VALUES_PER_RECORD = 10_000
+
+/** Most values and containers in one request, all records together. */
+export const MAX_VALUES_PER_REQUEST = 2_000_000
+
+/** Most log records in one request, unless the receiver is told otherwise. */
+export const DEFAULT_MAX_RECORDS = 50_000
+
+/**
+ * What one request may still hold, spent as it is decoded. One budget per
+ * request; every count throws `OtlpTooLargeError` once past its bound.
+ */
+export class DecodeBudget {
+  readonly maxRecords: number
+  #records = 0
+  #values = 0
+  #inRecord = 0
+
+  constructor(maxRecords = DEFAULT_MAX_RECORDS) {
+    this.maxRecords = maxRecords
+  }
+
+  /** One more log record (counted when it is found, before it is decoded). */
+  record(): void {
+    if (++this.#records > this.maxRecords)
+      throw new OtlpTooLargeError(
+        `the request holds more than ${this.maxRecords} log records (maxRecordsPerRequest)`,
+      )
+  }
+
+  /** A record, resource or scope starts: its own count of values starts at 0. */
+  begin(): void {
+    this.#inRecord = 0
+  }
+
+  /** One more value inside the current record, resource or scope. */
+  value(): void {
+    this.part()
+    if (++this.#inRecord > MAX_VALUES_PER_RECORD)
+      throw new OtlpTooLargeError(
+        `a log record, resource or scope holds more than ${MAX_VALUES_PER_RECORD} values`,
+      )
+  }
+
+  /** One more value or container anywhere in the request. */
+  part(): void {
+    if (++this.#values > MAX_VALUES_PER_REQUEST)
+      throw new OtlpTooLargeError(
+        `the request holds more than ${MAX_VALUES_PER_REQUEST} values`,
+      )
+  }
+}
+
 type Attributes = Record<string, unknown>
-interface Context {
+/** The resource and scope a record was sent under. */
+export interface RecordContext {
   resource: { attributes: Attributes }
   scope: { name: string; version?: string } | undefined
 }
+type Context = RecordContext
 
-/** Decodes a protobuf `ExportLogsServiceRequest`. @throws OtlpDecodeError */
-export function decodeOtlpProtobuf(body: Uint8Array): OtelLogRecord[] {
+/**
+ * The records of a protobuf `ExportLogsServiceRequest`, one at a time.
+ * @throws OtlpDecodeError, OtlpTooLargeError (from `next()`)
+ */
+export function* protobufRecords(
+  body: Uint8Array,
+  budget = new DecodeBudget(),
+): Generator<OtelLogRecord, void, undefined> {
   try {
-    const records: OtelLogRecord[] = []
     const reader = new ProtoReader(body)
     while (!reader.done) {
       const { field, wire } = reader.tag()
-      if (field === 1 && wire === LENGTH) resourceLogs(reader.bytes(), records)
-      else reader.skip(wire)
+      if (field === 1 && wire === LENGTH) {
+        budget.part()
+        yield* resourceLogs(reader.bytes(), budget)
+      } else reader.skip(wire)
     }
-    return records
   } catch (error) {
     if (error instanceof ProtobufError || error instanceof OtlpDecodeError) {
       throw new OtlpDecodeError(
@@ -63,27 +136,45 @@ export function decodeOtlpProtobuf(body: Uint8Array): OtelLogRecord[] {
   }
 }
 
-function resourceLogs(bytes: Uint8Array, records: OtelLogRecord[]): void {
+/** Decodes a whole protobuf `ExportLogsServiceRequest`. @throws OtlpDecodeError, OtlpTooLargeError */
+export function decodeOtlpProtobuf(
+  body: Uint8Array,
+  budget = new DecodeBudget(),
+): OtelLogRecord[] {
+  return [...protobufRecords(body, budget)]
+}
+
+function* resourceLogs(
+  bytes: Uint8Array,
+  budget: DecodeBudget,
+): Generator<OtelLogRecord, void, undefined> {
   const reader = new ProtoReader(bytes)
   const scopes: Uint8Array[] = []
   let attributes: Attributes = {}
   while (!reader.done) {
     const { field, wire } = reader.tag()
-    if (field === 1 && wire === LENGTH)
-      attributes = keyValueList(reader.bytes(), 0) // Resource: repeated KeyValue attributes = 1
-    else if (field === 2 && wire === LENGTH) scopes.push(reader.bytes())
-    else reader.skip(wire)
+    if (field === 1 && wire === LENGTH) {
+      budget.begin()
+      attributes = keyValueList(reader.bytes(), 0, budget) // Resource: repeated KeyValue attributes = 1
+    } else if (field === 2 && wire === LENGTH) {
+      budget.part()
+      scopes.push(reader.bytes())
+    } else reader.skip(wire)
   }
   // The resource may follow its scopes in the bytes: read scopes once it is known.
   for (const scope of scopes)
-    scopeLogs(scope, { resource: { attributes }, scope: undefined }, records)
+    yield* scopeLogs(
+      scope,
+      { resource: { attributes }, scope: undefined },
+      budget,
+    )
 }
 
-function scopeLogs(
+function* scopeLogs(
   bytes: Uint8Array,
   context: Context,
-  records: OtelLogRecord[],
-): void {
+  budget: DecodeBudget,
+): Generator<OtelLogRecord, void, undefined> {
   const reader = new ProtoReader(bytes)
   const logRecords: Uint8Array[] = []
   let scope: Context['scope']
@@ -91,11 +182,14 @@ function scopeLogs(
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH)
       scope = instrumentationScope(reader.bytes())
-    else if (field === 2 && wire === LENGTH) logRecords.push(reader.bytes())
-    else reader.skip(wire)
+    else if (field === 2 && wire === LENGTH) {
+      budget.record()
+      logRecords.push(reader.bytes())
+    } else reader.skip(wire)
   }
+  const recordContext = { ...context, scope }
   for (const record of logRecords)
-    records.push(logRecord(record, { ...context, scope }))
+    yield logRecord(record, recordContext, budget)
 }
 
 function instrumentationScope(bytes: Uint8Array): Context['scope'] {
@@ -111,7 +205,12 @@ function instrumentationScope(bytes: Uint8Array): Context['scope'] {
   return version === undefined || version === '' ? { name } : { name, version }
 }
 
-function logRecord(bytes: Uint8Array, context: Context): OtelLogRecord {
+function logRecord(
+  bytes: Uint8Array,
+  context: Context,
+  budget: DecodeBudget,
+): OtelLogRecord {
+  budget.begin()
   const reader = new ProtoReader(bytes)
   const record: {
     -readonly [K in keyof OtelLogRecord]: OtelLogRecord[K]
@@ -137,11 +236,11 @@ function logRecord(bytes: Uint8Array, context: Context): OtelLogRecord {
         break
       case 5:
         reader.expect(wire, LENGTH, 'body')
-        record.body = anyValue(reader.bytes(), 0)
+        record.body = anyValue(reader.bytes(), 0, budget)
         break
       case 6:
         reader.expect(wire, LENGTH, 'attributes')
-        keyValue(reader.bytes(), record.attributes as Attributes, 0)
+        keyValue(reader.bytes(), record.attributes as Attributes, 0, budget)
         break
       case 8:
         reader.expect(wire, FIXED32, 'flags')
@@ -173,7 +272,13 @@ function logRecord(bytes: Uint8Array, context: Context): OtelLogRecord {
 }
 
 /** One KeyValue into `into`. */
-function keyValue(bytes: Uint8Array, into: Attributes, depth: number): void {
+function keyValue(
+  bytes: Uint8Array,
+  into: Attributes,
+  depth: number,
+  budget: DecodeBudget,
+): void {
+  budget.value()
   const reader = new ProtoReader(bytes)
   let key = ''
   let value: unknown
@@ -181,14 +286,18 @@ function keyValue(bytes: Uint8Array, into: Attributes, depth: number): void {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH) key = reader.string()
     else if (field === 2 && wire === LENGTH)
-      value = anyValue(reader.bytes(), depth)
+      value = anyValue(reader.bytes(), depth, budget)
     else reader.skip(wire)
   }
   setKey<unknown>(into, key, value ?? null)
 }
 
 /** AnyValue: string 1, bool 2, int64 3, double 4, array 5, kvlist 6, bytes 7. */
-function anyValue(bytes: Uint8Array, depth: number): unknown {
+function anyValue(
+  bytes: Uint8Array,
+  depth: number,
+  budget: DecodeBudget,
+): unknown {
   if (depth > MAX_VALUE_DEPTH)
     throw new OtlpDecodeError(`values nested deeper than ${MAX_VALUE_DEPTH}`)
   const reader = new ProtoReader(bytes)
@@ -200,40 +309,50 @@ function anyValue(bytes: Uint8Array, depth: number): unknown {
     else if (field === 3 && wire === VARINT) value = int64(reader.int64())
     else if (field === 4 && wire === FIXED64) value = reader.double()
     else if (field === 5 && wire === LENGTH)
-      value = valueList(reader.bytes(), depth + 1)
+      value = valueList(reader.bytes(), depth + 1, budget)
     else if (field === 6 && wire === LENGTH)
-      value = keyValueList(reader.bytes(), depth + 1)
+      value = keyValueList(reader.bytes(), depth + 1, budget)
     else if (field === 7 && wire === LENGTH) value = Buffer.from(reader.bytes())
     else reader.skip(wire)
   }
   return value
 }
 
-function valueList(bytes: Uint8Array, depth: number): unknown[] {
+function valueList(
+  bytes: Uint8Array,
+  depth: number,
+  budget: DecodeBudget,
+): unknown[] {
   const reader = new ProtoReader(bytes)
   const values: unknown[] = []
   while (!reader.done) {
     const { field, wire } = reader.tag()
-    if (field === 1 && wire === LENGTH)
-      values.push(anyValue(reader.bytes(), depth))
-    else reader.skip(wire)
+    if (field === 1 && wire === LENGTH) {
+      budget.value()
+      values.push(anyValue(reader.bytes(), depth, budget))
+    } else reader.skip(wire)
   }
   return values
 }
 
-function keyValueList(bytes: Uint8Array, depth: number): Attributes {
+function keyValueList(
+  bytes: Uint8Array,
+  depth: number,
+  budget: DecodeBudget,
+): Attributes {
   const reader = new ProtoReader(bytes)
   const values: Attributes = {}
   while (!reader.done) {
     const { field, wire } = reader.tag()
-    if (field === 1 && wire === LENGTH) keyValue(reader.bytes(), values, depth)
+    if (field === 1 && wire === LENGTH)
+      keyValue(reader.bytes(), values, depth, budget)
     else reader.skip(wire)
   }
   return values
 }
 
 /** An int64 as a number when exact, else its decimal string (OTLP/JSON's own rule). */
-function int64(value: bigint): number | string {
+export function int64(value: bigint): number | string {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) &&
     value <= BigInt(Number.MAX_SAFE_INTEGER)
     ? Number(value)
@@ -243,164 +362,4 @@ function int64(value: bigint): number | string {
 /** Nanoseconds since the epoch as HrTime; 0 stays [0, 0] (unset). */
 export function nanosToHrTime(nanos: bigint): HrTime {
   return [Number(nanos / 1_000_000_000n), Number(nanos % 1_000_000_000n)]
-}
-
-/**
- * Decodes an OTLP/JSON `ExportLogsServiceRequest`: lowerCamelCase keys,
- * 64-bit integers as strings or numbers, trace and span ids as hex,
- * bytes as base64. @throws OtlpDecodeError
- */
-export function decodeOtlpJson(text: string): OtelLogRecord[] {
-  let request: unknown
-  try {
-    request = JSON.parse(text)
-  } catch (error) {
-    throw new OtlpDecodeError(
-      `invalid JSON logs request: ${(error as Error).message}`,
-    )
-  }
-  const records: OtelLogRecord[] = []
-  for (const resourceLog of list(
-    object(request, 'request').resourceLogs,
-    'resourceLogs',
-  )) {
-    const resourceLogObject = object(resourceLog, 'resourceLogs[]')
-    const resource = {
-      attributes: jsonAttributes(
-        object(resourceLogObject.resource ?? {}, 'resource').attributes,
-      ),
-    }
-    for (const scopeLog of list(resourceLogObject.scopeLogs, 'scopeLogs')) {
-      const scopeLogObject = object(scopeLog, 'scopeLogs[]')
-      const scope =
-        scopeLogObject.scope === undefined
-          ? undefined
-          : jsonScope(object(scopeLogObject.scope, 'scope'))
-      for (const logRecord of list(scopeLogObject.logRecords, 'logRecords')) {
-        records.push(
-          jsonLogRecord(object(logRecord, 'logRecords[]'), { resource, scope }),
-        )
-      }
-    }
-  }
-  return records
-}
-
-function jsonLogRecord(
-  record: Record<string, unknown>,
-  context: Context,
-): OtelLogRecord {
-  const result: { -readonly [K in keyof OtelLogRecord]: OtelLogRecord[K] } = {
-    resource: context.resource,
-    attributes: jsonAttributes(record.attributes),
-  }
-  if (context.scope !== undefined) result.instrumentationScope = context.scope
-  if (record.timeUnixNano !== undefined)
-    result.hrTime = nanosToHrTime(
-      jsonUint64(record.timeUnixNano, 'timeUnixNano'),
-    )
-  if (record.observedTimeUnixNano !== undefined) {
-    result.hrTimeObserved = nanosToHrTime(
-      jsonUint64(record.observedTimeUnixNano, 'observedTimeUnixNano'),
-    )
-  }
-  if (typeof record.severityNumber === 'number')
-    result.severityNumber = record.severityNumber
-  if (typeof record.severityText === 'string')
-    result.severityText = record.severityText
-  if (typeof record.eventName === 'string') result.eventName = record.eventName
-  if (record.body !== undefined) result.body = jsonAnyValue(record.body, 0)
-  const { traceId, spanId } = record
-  if (
-    typeof traceId === 'string' &&
-    traceId !== '' &&
-    typeof spanId === 'string' &&
-    spanId !== ''
-  ) {
-    if (
-      !/^[0-9a-fA-F]{32}$/.test(traceId) ||
-      !/^[0-9a-fA-F]{16}$/.test(spanId)
-    ) {
-      throw new OtlpDecodeError(
-        'traceId and spanId must be hex (32 and 16 digits)',
-      )
-    }
-    result.spanContext = {
-      traceId: traceId.toLowerCase(),
-      spanId: spanId.toLowerCase(),
-      traceFlags: Number(record.flags ?? 0) & 0xff,
-    }
-  }
-  return result
-}
-
-function jsonScope(scope: Record<string, unknown>): Context['scope'] {
-  const name = typeof scope.name === 'string' ? scope.name : ''
-  return typeof scope.version === 'string' && scope.version !== ''
-    ? { name, version: scope.version }
-    : { name }
-}
-
-function jsonAttributes(value: unknown, depth = 0): Attributes {
-  const attributes: Attributes = {}
-  for (const item of list(value, 'attributes')) {
-    const { key, value: inner } = object(item, 'attribute')
-    if (typeof key !== 'string')
-      throw new OtlpDecodeError('an attribute key must be a string')
-    setKey(
-      attributes,
-      key,
-      inner === undefined ? null : jsonAnyValue(inner, depth),
-    )
-  }
-  return attributes
-}
-
-function jsonAnyValue(value: unknown, depth: number): unknown {
-  if (depth > MAX_VALUE_DEPTH)
-    throw new OtlpDecodeError(`values nested deeper than ${MAX_VALUE_DEPTH}`)
-  const any = object(value, 'AnyValue')
-  if ('stringValue' in any) return String(any.stringValue)
-  if ('boolValue' in any) return any.boolValue === true
-  if ('intValue' in any) return int64(jsonInt64(any.intValue))
-  if ('doubleValue' in any) return Number(any.doubleValue)
-  if ('arrayValue' in any)
-    return list(object(any.arrayValue, 'arrayValue').values, 'values').map(
-      (v) => jsonAnyValue(v, depth + 1),
-    )
-  if ('kvlistValue' in any)
-    return jsonAttributes(
-      object(any.kvlistValue, 'kvlistValue').values,
-      depth + 1,
-    )
-  if ('bytesValue' in any) return Buffer.from(String(any.bytesValue), 'base64')
-  return null
-}
-
-function jsonUint64(value: unknown, name: string): bigint {
-  const parsed = jsonInt64(value)
-  if (parsed < 0n) throw new OtlpDecodeError(`${name} must not be negative`)
-  return parsed
-}
-
-function jsonInt64(value: unknown): bigint {
-  if (typeof value === 'number' && Number.isSafeInteger(value))
-    return BigInt(value)
-  if (typeof value === 'string' && /^-?\d{1,20}$/.test(value))
-    return BigInt.asIntN(64, BigInt(value))
-  throw new OtlpDecodeError(`not a 64-bit integer: ${JSON.stringify(value)}`)
-}
-
-function object(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new OtlpDecodeError(`${name} must be an object`)
-  }
-  return value as Record<string, unknown>
-}
-
-function list(value: unknown, name: string): unknown[] {
-  if (value === undefined || value === null) return []
-  if (!Array.isArray(value))
-    throw new OtlpDecodeError(`${name} must be an array`)
-  return value
 }

@@ -2,7 +2,9 @@
 export { startReceiver } from './server.js'
 export type { Receiver, ReceiverOptions } from './server.js'
 export {
+  DecodeBudget,
   OtlpDecodeError,
-  decodeOtlpJson,
+  OtlpTooLargeError,
   decodeOtlpProtobuf,
 } from './decode-otlp.js'
+export { decodeOtlpJson } from './decode-otlp-json.js'

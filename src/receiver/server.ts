@@ -5,35 +5,56 @@
  *
  * Answers as OTLP/HTTP says, in the request's content type:
  * - 200 with an empty `ExportLogsServiceResponse`, or `partial_success`
- *   counting the records it could not take (no experiment named, queue full);
- * - 400 for a body that does not decode, 413 over the size limit (also
- *   after gzip decompression, which is bounded so a bomb cannot grow
- *   memory), 415 for other content types or encodings, 401 for a missing or
- *   wrong bearer token (compared in constant time), 404/405 elsewhere;
- * - 429 with `Retry-After` while too many records wait for delivery, and 503
- *   with `Retry-After` while shutting down, so a Collector keeps the data
- *   queued and retries. Never a bare 500 for a passing fault.
+ *   counting the records it could not take (no experiment named);
+ * - 400 for a body that does not decode, 413 over a size limit (the body,
+ *   the body after gzip decompression, which is bounded so a bomb cannot
+ *   grow memory, the records or values in one request), 415 for other
+ *   content types or encodings, 401 for a missing or wrong bearer token
+ *   (the scheme in any case, the token compared in constant time),
+ *   404/405 elsewhere;
+ * - 429 with `Retry-After` when the request would take what the receiver
+ *   holds for delivery past its bounds (`maxPendingBytes`,
+ *   `maxPendingRecords`, or a store's own queue bound), and 503 with
+ *   `Retry-After` while shutting down, so a Collector keeps the data queued
+ *   and retries. Never a bare 500 for a passing fault.
  *
- * Limits (all options): body size, decompressed size, records waiting,
- * connections, and request time (slow clients are cut off).
+ * A request is taken whole or not at all: every record is decoded, routed
+ * and encoded first, and queued only when all of them fit; so a 200 is
+ * never given for a record the receiver then drops for want of room.
+ * Bytes are counted from the moment a body is read: bodies being read and
+ * decoded, and entries waiting for delivery, in total across experiments,
+ * stay within `maxPendingBytes`. Requests are decoded one at a time, in
+ * slices that hand the event loop back every few milliseconds, so one large
+ * request does not hold up a small one.
+ *
+ * Slow clients: a header deadline (`headersTimeoutMs`) apart from the
+ * whole request's (`receiveTimeoutMs`), and a connection bound that makes
+ * room for a new client by closing the oldest connection with no request
+ * in progress (./connections.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { isIP } from 'node:net'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import { gunzip } from 'node:zlib'
 import type { MlDashOptions } from '../core/options.js'
 import type { OwnNames } from '../core/options.js'
-import { integerOption, resolveOptions } from '../core/options.js'
+import { configError, integerOption, resolveOptions } from '../core/options.js'
 import type { ChannelReport } from '../delivery/channel.js'
-import type { RouterStats } from '../delivery/router.js'
+import { entryCost } from '../delivery/sink.js'
+import type { Routed, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
-import type { OtelLogRecord } from '../otel/map.js'
 import { mapOtelLogRecord } from '../otel/map.js'
+import type { ConnectionStats } from './connections.js'
+import { boundConnections } from './connections.js'
 import {
+  DEFAULT_MAX_RECORDS,
+  DecodeBudget,
   OtlpDecodeError,
-  decodeOtlpJson,
-  decodeOtlpProtobuf,
+  OtlpTooLargeError,
+  protobufRecords,
 } from './decode-otlp.js'
+import { jsonRecords } from './decode-otlp-json.js'
 import type { OtlpEncoding } from './otlp-response.js'
 import {
   CONTENT_TYPES,
@@ -47,15 +68,28 @@ export interface ReceiverOptions extends MlDashOptions {
   port?: number
   /** Address to listen on. @default "127.0.0.1" */
   host?: string
-  /** When set, requests must carry `Authorization: Bearer <authToken>`. @default undefined */
+  /**
+   * When set, requests must carry `Authorization: Bearer <authToken>` (the
+   * scheme in any case). The command line also takes it from
+   * `ML_DASH_RECEIVER_TOKEN` or `--auth-token-file`. @default undefined
+   */
   authToken?: string
   /** Largest request body as received, in bytes. @default 4194304 (4 MiB) */
   maxBodyBytes?: number
   /** Largest body after gzip decompression, in bytes. @default 16777216 (16 MiB) */
   maxDecompressedBytes?: number
-  /** Records waiting for delivery beyond which requests get 429. @default 50000 */
+  /** Most log records in one request (413 past it). @default 50000 */
+  maxRecordsPerRequest?: number
+  /**
+   * Most bytes the receiver holds: bodies being read and decoded, and
+   * entries waiting for delivery (their JSON text plus 48 bytes each), in
+   * total across experiments. A request that would go past it gets 429.
+   * @default 134217728 (128 MiB)
+   */
+  maxPendingBytes?: number
+  /** Most records waiting for delivery, in total across experiments (429 past it). @default 1000000 */
   maxPendingRecords?: number
-  /** Most open connections. @default 256 */
+  /** Most open connections; past it, the oldest idle one makes room. @default 256 */
   maxConnections?: number
   /**
    * Time limit for receiving one request (slow clients get 408). Not the
@@ -63,6 +97,8 @@ export interface ReceiverOptions extends MlDashOptions {
    * @default 30000
    */
   receiveTimeoutMs?: number
+  /** Time limit for receiving a request's headers. @default 10000 */
+  headersTimeoutMs?: number
 }
 
 /** A running receiver. */
@@ -70,7 +106,11 @@ export interface Receiver {
   /** `http://host:port` */
   readonly url: string
   readonly port: number
-  readonly stats: RouterStats
+  readonly stats: RouterStats & {
+    connections: ConnectionStats
+    /** Requests being decompressed, decoded and queued now. */
+    decoding: number
+  }
   /** Stops accepting (new requests get 503), delivers what was accepted, closes. */
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
 }
@@ -82,51 +122,70 @@ const RECEIVER_NAMES = Object.keys({
   authToken: true,
   maxBodyBytes: true,
   maxDecompressedBytes: true,
+  maxRecordsPerRequest: true,
+  maxPendingBytes: true,
   maxPendingRecords: true,
   maxConnections: true,
   receiveTimeoutMs: true,
+  headersTimeoutMs: true,
 } satisfies OwnNames<ReceiverOptions>)
+
+/** Work done between two hand-backs of the event loop while a request is decoded. */
+const SLICE_MS = 4
+
+/**
+ * Retries of a retryable failure when neither `maxRetries` nor
+ * `ML_DASH_MAX_RETRIES` is set: the receiver answered 200 for what it holds,
+ * so it keeps trying through an outage (its senders meanwhile get 429)
+ * until the server takes the entries or the receiver is closed.
+ */
+const RECEIVER_MAX_RETRIES = Number.MAX_SAFE_INTEGER
 
 /** Starts the receiver. @throws Error naming an invalid option; rejects if the port cannot be bound. */
 export async function startReceiver(
   options: ReceiverOptions = {},
 ): Promise<Receiver> {
-  const resolved = resolveOptions(options, process.env, RECEIVER_NAMES)
-  const limits = {
-    maxBodyBytes: integerOption(
-      'maxBodyBytes',
-      options.maxBodyBytes,
-      4 * 1024 * 1024,
-    ),
-    maxDecompressedBytes: integerOption(
-      'maxDecompressedBytes',
-      options.maxDecompressedBytes,
-      16 * 1024 * 1024,
-    ),
-    maxPendingRecords: integerOption(
-      'maxPendingRecords',
-      options.maxPendingRecords,
-      50_000,
-    ),
-  }
+  const withRetries =
+    options.maxRetries === undefined &&
+    process.env.ML_DASH_MAX_RETRIES === undefined
+      ? { ...options, maxRetries: RECEIVER_MAX_RETRIES }
+      : options
+  const resolved = resolveOptions(withRetries, process.env, RECEIVER_NAMES)
+  const limits = receiverLimits(options)
+  const smallest = limits.maxBodyBytes + 2 * limits.maxDecompressedBytes
+  if (limits.maxPendingBytes < smallest)
+    throw configError(
+      `maxPendingBytes (${limits.maxPendingBytes}) must be at least maxBodyBytes + 2 x maxDecompressedBytes (${smallest}): a request is held whole, as received, decompressed and encoded, while it is taken`,
+    )
   const authDigest =
     options.authToken === undefined
       ? undefined
-      : digest(`Bearer ${options.authToken}`)
+      : digest(checkedToken(options.authToken))
+  const host = options.host ?? '127.0.0.1'
+  if (authDigest === undefined && !isLoopback(host) && !resolved.silenceErrors)
+    process.stderr.write(
+      `ml-dash-logs: warning: the receiver listens on ${host} without a token: anyone who can reach it can write into your experiments (set --auth-token-file, ML_DASH_RECEIVER_TOKEN or authToken)\n`,
+    )
   // Every record it cannot route is answered for, in partial_success.
   const router = createRouter(resolved, { ownerReportsUnrouted: true })
   let closing = false
-  const receiveTimeout = integerOption(
-    'receiveTimeoutMs',
-    options.receiveTimeoutMs,
-    30_000,
-  )
+  /** Bytes of requests being read and decoded, not yet queued. */
+  let inRequests = 0
+  /** Requests being taken now (close waits for them). */
+  const taking = new Set<Promise<Answer>>()
   const server = createServer(
     // Node checks request time limits on this interval: keep it within the limit.
     {
-      requestTimeout: receiveTimeout,
-      headersTimeout: Math.min(receiveTimeout, 60_000),
-      connectionsCheckingInterval: Math.min(receiveTimeout, 1000),
+      requestTimeout: limits.receiveTimeoutMs,
+      headersTimeout: Math.min(
+        limits.headersTimeoutMs,
+        limits.receiveTimeoutMs,
+      ),
+      connectionsCheckingInterval: Math.min(
+        limits.headersTimeoutMs,
+        limits.receiveTimeoutMs,
+        1000,
+      ),
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) =>
@@ -134,11 +193,35 @@ export async function startReceiver(
       )
     },
   )
-  server.maxConnections = integerOption(
-    'maxConnections',
-    options.maxConnections,
-    256,
-  )
+  const connections = boundConnections(server, limits.maxConnections)
+
+  /** What is held for delivery now: bytes and records, across experiments. */
+  function held(): { bytes: number; records: number } {
+    let bytes = 0
+    let records = 0
+    for (const stores of Object.values(router.stats.experiments)) {
+      // In hybrid mode both stores hold the one encoded text.
+      bytes += Math.max(
+        stores.local?.pendingBytes ?? 0,
+        stores.remote?.pendingBytes ?? 0,
+      )
+      records += Math.max(
+        stores.local?.pending ?? 0,
+        stores.remote?.pending ?? 0,
+      )
+    }
+    return { bytes, records }
+  }
+
+  /** Why a request of `bytes` more cannot be taken now, or undefined. */
+  function noRoom(bytes: number, records: number): string | undefined {
+    const now = held()
+    if (now.bytes + inRequests + bytes > limits.maxPendingBytes)
+      return `the receiver holds ${now.bytes + inRequests} bytes for delivery (maxPendingBytes ${limits.maxPendingBytes})`
+    if (now.records + records > limits.maxPendingRecords)
+      return `the receiver holds ${now.records} records for delivery (maxPendingRecords ${limits.maxPendingRecords})`
+    return undefined
+  }
 
   async function handle(
     req: IncomingMessage,
@@ -154,7 +237,10 @@ export async function startReceiver(
       })
     if (
       authDigest !== undefined &&
-      !timingSafeEqual(digest(req.headers.authorization ?? ''), authDigest)
+      !timingSafeEqual(
+        digest(bearerToken(req.headers.authorization)),
+        authDigest,
+      )
     ) {
       return answerStatus(res, answerAs, 401, 'missing or wrong bearer token')
     }
@@ -177,94 +263,246 @@ export async function startReceiver(
       )
     }
     if (closing) return answerStatus(res, encoding, 503, 'shutting down', '5')
-    if (pendingRecords(router.stats) > limits.maxPendingRecords) {
-      return answerStatus(
-        res,
-        encoding,
-        429,
-        'too many records waiting for delivery',
-        '1',
-      )
-    }
-    const raw = await readBody(req, limits.maxBodyBytes)
-    if (raw === undefined)
-      return answerStatus(
-        res,
-        encoding,
-        413,
-        `body over ${limits.maxBodyBytes} bytes`,
-      )
-    let body: Buffer
+    // Room for the largest body this request may bring, before it is read.
+    const full = noRoom(limits.maxBodyBytes, 0)
+    if (full !== undefined)
+      return answerStatus(res, encoding, 429, full, RETRY_AFTER_SECONDS)
+    let reserved = limits.maxBodyBytes
+    inRequests += reserved
     try {
-      body =
-        contentEncoding === 'gzip'
-          ? await gunzipBounded(raw, limits.maxDecompressedBytes)
-          : raw
-    } catch (error) {
-      const tooLarge =
-        (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
-      if (tooLarge)
+      const raw = await readBody(req, limits.maxBodyBytes)
+      if (raw === undefined)
         return answerStatus(
           res,
           encoding,
           413,
-          `decompressed body over ${limits.maxDecompressedBytes} bytes`,
+          `body over ${limits.maxBodyBytes} bytes`,
         )
-      return answerStatus(
-        res,
-        encoding,
-        400,
-        `bad gzip body: ${(error as Error).message}`,
-      )
+      inRequests += raw.length - reserved
+      reserved = raw.length
+      const turn = takeRequest(raw, encoding, contentEncoding === 'gzip')
+      taking.add(turn)
+      const answer = await turn.finally(() => taking.delete(turn))
+      if (answer.status === 200)
+        res
+          .writeHead(200, { 'content-type': CONTENT_TYPES[encoding] })
+          .end(exportResponse(encoding, answer.rejected, answer.message))
+      else
+        answerStatus(
+          res,
+          encoding,
+          answer.status,
+          answer.message,
+          answer.status === 429 ? RETRY_AFTER_SECONDS : undefined,
+        )
+    } finally {
+      inRequests -= reserved
     }
-    let records: OtelLogRecord[]
+  }
+
+  /** Decodes, routes and queues one request's records, all or none. */
+  async function takeRequest(
+    raw: Buffer,
+    encoding: OtlpEncoding,
+    gzipped: boolean,
+  ): Promise<Answer> {
+    let body = raw
+    if (gzipped) {
+      try {
+        body = await gunzipBounded(raw, limits.maxDecompressedBytes)
+      } catch (error) {
+        const tooLarge =
+          (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+        return tooLarge
+          ? {
+              status: 413,
+              message: `decompressed body over ${limits.maxDecompressedBytes} bytes`,
+            }
+          : {
+              status: 400,
+              message: `bad gzip body: ${(error as Error).message}`,
+            }
+      }
+    }
+    // The decompressed body is held while it is decoded.
+    const decompressed = gzipped ? body.length : 0
+    inRequests += decompressed
     try {
-      records =
-        encoding === 'protobuf'
-          ? decodeOtlpProtobuf(body)
-          : decodeOtlpJson(body.toString('utf8'))
+      const full = noRoom(0, 0)
+      if (full !== undefined) return { status: 429, message: full }
+      return await decodeAndQueue(body, encoding)
+    } finally {
+      inRequests -= decompressed
+    }
+  }
+
+  async function decodeAndQueue(
+    body: Buffer,
+    encoding: OtlpEncoding,
+  ): Promise<Answer> {
+    const budget = new DecodeBudget(limits.maxRecordsPerRequest)
+    const records =
+      encoding === 'protobuf'
+        ? protobufRecords(body, budget)
+        : jsonRecords(body, budget)
+    const routed: Routed[] = []
+    let unrouted = 0
+    let bytes = 0
+    try {
+      let sliceStart = performance.now()
+      for (const record of records) {
+        const { input, prefix } = mapOtelLogRecord(record, resolved.levelMap)
+        const one = router.route(input, prefix)
+        if (one === undefined) unrouted++
+        else {
+          routed.push(one)
+          bytes += entryCost(one.entry)
+        }
+        if (performance.now() - sliceStart > SLICE_MS) {
+          const full = noRoom(bytes, routed.length)
+          if (full !== undefined) return { status: 429, message: full }
+          await nextTurn()
+          sliceStart = performance.now()
+        }
+      }
     } catch (error) {
+      if (error instanceof OtlpTooLargeError)
+        return { status: 413, message: error.message }
       if (error instanceof OtlpDecodeError)
-        return answerStatus(res, encoding, 400, error.message)
+        return { status: 400, message: error.message }
       throw error
     }
-    let rejected = 0
-    for (const record of records) {
-      const { input, prefix } = mapOtelLogRecord(record, resolved.levelMap)
-      if (!router.enqueue(input, prefix)) rejected++
-    }
+    if (closing) return { status: 503, message: 'shutting down' }
+    const full = noRoom(bytes, routed.length) ?? noStoreRoom(routed)
+    if (full !== undefined) return { status: 429, message: full }
+    let rejected = unrouted
+    for (const one of routed) if (!one.channel.enqueue(one.entry)) rejected++
     const message =
       rejected === 0
         ? ''
-        : `${rejected} records had no experiment (set --prefix or the ml_dash.prefix attribute) or found a full queue`
-    res
-      .writeHead(200, { 'content-type': CONTENT_TYPES[encoding] })
-      .end(exportResponse(encoding, rejected, message))
+        : `${rejected} records had no experiment (set --prefix or the ml_dash.prefix attribute) or found a store closed`
+    return { status: 200, rejected, message }
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 4318, options.host ?? '127.0.0.1', () =>
-      resolve(),
-    )
+    server.listen(options.port ?? 4318, host, () => resolve())
   })
   const { port, address } = server.address() as {
     port: number
     address: string
   }
-  const host = address.includes(':') ? `[${address}]` : address
+  const urlHost = address.includes(':') ? `[${address}]` : address
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${urlHost}:${port}`,
     port,
     get stats() {
-      return router.stats
+      return {
+        ...router.stats,
+        connections: { ...connections },
+        decoding: taking.size,
+      }
     },
     close: async (timeoutMs = resolved.closeTimeoutMs) => {
       closing = true
       await closeServer(server)
+      await Promise.allSettled([...taking])
       return router.close(timeoutMs)
     },
   }
+}
+
+/** What the decode stage answers. */
+type Answer =
+  | { status: 200; rejected: number; message: string }
+  | { status: 400 | 413 | 429 | 503; message: string }
+
+/** Seconds a sender is asked to wait after a 429. */
+const RETRY_AFTER_SECONDS = '2'
+
+function receiverLimits(options: ReceiverOptions) {
+  return {
+    maxBodyBytes: integerOption(
+      'maxBodyBytes',
+      options.maxBodyBytes,
+      4 * 1024 * 1024,
+    ),
+    maxDecompressedBytes: integerOption(
+      'maxDecompressedBytes',
+      options.maxDecompressedBytes,
+      16 * 1024 * 1024,
+    ),
+    maxRecordsPerRequest: integerOption(
+      'maxRecordsPerRequest',
+      options.maxRecordsPerRequest,
+      DEFAULT_MAX_RECORDS,
+    ),
+    maxPendingBytes: integerOption(
+      'maxPendingBytes',
+      options.maxPendingBytes,
+      128 * 1024 * 1024,
+    ),
+    maxPendingRecords: integerOption(
+      'maxPendingRecords',
+      options.maxPendingRecords,
+      1_000_000,
+    ),
+    maxConnections: integerOption(
+      'maxConnections',
+      options.maxConnections,
+      256,
+    ),
+    receiveTimeoutMs: integerOption(
+      'receiveTimeoutMs',
+      options.receiveTimeoutMs,
+      30_000,
+    ),
+    headersTimeoutMs: integerOption(
+      'headersTimeoutMs',
+      options.headersTimeoutMs,
+      10_000,
+    ),
+  }
+}
+
+/** Whether a store of the routed entries would refuse its share now. */
+function noStoreRoom(routed: readonly Routed[]): string | undefined {
+  const shares = new Map<Routed['channel'], { count: number; bytes: number }>()
+  for (const { channel, entry } of routed) {
+    const share = shares.get(channel) ?? { count: 0, bytes: 0 }
+    share.count++
+    share.bytes += entryCost(entry)
+    shares.set(channel, share)
+  }
+  for (const [channel, share] of shares)
+    if (!channel.canTake(share.count, share.bytes))
+      return `the queue of ${channel.prefix} is full (maxQueueSize, maxQueueBytes)`
+  return undefined
+}
+
+/** The token of an `Authorization: Bearer <token>` header, the scheme in any case (RFC 7235). */
+function bearerToken(header: string | undefined): string {
+  const match = /^[ \t]*bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')
+  return match?.[1] ?? ''
+}
+
+/** A token as a header can carry it. @throws Error naming the rule, never the token */
+function checkedToken(token: unknown): string {
+  if (typeof token !== 'string' || !/^\S+$/.test(token))
+    throw configError(
+      'authToken must be a non-empty string without white space',
+    )
+  return token
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return host === '::1'
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** The encoding a Content-Type names, or undefined for any other type. */
@@ -323,18 +561,6 @@ function gunzipBounded(body: Buffer, max: number): Promise<Buffer> {
       error ? reject(error) : resolve(result),
     )
   })
-}
-
-function pendingRecords(stats: RouterStats): number {
-  let pending = 0
-  for (const stores of Object.values(stats.experiments)) {
-    pending = Math.max(
-      pending,
-      stores.local?.pending ?? 0,
-      stores.remote?.pending ?? 0,
-    )
-  }
-  return pending
 }
 
 function digest(text: string): Buffer {

@@ -60,6 +60,8 @@ export type Fault =
     }
   | { kind: 'drop'; count: number; match?: RegExp }
   | { kind: 'delay'; ms: number; count: number; match?: RegExp }
+  /** Never answers and stores nothing: a server that went silent (the client must give up). */
+  | { kind: 'hold'; count: number; match?: RegExp }
 
 /** Options of {@link startTestServer}. */
 export interface TestServerOptions {
@@ -81,6 +83,8 @@ export interface TestServer {
   experiment(prefix: string): TestExperiment | undefined
   /** Queues a fault. */
   inject(fault: Fault): void
+  /** Drops the faults still queued: the server answers normally again. */
+  clearFaults(): void
   /** Refuses connections for `ms` milliseconds (the port is closed, then reopened). */
   down(ms: number): Promise<void>
   close(): Promise<void>
@@ -152,6 +156,10 @@ class ServerState implements TestServer {
     this.#faults.push({ ...fault })
   }
 
+  clearFaults(): void {
+    this.#faults.length = 0
+  }
+
   async down(ms: number): Promise<void> {
     await this.#stop()
     await new Promise((resolve) => setTimeout(resolve, ms))
@@ -198,6 +206,7 @@ class ServerState implements TestServer {
         req.socket.destroy()
         return
       }
+      if (fault?.kind === 'hold') return
       const respond = () =>
         this.#respond(
           req,

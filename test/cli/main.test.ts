@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
@@ -99,6 +100,30 @@ describe('ml-dash-logs', () => {
     expect(() => parseCliArgs(['frobnicate'])).toThrow(
       'unknown command or arguments: frobnicate',
     )
+  })
+
+  it('takes the receiver token from a file or ML_DASH_RECEIVER_TOKEN, never needing it on the command line', () => {
+    const file = join(temp.dir, 'token')
+    writeFileSync(file, 'from-file\nignored\n')
+    expect(parseCliArgs(['serve', '--auth-token-file', file])).toMatchObject({
+      options: { authToken: 'from-file' },
+    })
+    expect(
+      parseCliArgs(['serve'], { ML_DASH_RECEIVER_TOKEN: 'from-env' }),
+    ).toMatchObject({ options: { authToken: 'from-env' } })
+    expect(
+      parseCliArgs(['serve', '--auth-token-file', file], {
+        ML_DASH_RECEIVER_TOKEN: 'from-env',
+      }),
+    ).toMatchObject({ options: { authToken: 'from-file' } })
+    expect(() =>
+      parseCliArgs(['serve', '--auth-token-file', join(temp.dir, 'none')]),
+    ).toThrow('cannot read --auth-token-file')
+    writeFileSync(file, '\n')
+    expect(() => parseCliArgs(['serve', '--auth-token-file', file])).toThrow(
+      'holds no token on its first line',
+    )
+    expect(USAGE).toContain('--auth-token-file')
   })
 
   it('pipes pino NDJSON from stdin into the store, keeping lines that are not JSON', async () => {

@@ -11,9 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { StoreResult } from '../../src/core/result.js'
 import { createSink } from '../../src/delivery/sink.js'
 import { captureRecords } from '../otel-records.js'
+import { decodeOtlpJson } from '../../src/receiver/decode-otlp-json.js'
 import {
   OtlpDecodeError,
-  decodeOtlpJson,
   decodeOtlpProtobuf,
 } from '../../src/receiver/decode-otlp.js'
 

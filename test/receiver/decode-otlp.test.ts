@@ -9,9 +9,9 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs'
 import { describe, expect, it } from 'vitest'
 import { encodeEntry } from '../../src/core/entry.js'
 import { mapOtelLogRecord } from '../../src/otel/map.js'
+import { decodeOtlpJson } from '../../src/receiver/decode-otlp-json.js'
 import {
   OtlpDecodeError,
-  decodeOtlpJson,
   decodeOtlpProtobuf,
 } from '../../src/receiver/decode-otlp.js'
 import { captureRecords } from '../otel-records.js'

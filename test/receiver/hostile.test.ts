@@ -55,29 +55,48 @@ it('cuts off a client that sends its body too slowly (408) and keeps serving oth
   expect(ok.status).toBe(200)
 })
 
-it('refuses connections beyond maxConnections and serves again once they are gone', async () => {
+it('makes room past maxConnections by closing the oldest connection with no request, and refuses only when all are busy', async () => {
   receiver = await startReceiver({
     port: 0,
     dashRoot: temp.dir,
     prefix: 'alice/hostile/run',
     maxConnections: 3,
   })
+  const connected = (h: { socket: Socket }) =>
+    new Promise((resolve) => h.socket.once('connect', resolve))
+  // Three connections still sending their headers: none has a request yet.
   const holders = Array.from({ length: 3 }, () =>
     rawClient(receiver!.port, 'POST /v1/logs HTTP/1.1\r\nHost: x\r\n'),
   )
-  await Promise.all(
-    holders.map(
-      (h) => new Promise((resolve) => h.socket.once('connect', resolve)),
-    ),
-  )
+  await Promise.all(holders.map(connected))
   await new Promise((resolve) => setTimeout(resolve, 100))
   const extra = rawClient(
     receiver.port,
-    'POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}',
+    'POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
   )
-  expect(await extra.closed).toBe('')
+  expect(await extra.closed).toMatch(/^HTTP\/1\.1 200/)
+  expect(await holders[0]!.closed).toBe('')
+  expect(receiver.stats.connections.evicted).toBe(1)
   for (const holder of holders) holder.socket.destroy()
   await Promise.all(holders.map((h) => h.closed))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  // Three requests whose bodies are still coming: all busy, so a fourth is refused.
+  const busy = Array.from({ length: 3 }, () =>
+    rawClient(
+      receiver!.port,
+      'POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{',
+    ),
+  )
+  await Promise.all(busy.map(connected))
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const refused = rawClient(
+    receiver.port,
+    'POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}',
+  )
+  expect(await refused.closed).toBe('')
+  expect(receiver.stats.connections.refused).toBe(1)
+  for (const one of busy) one.socket.destroy()
+  await Promise.all(busy.map((h) => h.closed))
   await new Promise((resolve) => setTimeout(resolve, 50))
   const ok = await fetch(`${receiver.url}/v1/logs`, {
     method: 'POST',

@@ -213,13 +213,13 @@ describe('OTLP/HTTP receiver', () => {
         dashRoot: false,
         dashUrl: server.url,
         token: signTestToken({ username: 'alice' }),
-        maxPendingRecords: 1,
+        maxPendingRecords: 2,
         flushIntervalMs: 60_000,
       })
       const body = ProtobufLogsSerializer.serializeRequest(await records(2))!
       expect((await post(url, body, PROTO)).status).toBe(200)
       const busy = await post(url, body, PROTO)
-      expect([busy.status, busy.headers['retry-after']]).toEqual([429, '1'])
+      expect([busy.status, busy.headers['retry-after']]).toEqual([429, '2'])
       const closing = receiver!.close(5000)
       receiver = undefined
       await closing
