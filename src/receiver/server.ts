@@ -150,8 +150,12 @@ export async function startReceiver(
     process.env.ML_DASH_MAX_RETRIES === undefined
       ? { ...options, maxRetries: RECEIVER_MAX_RETRIES }
       : options
-  const resolved = resolveOptions(withRetries, process.env, RECEIVER_NAMES)
   const limits = receiverLimits(options)
+  const resolved = resolveOptions(
+    withStoreBounds(withRetries, limits),
+    process.env,
+    RECEIVER_NAMES,
+  )
   const smallest = limits.maxBodyBytes + 2 * limits.maxDecompressedBytes
   if (limits.maxPendingBytes < smallest)
     throw configError(
@@ -347,7 +351,12 @@ export async function startReceiver(
         : jsonRecords(body, budget)
     const routed: Routed[] = []
     let unrouted = 0
+    /** What this request's entries cost, held in `inRequests` until they are queued. */
     let bytes = 0
+    const hold = (cost: number) => {
+      bytes += cost
+      inRequests += cost
+    }
     try {
       let sliceStart = performance.now()
       for (const record of records) {
@@ -356,32 +365,43 @@ export async function startReceiver(
         if (one === undefined) unrouted++
         else {
           routed.push(one)
-          bytes += entryCost(one.entry)
+          hold(entryCost(one.entry))
         }
         if (performance.now() - sliceStart > SLICE_MS) {
-          const full = noRoom(bytes, routed.length)
+          const full = noRoom(0, routed.length)
           if (full !== undefined) return { status: 429, message: full }
           await nextTurn()
           sliceStart = performance.now()
         }
       }
+      if (closing) return { status: 503, message: 'shutting down' }
+      const full = noRoom(0, routed.length) ?? noStoreRoom(routed)
+      if (full !== undefined) return { status: 429, message: full }
+      // Queued a slice at a time too; each entry moves from this request's bytes to what is held.
+      let rejected = unrouted
+      sliceStart = performance.now()
+      for (const one of routed) {
+        if (!one.channel.enqueue(one.entry)) rejected++
+        hold(-entryCost(one.entry))
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await nextTurn()
+          sliceStart = performance.now()
+        }
+      }
+      const message =
+        rejected === 0
+          ? ''
+          : `${rejected} records had no experiment (set --prefix or the ml_dash.prefix attribute) or found a store closed`
+      return { status: 200, rejected, message }
     } catch (error) {
       if (error instanceof OtlpTooLargeError)
         return { status: 413, message: error.message }
       if (error instanceof OtlpDecodeError)
         return { status: 400, message: error.message }
       throw error
+    } finally {
+      inRequests -= bytes
     }
-    if (closing) return { status: 503, message: 'shutting down' }
-    const full = noRoom(bytes, routed.length) ?? noStoreRoom(routed)
-    if (full !== undefined) return { status: 429, message: full }
-    let rejected = unrouted
-    for (const one of routed) if (!one.channel.enqueue(one.entry)) rejected++
-    const message =
-      rejected === 0
-        ? ''
-        : `${rejected} records had no experiment (set --prefix or the ml_dash.prefix attribute) or found a store closed`
-    return { status: 200, rejected, message }
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -465,7 +485,22 @@ function receiverLimits(options: ReceiverOptions) {
   }
 }
 
-/** Whether a store of the routed entries would refuse its share now. */
+/**
+ * The stores' own queue bounds, unless set: no lower than the receiver's,
+ * so that what the receiver admits a store also takes.
+ */
+function withStoreBounds(
+  options: ReceiverOptions,
+  limits: ReturnType<typeof receiverLimits>,
+): ReceiverOptions {
+  return {
+    ...options,
+    maxQueueBytes: options.maxQueueBytes ?? limits.maxPendingBytes,
+    maxQueueSize: options.maxQueueSize ?? limits.maxPendingRecords,
+  }
+}
+
+/** Whether a store of the routed entries would refuse its share now (its bounds were set lower). */
 function noStoreRoom(routed: readonly Routed[]): string | undefined {
   const shares = new Map<Routed['channel'], { count: number; bytes: number }>()
   for (const { channel, entry } of routed) {
