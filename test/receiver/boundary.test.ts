@@ -129,6 +129,8 @@ it('answers 429 before its byte bound behind a silent server, stays under its me
     retryBaseDelayMs: 100,
     retryMaxDelayMs: 500,
     flushIntervalMs: 50,
+    // Entries of 200 KB, as sent: strings are otherwise cut at 16 384 characters.
+    limits: { maxStringLength: 300_000 },
   })
   const baseline = rss(child!.pid!)
   let peak = baseline
