@@ -11,7 +11,9 @@ import { encodeEntry } from '../../src/core/entry.js'
 import { mapOtelLogRecord } from '../../src/otel/map.js'
 import { decodeOtlpJson } from '../../src/receiver/decode-otlp-json.js'
 import {
+  DecodeBudget,
   OtlpDecodeError,
+  OtlpTooLargeError,
   decodeOtlpProtobuf,
 } from '../../src/receiver/decode-otlp.js'
 import { captureRecords } from '../otel-records.js'
@@ -93,6 +95,56 @@ describe('OTLP decoding', () => {
       })
     },
   )
+
+  it('decodes OTLP/JSON whatever the order of its keys, and across slices that split a character', async () => {
+    const records = await sdkRecords()
+    const request = JSON.parse(
+      new TextDecoder().decode(JsonLogsSerializer.serializeRequest(records)),
+    ) as {
+      resourceLogs: {
+        resource?: unknown
+        scopeLogs: { scope?: unknown; logRecords: unknown[] }[]
+      }[]
+    }
+    // Resource after its scopes, scope after its records: JSON objects have no order.
+    const reordered = {
+      resourceLogs: request.resourceLogs.map(({ resource, scopeLogs }) => ({
+        scopeLogs: scopeLogs.map(({ scope, logRecords }) => ({
+          logRecords,
+          scope,
+        })),
+        resource,
+      })),
+    }
+    expect(stored(decodeOtlpJson(JSON.stringify(reordered)))).toEqual(
+      stored(records),
+    )
+    // 16 KiB slices: a three-byte character at every offset around the first boundary.
+    for (let pad = 16_370; pad < 16_390; pad++) {
+      const text = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"${'a'.repeat(pad)}€€€"}}]}]}]}`
+      expect(decodeOtlpJson(text)[0]?.body).toBe(`${'a'.repeat(pad)}€€€`)
+    }
+  })
+
+  it('refuses past the records and values one request may hold, counting before it builds', () => {
+    const records = (n: number) =>
+      `{"resourceLogs":[{"scopeLogs":[{"logRecords":[${Array(n).fill('{}').join(',')}]}]}]}`
+    expect(decodeOtlpJson(records(3), new DecodeBudget(3))).toHaveLength(3)
+    expect(() => decodeOtlpJson(records(4), new DecodeBudget(3))).toThrow(
+      new OtlpTooLargeError(
+        'the request holds more than 3 log records (maxRecordsPerRequest)',
+      ),
+    )
+    const attributes = (n: number) =>
+      `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[${Array.from(
+        { length: n },
+        (_, i) => `{"key":"k${i}","value":{"intValue":1}}`,
+      ).join(',')}]}]}]}]}`
+    expect(() => decodeOtlpJson(attributes(10_000))).not.toThrow()
+    expect(() => decodeOtlpJson(attributes(10_001))).toThrow(
+      'holds more than 10000 values',
+    )
+  })
 
   it('refuses malformed bodies with a decode error', () => {
     expect(() =>
