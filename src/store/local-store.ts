@@ -31,6 +31,11 @@
  * root, the experiment folder, `logs/` or any folder above may be a link,
  * to put an experiment on another disk on purpose, and so a prefix's files
  * may then lie outside the root (the check on the prefix is on its text).
+ *
+ * Nesting (issue 12): an experiment whose prefix leads through another
+ * existing experiment (`a/b/c/d` when `a/b/c/experiment.json` exists) is
+ * not opened: the error names both prefixes, has the code
+ * {@link NESTED_EXPERIMENT_CODE} and is permanent.
  */
 import {
   closeSync,
@@ -56,6 +61,7 @@ import {
   writeExperimentFile,
   writeExperimentFileSync,
 } from './experiment-file.js'
+import { enclosingExperiment } from './experiment-place.js'
 import type { Flock } from './flock.js'
 import { loadFlock, loadFlockSync } from './flock.js'
 import { repairTail } from './log-tail.js'
@@ -79,6 +85,9 @@ const RETRYABLE_CODES = new Set([
  * keeping the process from exiting.
  */
 export const EXIT_LOCK_WAIT_MS = 2000
+
+/** The `code` of the error when an experiment would lie inside another one. */
+export const NESTED_EXPERIMENT_CODE = 'ML_DASH_NESTED_EXPERIMENT'
 
 /** An open local experiment. */
 export interface LocalStore {
@@ -107,15 +116,17 @@ export interface LocalStore {
  * Opens (creating when missing) the experiment folder, its `experiment.json`
  * and log files, and repairs what a crash may have left.
  *
- * @throws Error naming the path when the folder cannot be created or written.
+ * @throws Error naming the path when the folder cannot be created or written,
+ *   or naming both prefixes when the prefix leads through another experiment.
  */
 export async function openLocalStore(
   dashRoot: string,
   prefix: ExperimentPrefix,
   info: ExperimentInfo = {},
 ): Promise<LocalStore> {
-  const directory = experimentDirectory(dashRoot, prefix)
   const flock = await loadFlock()
+  // After the await: nothing else in this process runs between the look and the mkdir.
+  const directory = placedDirectory(dashRoot, prefix)
   const logs = makeFolders(directory)
   await writeExperimentFile(directory, prefix, info, flock).catch(
     (error: unknown) => {
@@ -131,14 +142,15 @@ export async function openLocalStore(
  * event (entries logged in the same tick as `process.exit()`), where no
  * promise settles. Waits for the locks on this thread.
  *
- * @throws Error naming the path when the folder cannot be created or written.
+ * @throws Error naming the path when the folder cannot be created or written,
+ *   or naming both prefixes when the prefix leads through another experiment.
  */
 export function openLocalStoreSync(
   dashRoot: string,
   prefix: ExperimentPrefix,
   info: ExperimentInfo = {},
 ): LocalStore {
-  const directory = experimentDirectory(dashRoot, prefix)
+  const directory = placedDirectory(dashRoot, prefix)
   const flock = loadFlockSync()
   const logs = makeFolders(directory)
   try {
@@ -148,6 +160,25 @@ export function openLocalStoreSync(
   }
   const store = new FileStore(directory, logs, openLock(directory, logs), flock)
   return repaired(store, store.appendSync([]))
+}
+
+/**
+ * The experiment's folder, checked to lie inside the root and not inside
+ * another experiment. Looked at before anything is created, so a refused
+ * prefix leaves no folder behind.
+ */
+function placedDirectory(dashRoot: string, prefix: ExperimentPrefix): string {
+  const directory = experimentDirectory(dashRoot, prefix)
+  const enclosing = enclosingExperiment(dashRoot, prefix.segments)
+  if (enclosing !== undefined) {
+    const error: NodeJS.ErrnoException = new Error(
+      `ml-dash-logs: prefix "${prefix.prefix}" leads through the experiment "${enclosing}" (its folder holds experiment.json): an experiment may not lie inside another one's folder`,
+    )
+    // Not a retryable code: opening again meets the same experiment.
+    error.code = NESTED_EXPERIMENT_CODE
+    throw error
+  }
+  return directory
 }
 
 /** The experiment's folders, as the SDK makes them; returns `logs/`. */

@@ -1,0 +1,63 @@
+/**
+ * Whether a prefix leads through an experiment that already exists in the
+ * local store (issue 12, item 3).
+ *
+ * An experiment is a folder holding `experiment.json` (ml-dash-spec §4: the
+ * SDK and the ml-dash CLI find experiments by searching for
+ * `*\/experiment.json`). A prefix that goes through one, such as
+ * `alice/rt/victim/sub/x` below the experiment `alice/rt/victim`, would put
+ * folders inside that experiment's folder: the SDK's discovery then reports
+ * both, and a name there may take the place of one of the experiment's own
+ * files. The rules on the prefix's text (src/core/prefix.ts) refuse those
+ * names; this check refuses the nesting itself, by looking at the store.
+ *
+ * Failure semantics: never throws. It costs one `lstat` per proper ancestor
+ * of 3 segments or more (at most 21 for the longest prefix allowed). The
+ * answer holds at the moment of the look: an experiment created between it
+ * and the `mkdir` that follows is not seen (no lock covers the whole store).
+ */
+import { lstatSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { MIN_EXPERIMENT_SEGMENTS } from '../core/prefix.js'
+
+/** The file whose presence makes a folder an experiment. */
+const EXPERIMENT_FILE = 'experiment.json'
+
+/**
+ * The prefix of the outermost existing experiment that is a proper
+ * ancestor of `segments` (its folder holds `experiment.json`), or undefined
+ * when none is.
+ *
+ * `experiment.json` is looked at with `lstat`, so a symbolic link at that
+ * name counts as present whatever it points at (dangling or not), and so
+ * does a folder of that name: the SDK's `rglob('*\/experiment.json')`
+ * reports each of them, so each claims the folder. The folders on the way
+ * are followed, as everywhere in the store (a linked folder is a choice the
+ * user made).
+ */
+export function enclosingExperiment(
+  dashRoot: string,
+  segments: readonly string[],
+): string | undefined {
+  const root = resolve(dashRoot)
+  for (let n = MIN_EXPERIMENT_SEGMENTS; n < segments.length; n++) {
+    const ancestor = segments.slice(0, n)
+    if (holdsExperimentFile(join(root, ...ancestor))) return ancestor.join('/')
+  }
+  return undefined
+}
+
+function holdsExperimentFile(folder: string): boolean {
+  try {
+    lstatSync(join(folder, EXPERIMENT_FILE))
+    return true
+  } catch {
+    // ENOENT (no such file) and ENOTDIR (a file stands where a folder of the
+    // path would be, so nothing lies below it) mean no experiment. Any other
+    // error (EACCES on a folder we may not search, ELOOP among linked
+    // folders, EIO) is taken as "not an experiment" too, deliberately: the
+    // check cannot tell, and the open that follows meets the same error and
+    // reports it with the path.
+    return false
+  }
+}
