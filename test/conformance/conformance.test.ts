@@ -7,15 +7,17 @@
  * application would use it; a new entry point gets every case by being
  * added to ENTRIES (here and in the driver).
  */
-import { writeFileSync, readFileSync, existsSync } from 'node:fs'
+import { writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_ENTRY_LIMITS } from '../../src/core/entry.js'
+import { DEFAULT_ENTRY_LIMITS, encodeEntry } from '../../src/core/entry.js'
+import { parsePrefix } from '../../src/core/prefix.js'
+import { openLocalStore } from '../../src/store/local-store.js'
 import type { Finished, StoredLine } from '../helpers.js'
-import { nesting, readLines, run, useTempDir } from '../helpers.js'
+import { FIXTURES, nesting, readLines, run, useTempDir } from '../helpers.js'
 
 const DRIVER = fileURLToPath(new URL('./driver.mjs', import.meta.url))
 const CLI = fileURLToPath(
@@ -80,6 +82,31 @@ function drive(
 function stored(dashRoot: string): StoredLine[] {
   const file = join(dashRoot, PREFIX, 'logs', 'logs.jsonl')
   return existsSync(file) ? readLines(file) : []
+}
+
+/** The spellings the driver routes records to (its INTO_VICTIM). */
+const INTO_VICTIM = [
+  'alice/rt/victim/experiment.json',
+  'alice/rt/victim/Experiment.JSON',
+  'alice/rt/victim/logs/logs.jsonl',
+  'alice/rt/victim/logs/.log_sequence',
+  'alice/rt/victim/logs',
+  'alice/rt/victim/sub/x',
+]
+
+/** Every path under `dir`, relative, sorted. */
+function tree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort()
+}
+
+/** Opens an experiment with the real store and appends one line; resolves when closed. */
+async function writeOne(dashRoot: string, prefix: string): Promise<void> {
+  const store = await openLocalStore(dashRoot, parsePrefix(prefix))
+  const result = await store.append([
+    encodeEntry({ level: 'info', message: `in ${prefix}` }),
+  ])
+  store.close()
+  expect(result.status).toBe('success')
 }
 
 /** A server that takes connections and never answers. */
@@ -203,6 +230,35 @@ describe.each(ENTRIES)('%s', (entry) => {
       expect(result.stderr).not.toMatch(/\n\s+at /)
     },
   )
+
+  it('keeps a record routed into or through another experiment in its own, marked, and leaves that experiment whole', async () => {
+    const victim = join(root(), 'alice', 'rt', 'victim')
+    await writeOne(root(), 'alice/rt/victim')
+    const before = tree(victim)
+    const result = await drive(entry, 'routed-into', root())
+    if (entry === 'experiment') {
+      expect(result.stdout).toMatch(
+        /CONSTRUCTION .*leads through the experiment "alice\/rt\/victim"/,
+      )
+    } else {
+      expect(
+        stored(root()).map((line) => [
+          line.message,
+          line.metadata?.['ml_dash.prefix_refused'],
+        ]),
+      ).toEqual(INTO_VICTIM.map((into, i) => [`routed ${i}`, into]))
+    }
+    expect(tree(victim)).toEqual(before)
+    // The other experiment still opens and takes writes, and the SDK's tools still read the store.
+    await writeOne(root(), 'alice/rt/victim')
+    const validated = await run('python3', [
+      join(FIXTURES, 'sdk_validate.py'),
+      root(),
+    ])
+    expect(validated.stderr).toBe('')
+    expect(validated.code).toBe(0)
+    expect(validated.stdout).toContain('rt/victim')
+  })
 
   it('says on stderr, without crashing, that the server is down', async () => {
     const result = await drive(entry, 'server-down', root())

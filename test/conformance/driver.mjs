@@ -16,10 +16,23 @@ const OWN_NAMES = {
   receiver: { maxConnections: 10 },
 }
 
+/** Spellings of a prefix leading into or through the experiment alice/rt/victim (the parent made it). */
+const INTO_VICTIM = [
+  'alice/rt/victim/experiment.json',
+  'alice/rt/victim/Experiment.JSON',
+  'alice/rt/victim/logs/logs.jsonl',
+  'alice/rt/victim/logs/.log_sequence',
+  'alice/rt/victim/logs',
+  'alice/rt/victim/sub/x',
+]
+
 /** Options per case; the prefix is left out by the no-prefix case. */
 function options() {
   const base = { prefix, dashRoot, closeTimeoutMs: 3000 }
   if (scenario === 'no-prefix') return { dashRoot }
+  // The Experiment does not route: its own prefix goes through the other experiment.
+  if (scenario === 'routed-into' && entry === 'experiment')
+    return { ...base, prefix: 'alice/rt/victim/sub/x' }
   // One misspelled shared option, beside names that are the entry point's own.
   if (scenario === 'misspelled')
     return { ...base, batchsize: 5, ...OWN_NAMES[entry] }
@@ -268,6 +281,11 @@ async function main() {
     case 'server-down':
     case 'no-prefix':
       logMany(target, 5)
+      await target.end()
+      return
+    case 'routed-into':
+      for (const [i, into] of INTO_VICTIM.entries())
+        target.log('info', `routed ${i}`, { 'ml_dash.prefix': into })
       await target.end()
       return
     case 'silent-end':
