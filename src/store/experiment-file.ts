@@ -17,7 +17,6 @@
 import {
   closeSync,
   constants,
-  openSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -26,6 +25,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { ExperimentPrefix } from '../core/prefix.js'
+import { openOwnFile } from './own-file.js'
 import { toJsonValue } from '../core/serialize.js'
 import type { Flock } from './flock.js'
 
@@ -66,7 +66,7 @@ export async function writeExperimentFile(
   info: ExperimentInfo,
   flock: Flock,
 ): Promise<void> {
-  const lockFd = openSync(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
+  const lockFd = openOwnFile(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
   try {
     await flock.lock(lockFd)
     mergeAndUnlock(lockFd, flock, dir, prefix, info)
@@ -83,7 +83,7 @@ export function writeExperimentFileSync(
   flock: Flock,
   waitMs: number,
 ): void {
-  const lockFd = openSync(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
+  const lockFd = openOwnFile(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
   try {
     flock.lockSync(lockFd, waitMs)
     mergeAndUnlock(lockFd, flock, dir, prefix, info)
@@ -153,11 +153,11 @@ function mergeExperimentFile(
 function writeNew(path: string, text: string): void {
   let fd: number
   try {
-    fd = openSync(path, CREATE_NEW)
+    fd = openOwnFile(path, CREATE_NEW)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     unlinkSync(path)
-    fd = openSync(path, CREATE_NEW)
+    fd = openOwnFile(path, CREATE_NEW)
   }
   try {
     writeFileSync(fd, text)
@@ -176,7 +176,7 @@ function writeNew(path: string, text: string): void {
 function readExisting(file: string): Record<string, unknown> | undefined {
   let fd: number
   try {
-    fd = openSync(file, constants.O_RDONLY | NOFOLLOW)
+    fd = openOwnFile(file, constants.O_RDONLY | NOFOLLOW)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error

@@ -43,7 +43,6 @@ import {
   ftruncateSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readSync,
   writeSync,
 } from 'node:fs'
@@ -55,6 +54,7 @@ import type { StoreResult } from '../core/result.js'
 import { SUCCESS } from '../core/result.js'
 import { debug } from '../debug.js'
 import type { ExperimentInfo } from './experiment-file.js'
+import { NOT_A_FILE, openOwnFile } from './own-file.js'
 import {
   LOCK_FILE_FLAGS,
   NOFOLLOW,
@@ -194,7 +194,7 @@ function makeFolders(directory: string): string {
 
 function openLock(directory: string, logs: string): number {
   try {
-    return openSync(join(logs, '.log_sequence.lock'), LOCK_FILE_FLAGS)
+    return openOwnFile(join(logs, '.log_sequence.lock'), LOCK_FILE_FLAGS)
   } catch (error) {
     throw pathError('cannot open the experiment folder', directory, error)
   }
@@ -423,7 +423,7 @@ const NO_TAIL = { lastSequence: -1, tornBytes: 0, size: 0 }
  */
 function openIfPresent(file: string, flags: number): number | undefined {
   try {
-    return openSync(file, flags | NOFOLLOW, 0o644)
+    return openOwnFile(file, flags | NOFOLLOW, 0o644)
   } catch (error) {
     if (
       (error as NodeJS.ErrnoException).code === 'ENOENT' &&
@@ -553,12 +553,14 @@ export function closedResult(name: string): StoreResult {
 function pathError(what: string, path: string, cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message : String(cause)
   const link = refusedLink(cause)
-  const message =
-    link === undefined
-      ? `ml-dash-logs: ${what} "${path}": ${detail}`
-      : `ml-dash-logs: refusing to open "${link}": it is a symbolic link (the store never follows links to its own files)`
-  const error = new Error(message, { cause }) as NodeJS.ErrnoException
   const code = (cause as NodeJS.ErrnoException | undefined)?.code
+  const message =
+    link !== undefined
+      ? `ml-dash-logs: refusing to open "${link}": it is a symbolic link (the store never follows links to its own files)`
+      : code === NOT_A_FILE
+        ? detail
+        : `ml-dash-logs: ${what} "${path}": ${detail}`
+  const error = new Error(message, { cause }) as NodeJS.ErrnoException
   if (code !== undefined) error.code = code
   return error
 }

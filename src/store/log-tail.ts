@@ -24,11 +24,11 @@ import {
   constants,
   fstatSync,
   ftruncateSync,
-  openSync,
   readSync,
   writeSync,
 } from 'node:fs'
 import { NOFOLLOW } from './experiment-file.js'
+import { openOwnFile } from './own-file.js'
 
 const NEWLINE = 0x0a
 const FIRST_WINDOW = 4096
@@ -73,7 +73,7 @@ export function repairTail(fd: number, logPath: string): TailReport {
 
 /** Appends a torn fragment to the `.torn` file, created when missing; a link there is refused. */
 function keepTorn(path: string, fragment: Buffer): void {
-  const fd = openSync(path, TORN_FLAGS)
+  const fd = openOwnFile(path, TORN_FLAGS)
   try {
     appendFileSync(fd, fragment)
   } finally {
