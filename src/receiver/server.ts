@@ -267,14 +267,35 @@ export async function startReceiver(
       )
     }
     if (closing) return answerStatus(res, encoding, 503, 'shutting down', '5')
-    // Room for the largest body this request may bring, before it is read.
-    const full = noRoom(limits.maxBodyBytes, 0)
+    // Room for the body it declares, before it is read; then for each chunk as it comes.
+    const declared = Number(req.headers['content-length'] ?? 0)
+    const full =
+      Number.isFinite(declared) && declared <= limits.maxBodyBytes
+        ? noRoom(declared, 0)
+        : undefined
     if (full !== undefined)
-      return answerStatus(res, encoding, 429, full, RETRY_AFTER_SECONDS)
-    let reserved = limits.maxBodyBytes
-    inRequests += reserved
+      return answerStatus(res, encoding, 429, full, RETRY_AFTER_SECONDS, {
+        connection: 'close',
+      })
+    let reserved = 0
     try {
-      const raw = await readBody(req, limits.maxBodyBytes)
+      let refused: string | undefined
+      const raw = await readBody(req, limits.maxBodyBytes, (size) => {
+        refused = noRoom(size, 0)
+        if (refused !== undefined) return false
+        inRequests += size
+        reserved += size
+        return true
+      })
+      if (raw === 'full')
+        return answerStatus(
+          res,
+          encoding,
+          429,
+          refused ?? 'no room',
+          RETRY_AFTER_SECONDS,
+          { connection: 'close' },
+        )
       if (raw === undefined)
         return answerStatus(
           res,
@@ -282,8 +303,6 @@ export async function startReceiver(
           413,
           `body over ${limits.maxBodyBytes} bytes`,
         )
-      inRequests += raw.length - reserved
-      reserved = raw.length
       const turn = takeRequest(raw, encoding, contentEncoding === 'gzip')
       taking.add(turn)
       const answer = await turn.finally(() => taking.delete(turn))
@@ -565,11 +584,16 @@ function answerStatus(
   res.writeHead(status, headers).end(statusResponse(encoding, status, message))
 }
 
-/** The body, or undefined once it grows past `max` (the rest is drained, not kept). */
+/**
+ * The body; undefined once it grows past `max`, or `'full'` when `room`
+ * refuses a chunk (the rest is drained, not kept). `room(size)` is asked
+ * before each chunk is kept.
+ */
 function readBody(
   req: IncomingMessage,
   max: number,
-): Promise<Buffer | undefined> {
+  room: (size: number) => boolean,
+): Promise<Buffer | undefined | 'full'> {
   const declared = Number(req.headers['content-length'])
   return new Promise((resolve, reject) => {
     if (Number.isFinite(declared) && declared > max) {
@@ -579,12 +603,18 @@ function readBody(
     }
     const chunks: Buffer[] = []
     let size = 0
+    let full = false
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size <= max) chunks.push(chunk)
+      if (size > max || full) return
+      if (room(chunk.length)) chunks.push(chunk)
+      else {
+        full = true
+        chunks.length = 0
+      }
     })
     req.on('end', () =>
-      resolve(size <= max ? Buffer.concat(chunks) : undefined),
+      resolve(full ? 'full' : size <= max ? Buffer.concat(chunks) : undefined),
     )
     req.on('error', reject)
   })

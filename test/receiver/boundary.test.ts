@@ -303,3 +303,24 @@ it('keeps serving real clients while 300 connections send nothing', async () => 
   }
   expect(receiver.stats.connections.evicted).toBeGreaterThan(0)
 })
+
+it('keeps room for real clients while 40 bodies of a declared 4 MiB trickle in', async () => {
+  receiver = await startReceiver({
+    port: 0,
+    dashRoot: temp.dir,
+    prefix: 'alice/boundary/trickle',
+  })
+  const trickling = Array.from({ length: 40 }, () => {
+    const socket = connect(receiver!.port, '127.0.0.1')
+    socket.on('error', () => {})
+    sockets.push(socket)
+    socket.write(
+      `POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${4 * 1024 * 1024}\r\n\r\n\n`,
+    )
+    return new Promise((resolve) => socket.once('connect', resolve))
+  })
+  await Promise.all(trickling)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const answer = await post(receiver.url, await request_(['real'], 1), PROTO)
+  expect(answer.status).toBe(200)
+})
