@@ -16,7 +16,8 @@
  * refused for the same reason.
  *
  * `enqueue` never throws. Its only I/O is that last look, a few `lstat`
- * calls for a routed prefix not open yet (src/store/experiment-place.ts).
+ * calls, once for each routed prefix not open yet (a refusal is
+ * remembered; src/store/experiment-place.ts).
  */
 import type { EncodedEntry, EntryInput } from '../core/entry.js'
 import { encodeEntry } from '../core/entry.js'
@@ -41,6 +42,9 @@ export { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** Metadata key holding a routed prefix that was refused. */
 export const PREFIX_REFUSED_KEY = 'ml_dash.prefix_refused'
+
+/** Most refused routed prefixes a router remembers (beyond, each is looked at again). */
+const MAX_REMEMBERED_REFUSALS = 1024
 
 /** Most experiments one router opens by routing (its own prefix not counted). */
 export const MAX_ROUTED_EXPERIMENTS = 256
@@ -120,6 +124,8 @@ class PrefixRouter implements Router {
   readonly #token: FoundToken | undefined
   readonly #channels = new Map<string, Channel>()
   #routedCount = 0
+  /** Routed prefixes refused because they lead through an experiment. */
+  readonly #throughExperiment = new Set<string>()
   #refused = 0
   #unrouted = 0
   /** Unrouted records not yet reported (routing-only mode). */
@@ -236,13 +242,20 @@ class PrefixRouter implements Router {
     const open =
       typeof value === 'string' ? this.#channels.get(value) : undefined
     if (open !== undefined) return open
+    if (typeof value === 'string' && this.#throughExperiment.has(value))
+      return undefined
     if (
       this.#routedCount >= MAX_ROUTED_EXPERIMENTS ||
       prefixProblem(value) !== undefined
     )
       return undefined
     const prefix = parsePrefix(value)
-    if (this.#leadsThroughExperiment(prefix.segments)) return undefined
+    if (this.#leadsThroughExperiment(prefix.segments)) {
+      // Remembered, so a record routed there again costs no look at the disk.
+      if (this.#throughExperiment.size < MAX_REMEMBERED_REFUSALS)
+        this.#throughExperiment.add(prefix.prefix)
+      return undefined
+    }
     this.#routedCount++
     return this.#channel(prefix)
   }

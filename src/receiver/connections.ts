@@ -7,7 +7,9 @@
  * bound takes the place of the oldest one that has no request in progress
  * (still sending its headers, or idle between keep-alive requests); only
  * when every connection is busy with a request is the new one refused.
- * Held slow connections are still cut by the header deadline.
+ * A slow header is still cut by the header deadline; a connection that
+ * never sends a byte is not (Node starts that deadline at the first byte),
+ * so it is only ever closed to make room.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'

@@ -36,19 +36,31 @@ type Attributes = Record<string, unknown>
 
 /**
  * The records of an OTLP/JSON `ExportLogsServiceRequest` (UTF-8 bytes), one
- * at a time. @throws OtlpDecodeError, OtlpTooLargeError (from `next()`)
+ * at a time, and `null` after each slice of bytes read (so the caller can
+ * hand the event loop back even while no record is ready).
+ * @throws OtlpDecodeError, OtlpTooLargeError (from `next()`)
  */
 export function* jsonRecords(
   body: Uint8Array,
   budget = new DecodeBudget(),
-): Generator<OtelLogRecord, void, undefined> {
-  const reader = new RequestReader(budget)
-  for (let start = 0; start < body.length; start += SLICE_BYTES) {
-    reader.write(body.subarray(start, start + SLICE_BYTES))
+): Generator<OtelLogRecord | null, void, undefined> {
+  try {
+    const reader = new RequestReader(budget)
+    for (let start = 0; start < body.length; start += SLICE_BYTES) {
+      reader.write(body.subarray(start, start + SLICE_BYTES))
+      yield* reader.ready()
+      yield null
+    }
+    reader.end()
     yield* reader.ready()
+  } catch (error) {
+    if (error instanceof OtlpDecodeError || error instanceof OtlpTooLargeError)
+      throw error
+    // A value of a type OTLP does not allow where the mapping reads it.
+    throw new OtlpDecodeError(
+      `invalid JSON logs request: ${(error as Error).message}`,
+    )
   }
-  reader.end()
-  yield* reader.ready()
 }
 
 /** Decodes a whole OTLP/JSON request. @throws OtlpDecodeError, OtlpTooLargeError */
@@ -56,7 +68,10 @@ export function decodeOtlpJson(
   text: string,
   budget = new DecodeBudget(),
 ): OtelLogRecord[] {
-  return [...jsonRecords(Buffer.from(text, 'utf8'), budget)]
+  const records: OtelLogRecord[] = []
+  for (const record of jsonRecords(Buffer.from(text, 'utf8'), budget))
+    if (record !== null) records.push(record)
+  return records
 }
 
 /** Where a value sits: the indexes of its ResourceLogs and ScopeLogs. */
@@ -67,11 +82,11 @@ interface Found {
   scope: number
 }
 
-/** A record waiting for its resource or scope. */
+/** Records waiting for their resource or scope, per ScopeLogs. */
 interface Waiting {
-  value: unknown
   resource: number
   scope: number
+  values: unknown[]
 }
 
 class RequestReader {
@@ -89,7 +104,8 @@ class RequestReader {
   #found: Found[] = []
   readonly #resources = new Map<number, Attributes>()
   readonly #scopes = new Map<string, RecordContext['scope']>()
-  #waiting: Waiting[] = []
+  /** By `resource/scope` index, in the order they were found. */
+  readonly #waiting = new Map<string, Waiting>()
   /** The ResourceLogs and ScopeLogs being read now (earlier ones have ended). */
   #at = { resource: -1, scope: -1 }
   #ended = false
@@ -153,32 +169,44 @@ class RequestReader {
     this.#found = []
     for (const item of found) {
       this.#moveTo(item)
+      const key = `${item.resource}/${item.scope}`
       if (item.kind === 'resource') {
         this.#budget.begin()
-        const resource = object(item.value, 'resource')
+        // null is the default value in proto3 JSON, as a missing field is.
+        const resource = object(item.value ?? {}, 'resource')
         this.#resources.set(
           item.resource,
           jsonAttributes(resource.attributes, 0, this.#budget),
         )
       } else if (item.kind === 'scope')
         this.#scopes.set(
-          `${item.resource}/${item.scope}`,
-          jsonScope(object(item.value, 'scope')),
+          key,
+          item.value === null
+            ? undefined
+            : jsonScope(object(item.value, 'scope')),
         )
-      else this.#waiting.push(item)
+      else {
+        const waiting = this.#waiting.get(key)
+        if (waiting === undefined)
+          this.#waiting.set(key, {
+            resource: item.resource,
+            scope: item.scope,
+            values: [item.value],
+          })
+        else waiting.values.push(item.value)
+      }
     }
-    const stillWaiting: Waiting[] = []
-    for (const item of this.#waiting) {
-      const context = this.#context(item)
-      if (context === undefined) stillWaiting.push(item)
-      else
+    for (const [key, waiting] of this.#waiting) {
+      const context = this.#context(waiting)
+      if (context === undefined) continue
+      this.#waiting.delete(key)
+      for (const value of waiting.values)
         yield jsonLogRecord(
-          object(item.value, 'logRecords[]'),
+          object(value, 'logRecords[]'),
           context,
           this.#budget,
         )
     }
-    this.#waiting = stillWaiting
   }
 
   /** A value of a later ResourceLogs or ScopeLogs: the earlier ones have ended. */
@@ -189,7 +217,7 @@ class RequestReader {
       this.#at.scope = item.scope
   }
 
-  /** The record's context once its resource and scope are known or can no longer come. */
+  /** The records' context once their resource and scope are known or can no longer come. */
   #context(item: Waiting): RecordContext | undefined {
     const resourceEnded = item.resource < this.#at.resource
     const scopeEnded =
@@ -336,11 +364,14 @@ function jsonLogRecord(
     attributes: jsonAttributes(record.attributes, 0, budget),
   }
   if (context.scope !== undefined) result.instrumentationScope = context.scope
-  if (record.timeUnixNano !== undefined)
+  if (record.timeUnixNano !== undefined && record.timeUnixNano !== null)
     result.hrTime = nanosToHrTime(
       jsonUint64(record.timeUnixNano, 'timeUnixNano'),
     )
-  if (record.observedTimeUnixNano !== undefined) {
+  if (
+    record.observedTimeUnixNano !== undefined &&
+    record.observedTimeUnixNano !== null
+  ) {
     result.hrTimeObserved = nanosToHrTime(
       jsonUint64(record.observedTimeUnixNano, 'observedTimeUnixNano'),
     )
@@ -350,7 +381,7 @@ function jsonLogRecord(
   if (typeof record.severityText === 'string')
     result.severityText = record.severityText
   if (typeof record.eventName === 'string') result.eventName = record.eventName
-  if (record.body !== undefined)
+  if (record.body !== undefined && record.body !== null)
     result.body = jsonAnyValue(record.body, 0, budget)
   const { traceId, spanId } = record
   if (
@@ -397,7 +428,9 @@ function jsonAttributes(
     setKey(
       attributes,
       key,
-      inner === undefined ? null : jsonAnyValue(inner, depth, budget),
+      inner === undefined || inner === null
+        ? null
+        : jsonAnyValue(inner, depth, budget),
     )
   }
   return attributes
@@ -411,10 +444,15 @@ function jsonAnyValue(
   if (depth > MAX_VALUE_DEPTH)
     throw new OtlpDecodeError(`values nested deeper than ${MAX_VALUE_DEPTH}`)
   const any = object(value, 'AnyValue')
-  if ('stringValue' in any) return String(any.stringValue)
+  if ('stringValue' in any)
+    return typed(any.stringValue, 'string', 'stringValue')
   if ('boolValue' in any) return any.boolValue === true
   if ('intValue' in any) return int64(jsonInt64(any.intValue))
-  if ('doubleValue' in any) return Number(any.doubleValue)
+  // proto3 JSON writes NaN and the infinities as strings.
+  if ('doubleValue' in any)
+    return typeof any.doubleValue === 'number'
+      ? any.doubleValue
+      : Number(typed(any.doubleValue, 'string', 'doubleValue'))
   if ('arrayValue' in any)
     return list(object(any.arrayValue, 'arrayValue').values, 'values').map(
       (item) => {
@@ -428,8 +466,15 @@ function jsonAnyValue(
       depth + 1,
       budget,
     )
-  if ('bytesValue' in any) return Buffer.from(String(any.bytesValue), 'base64')
+  if ('bytesValue' in any)
+    return Buffer.from(typed(any.bytesValue, 'string', 'bytesValue'), 'base64')
   return null
+}
+
+function typed(value: unknown, type: 'string', name: string): string {
+  if (typeof value !== type)
+    throw new OtlpDecodeError(`${name} must be a ${type}`)
+  return value as string
 }
 
 function jsonUint64(value: unknown, name: string): bigint {

@@ -30,7 +30,6 @@ import {
   FIXED64,
   LENGTH,
   ProtoReader,
-  ProtobufError,
   VARINT,
 } from './protobuf-reader.js'
 
@@ -53,6 +52,9 @@ export const MAX_VALUES_PER_RECORD = 10_000
 /** Most values and containers in one request, all records together. */
 export const MAX_VALUES_PER_REQUEST = 2_000_000
 
+/** Parts (resource logs, scope logs, records found) read between two `null`s of a generator. */
+export const TICK_PARTS = 4096
+
 /** Most log records in one request, unless the receiver is told otherwise. */
 export const DEFAULT_MAX_RECORDS = 50_000
 
@@ -70,12 +72,13 @@ export class DecodeBudget {
     this.maxRecords = maxRecords
   }
 
-  /** One more log record (counted when it is found, before it is decoded). */
-  record(): void {
+  /** One more log record (counted when it is found, before it is decoded); returns the count. */
+  record(): number {
     if (++this.#records > this.maxRecords)
       throw new OtlpTooLargeError(
         `the request holds more than ${this.maxRecords} log records (maxRecordsPerRequest)`,
       )
+    return this.#records
   }
 
   /** A record, resource or scope starts: its own count of values starts at 0. */
@@ -92,12 +95,13 @@ export class DecodeBudget {
       )
   }
 
-  /** One more value or container anywhere in the request. */
-  part(): void {
+  /** One more value or container anywhere in the request; returns the count. */
+  part(): number {
     if (++this.#values > MAX_VALUES_PER_REQUEST)
       throw new OtlpTooLargeError(
         `the request holds more than ${MAX_VALUES_PER_REQUEST} values`,
       )
+    return this.#values
   }
 }
 
@@ -110,29 +114,29 @@ export interface RecordContext {
 type Context = RecordContext
 
 /**
- * The records of a protobuf `ExportLogsServiceRequest`, one at a time.
+ * The records of a protobuf `ExportLogsServiceRequest`, one at a time, and
+ * `null` every {@link TICK_PARTS} parts read without a record (so the
+ * caller can hand the event loop back through a long run of empty ones).
  * @throws OtlpDecodeError, OtlpTooLargeError (from `next()`)
  */
 export function* protobufRecords(
   body: Uint8Array,
   budget = new DecodeBudget(),
-): Generator<OtelLogRecord, void, undefined> {
+): Generator<OtelLogRecord | null, void, undefined> {
   try {
     const reader = new ProtoReader(body)
     while (!reader.done) {
       const { field, wire } = reader.tag()
       if (field === 1 && wire === LENGTH) {
-        budget.part()
+        if (budget.part() % TICK_PARTS === 0) yield null
         yield* resourceLogs(reader.bytes(), budget)
       } else reader.skip(wire)
     }
   } catch (error) {
-    if (error instanceof ProtobufError || error instanceof OtlpDecodeError) {
-      throw new OtlpDecodeError(
-        `invalid protobuf logs request: ${error.message}`,
-      )
-    }
-    throw error
+    if (error instanceof OtlpTooLargeError) throw error
+    throw new OtlpDecodeError(
+      `invalid protobuf logs request: ${(error as Error).message}`,
+    )
   }
 }
 
@@ -141,13 +145,16 @@ export function decodeOtlpProtobuf(
   body: Uint8Array,
   budget = new DecodeBudget(),
 ): OtelLogRecord[] {
-  return [...protobufRecords(body, budget)]
+  const records: OtelLogRecord[] = []
+  for (const record of protobufRecords(body, budget))
+    if (record !== null) records.push(record)
+  return records
 }
 
 function* resourceLogs(
   bytes: Uint8Array,
   budget: DecodeBudget,
-): Generator<OtelLogRecord, void, undefined> {
+): Generator<OtelLogRecord | null, void, undefined> {
   const reader = new ProtoReader(bytes)
   const scopes: Uint8Array[] = []
   let attributes: Attributes = {}
@@ -157,7 +164,7 @@ function* resourceLogs(
       budget.begin()
       attributes = keyValueList(reader.bytes(), 0, budget) // Resource: repeated KeyValue attributes = 1
     } else if (field === 2 && wire === LENGTH) {
-      budget.part()
+      if (budget.part() % TICK_PARTS === 0) yield null
       scopes.push(reader.bytes())
     } else reader.skip(wire)
   }
@@ -174,7 +181,7 @@ function* scopeLogs(
   bytes: Uint8Array,
   context: Context,
   budget: DecodeBudget,
-): Generator<OtelLogRecord, void, undefined> {
+): Generator<OtelLogRecord | null, void, undefined> {
   const reader = new ProtoReader(bytes)
   const logRecords: Uint8Array[] = []
   let scope: Context['scope']
@@ -183,7 +190,7 @@ function* scopeLogs(
     if (field === 1 && wire === LENGTH)
       scope = instrumentationScope(reader.bytes())
     else if (field === 2 && wire === LENGTH) {
-      budget.record()
+      if (budget.record() % TICK_PARTS === 0) yield null
       logRecords.push(reader.bytes())
     } else reader.skip(wire)
   }

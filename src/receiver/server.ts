@@ -21,11 +21,13 @@
  * A request is taken whole or not at all: every record is decoded, routed
  * and encoded first, and queued only when all of them fit; so a 200 is
  * never given for a record the receiver then drops for want of room.
- * Bytes are counted from the moment a body is read: bodies being read and
- * decoded, and entries waiting for delivery, in total across experiments,
- * stay within `maxPendingBytes`. Requests are decoded one at a time, in
- * slices that hand the event loop back every few milliseconds, so one large
- * request does not hold up a small one.
+ * Bytes are counted as they arrive: bodies being read, decompressed (chunk
+ * by chunk) and decoded, the entries of requests not queued yet, and
+ * entries waiting for delivery, in total across experiments, stay within
+ * `maxPendingBytes`; records likewise within `maxPendingRecords`. Requests
+ * are decoded side by side, each in slices that hand the event loop back
+ * every few milliseconds, so one large request does not hold up a small
+ * one.
  *
  * Slow clients: a header deadline (`headersTimeoutMs`) apart from the
  * whole request's (`receiveTimeoutMs`), and a connection bound that makes
@@ -36,7 +38,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import { gunzip } from 'node:zlib'
+import { createGunzip } from 'node:zlib'
 import type { MlDashOptions } from '../core/options.js'
 import type { OwnNames } from '../core/options.js'
 import { configError, integerOption, resolveOptions } from '../core/options.js'
@@ -175,6 +177,8 @@ export async function startReceiver(
   let closing = false
   /** Bytes of requests being read and decoded, not yet queued. */
   let inRequests = 0
+  /** Records of requests decoded and not yet queued. */
+  let inRecords = 0
   /** Requests being taken now (close waits for them). */
   const taking = new Set<Promise<Answer>>()
   const server = createServer(
@@ -222,8 +226,8 @@ export async function startReceiver(
     const now = held()
     if (now.bytes + inRequests + bytes > limits.maxPendingBytes)
       return `the receiver holds ${now.bytes + inRequests} bytes for delivery (maxPendingBytes ${limits.maxPendingBytes})`
-    if (now.records + records > limits.maxPendingRecords)
-      return `the receiver holds ${now.records} records for delivery (maxPendingRecords ${limits.maxPendingRecords})`
+    if (now.records + inRecords + records > limits.maxPendingRecords)
+      return `the receiver holds ${now.records + inRecords} records for delivery (maxPendingRecords ${limits.maxPendingRecords})`
     return undefined
   }
 
@@ -329,31 +333,36 @@ export async function startReceiver(
     encoding: OtlpEncoding,
     gzipped: boolean,
   ): Promise<Answer> {
-    let body = raw
-    if (gzipped) {
-      try {
-        body = await gunzipBounded(raw, limits.maxDecompressedBytes)
-      } catch (error) {
-        const tooLarge =
-          (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
-        return tooLarge
-          ? {
-              status: 413,
-              message: `decompressed body over ${limits.maxDecompressedBytes} bytes`,
-            }
-          : {
-              status: 400,
-              message: `bad gzip body: ${(error as Error).message}`,
-            }
-      }
-    }
-    // The decompressed body is held while it is decoded.
-    const decompressed = gzipped ? body.length : 0
-    inRequests += decompressed
+    if (!gzipped) return decodeAndQueue(raw, encoding)
+    // Counted chunk by chunk as it is decompressed, so concurrent bombs cannot pass the bound.
+    let decompressed = 0
     try {
-      const full = noRoom(0, 0)
-      if (full !== undefined) return { status: 429, message: full }
+      let refused: string | undefined
+      const body = await gunzipCounted(
+        raw,
+        limits.maxDecompressedBytes,
+        (size) => {
+          refused = noRoom(size, 0)
+          if (refused !== undefined) return false
+          inRequests += size
+          decompressed += size
+          return true
+        },
+      )
+      if (body === 'full') return { status: 429, message: refused ?? 'no room' }
       return await decodeAndQueue(body, encoding)
+    } catch (error) {
+      const tooLarge =
+        (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+      return tooLarge
+        ? {
+            status: 413,
+            message: `decompressed body over ${limits.maxDecompressedBytes} bytes`,
+          }
+        : {
+            status: 400,
+            message: `bad gzip body: ${(error as Error).message}`,
+          }
     } finally {
       inRequests -= decompressed
     }
@@ -370,38 +379,43 @@ export async function startReceiver(
         : jsonRecords(body, budget)
     const routed: Routed[] = []
     let unrouted = 0
-    /** What this request's entries cost, held in `inRequests` until they are queued. */
+    /** This request's entries not queued yet: their cost (in `inRequests`) and count (in `inRecords`). */
     let bytes = 0
-    const hold = (cost: number) => {
+    let count = 0
+    const hold = (cost: number, n: number) => {
       bytes += cost
       inRequests += cost
+      count += n
+      inRecords += n
     }
     try {
       let sliceStart = performance.now()
       for (const record of records) {
-        const { input, prefix } = mapOtelLogRecord(record, resolved.levelMap)
-        const one = router.route(input, prefix)
-        if (one === undefined) unrouted++
-        else {
-          routed.push(one)
-          hold(entryCost(one.entry))
+        if (record !== null) {
+          const { input, prefix } = mapOtelLogRecord(record, resolved.levelMap)
+          const one = router.route(input, prefix)
+          if (one === undefined) unrouted++
+          else {
+            routed.push(one)
+            hold(entryCost(one.entry), 1)
+          }
         }
         if (performance.now() - sliceStart > SLICE_MS) {
-          const full = noRoom(0, routed.length)
+          const full = noRoom(0, 0)
           if (full !== undefined) return { status: 429, message: full }
           await nextTurn()
           sliceStart = performance.now()
         }
       }
       if (closing) return { status: 503, message: 'shutting down' }
-      const full = noRoom(0, routed.length) ?? noStoreRoom(routed)
+      const full = noRoom(0, 0) ?? noStoreRoom(routed)
       if (full !== undefined) return { status: 429, message: full }
       // Queued a slice at a time too; each entry moves from this request's bytes to what is held.
       let rejected = unrouted
       sliceStart = performance.now()
       for (const one of routed) {
         if (!one.channel.enqueue(one.entry)) rejected++
-        hold(-entryCost(one.entry))
+        hold(-entryCost(one.entry), -1)
         if (performance.now() - sliceStart > SLICE_MS) {
           await nextTurn()
           sliceStart = performance.now()
@@ -420,6 +434,7 @@ export async function startReceiver(
       throw error
     } finally {
       inRequests -= bytes
+      inRecords -= count
     }
   }
 
@@ -444,7 +459,7 @@ export async function startReceiver(
     },
     close: async (timeoutMs = resolved.closeTimeoutMs) => {
       closing = true
-      await closeServer(server)
+      await closeServer(server, () => Promise.allSettled([...taking]))
       await Promise.allSettled([...taking])
       return router.close(timeoutMs)
     },
@@ -620,11 +635,35 @@ function readBody(
   })
 }
 
-function gunzipBounded(body: Buffer, max: number): Promise<Buffer> {
+/**
+ * The decompressed body; `'full'` when `room` refuses a chunk. Past `max`
+ * it rejects with `ERR_BUFFER_TOO_LARGE`, as zlib's own bound does.
+ */
+function gunzipCounted(
+  body: Buffer,
+  max: number,
+  room: (size: number) => boolean,
+): Promise<Buffer | 'full'> {
   return new Promise((resolve, reject) => {
-    gunzip(body, { maxOutputLength: max }, (error, result) =>
-      error ? reject(error) : resolve(result),
-    )
+    const gunzip = createGunzip()
+    const chunks: Buffer[] = []
+    let size = 0
+    gunzip.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > max) {
+        const error: NodeJS.ErrnoException = new Error(
+          `decompressed body over ${max} bytes`,
+        )
+        error.code = 'ERR_BUFFER_TOO_LARGE'
+        gunzip.destroy(error)
+      } else if (!room(chunk.length)) {
+        gunzip.destroy()
+        resolve('full')
+      } else chunks.push(chunk)
+    })
+    gunzip.on('end', () => resolve(Buffer.concat(chunks)))
+    gunzip.on('error', reject)
+    gunzip.end(body)
   })
 }
 
@@ -632,9 +671,28 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeIdleConnections()
-  })
+/** Time a connection still sending a request (or silent) has to finish once the receiver closes. */
+const CLOSE_GRACE_MS = 1000
+
+/**
+ * Stops accepting, lets requests being taken finish and answer, then cuts
+ * what is left: once closing, Node no longer applies its header and request
+ * deadlines, so a connection that stopped halfway through a request would
+ * hold the close forever.
+ */
+async function closeServer(
+  server: Server,
+  taken: () => Promise<unknown>,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeIdleConnections()
+  await taken()
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    closed,
+    new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+  ])
+  clearTimeout(timer)
+  server.closeAllConnections()
+  await closed
 }

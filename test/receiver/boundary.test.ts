@@ -324,3 +324,63 @@ it('keeps room for real clients while 40 bodies of a declared 4 MiB trickle in',
   const answer = await post(receiver.url, await request_(['real'], 1), PROTO)
   expect(answer.status).toBe(200)
 })
+
+it('counts gzip output as it is decompressed: 24 concurrent bombs stay under the memory bound', async () => {
+  const maxPendingBytes = 48 * 1024 * 1024
+  const url = await startChild({
+    dashRoot: temp.dir,
+    prefix: 'alice/boundary/bombs',
+    maxPendingBytes,
+    maxBodyBytes: 1024 * 1024,
+    maxDecompressedBytes: 16 * 1024 * 1024,
+  })
+  const baseline = rss(child!.pid!)
+  let peak = baseline
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rss(child!.pid!))
+  }, 5)
+  // 16 MB of zeros each: a few KB on the wire, not a request once decompressed (400).
+  const bomb = gzipSync(Buffer.alloc(16_000_000))
+  let answers: Answer[]
+  try {
+    answers = await Promise.all(
+      Array.from({ length: 24 }, () => post(url, bomb, PROTO_GZIP)),
+    )
+  } finally {
+    clearInterval(sampler)
+  }
+  for (const answer of answers) expect([400, 429]).toContain(answer.status)
+  expect(peak - baseline).toBeLessThan(2 * maxPendingBytes + 160 * 1024 * 1024)
+}, 60_000)
+
+it('closes though a client stopped halfway through its request', async () => {
+  receiver = await startReceiver({
+    port: 0,
+    dashRoot: temp.dir,
+    prefix: 'alice/boundary/close',
+  })
+  const socket = connect(receiver.port, '127.0.0.1')
+  socket.on('error', () => {})
+  sockets.push(socket)
+  socket.write('POST /v1/logs HTTP/1.1\r\nHost: x\r\n')
+  await new Promise((resolve) => socket.once('connect', resolve))
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const closed = receiver.close(2000)
+  receiver = undefined
+  expect(await closed).toEqual({})
+})
+
+it('answers 400, not a retryable status, for a value of a type OTLP does not allow', async () => {
+  receiver = await startReceiver({
+    port: 0,
+    dashRoot: temp.dir,
+    prefix: 'alice/boundary/types',
+  })
+  const answer = await post(
+    receiver.url,
+    '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":{"toString":1}}}]}]}]}',
+    { 'content-type': 'application/json' },
+  )
+  expect(answer.status).toBe(400)
+  expect(answer.body).toContain('stringValue must be a string')
+})

@@ -9,13 +9,28 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs'
 import { describe, expect, it } from 'vitest'
 import { encodeEntry } from '../../src/core/entry.js'
 import { mapOtelLogRecord } from '../../src/otel/map.js'
-import { decodeOtlpJson } from '../../src/receiver/decode-otlp-json.js'
+import {
+  decodeOtlpJson,
+  jsonRecords,
+} from '../../src/receiver/decode-otlp-json.js'
 import {
   DecodeBudget,
   OtlpDecodeError,
   OtlpTooLargeError,
   decodeOtlpProtobuf,
+  protobufRecords,
 } from '../../src/receiver/decode-otlp.js'
+
+/** A protobuf varint. */
+function varint(value: number): number[] {
+  const bytes: number[] = []
+  while (value > 0x7f) {
+    bytes.push((value & 0x7f) | 0x80)
+    value = Math.floor(value / 128)
+  }
+  bytes.push(value)
+  return bytes
+}
 import { captureRecords } from '../otel-records.js'
 
 /** Real SDK records, as an exporter receives them. */
@@ -144,6 +159,49 @@ describe('OTLP decoding', () => {
     expect(() => decodeOtlpJson(attributes(10_001))).toThrow(
       'holds more than 10000 values',
     )
+  })
+
+  it('hands back a step after every slice read, also while no record is ready', () => {
+    // No scope key: every record waits for its ScopeLogs to end.
+    const count = 20_000
+    const body = Buffer.from(
+      `{"resourceLogs":[{"scopeLogs":[{"logRecords":[${Array(count).fill('{"severityNumber":9}').join(',')}]}]}]}`,
+    )
+    const steps = [...jsonRecords(body)]
+    const firstRecord = steps.findIndex((step) => step !== null)
+    expect(firstRecord).toBeGreaterThanOrEqual(Math.floor(body.length / 16_384))
+    expect(steps.filter((step) => step !== null)).toHaveLength(count)
+    // Protobuf: a long run of empty ScopeLogs.
+    const empty = Buffer.alloc(100_000 * 2)
+    for (let i = 0; i < 100_000; i++) empty[i * 2] = 0x12
+    const length = empty.length
+    const resourceLogs = Buffer.concat([
+      Buffer.from([0x0a, ...varint(length)]),
+      empty,
+    ])
+    const ticks = [...protobufRecords(resourceLogs)]
+    expect(ticks.length).toBeGreaterThanOrEqual(Math.floor(100_000 / 4096))
+    expect(ticks.every((step) => step === null)).toBe(true)
+  })
+
+  it('reads null as the default value, as proto3 JSON says, and refuses a value of the wrong type with a decode error', () => {
+    const [record] = decodeOtlpJson(
+      '{"resourceLogs":[{"resource":null,"scopeLogs":[{"scope":null,"logRecords":[{"timeUnixNano":null,"body":null,"attributes":[{"key":"a","value":null}]}]}]}]}',
+    )
+    expect(record).toMatchObject({
+      resource: { attributes: {} },
+      attributes: { a: null },
+    })
+    for (const value of [
+      '{"stringValue":{"toString":1}}',
+      '{"doubleValue":{"valueOf":1}}',
+      '{"bytesValue":[1]}',
+    ])
+      expect(() =>
+        decodeOtlpJson(
+          `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":${value}}]}]}]}`,
+        ),
+      ).toThrow(OtlpDecodeError)
   })
 
   it('refuses malformed bodies with a decode error', () => {
