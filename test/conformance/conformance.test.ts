@@ -53,7 +53,11 @@ function drive(
   dashRoot: string,
 ): Promise<Finished> {
   const args = [DRIVER, entry, scenario, dashRoot, PREFIX]
-  const env = { ...cleanEnv(), CONFORMANCE_SILENT_URL: silentUrl }
+  const env = {
+    ...cleanEnv(),
+    CONFORMANCE_SILENT_URL: silentUrl,
+    CONFORMANCE_INTO_VICTIM: JSON.stringify(INTO_VICTIM),
+  }
   if (entry !== 'cli-pipe') return run(process.execPath, args, { env })
   const flags =
     scenario === 'silent-end' || scenario === 'silent-exit'
@@ -84,7 +88,7 @@ function stored(dashRoot: string): StoredLine[] {
   return existsSync(file) ? readLines(file) : []
 }
 
-/** The spellings the driver routes records to (its INTO_VICTIM). */
+/** Spellings of a prefix leading into or through the experiment alice/rt/victim: the driver routes a record to each. */
 const INTO_VICTIM = [
   'alice/rt/victim/experiment.json',
   'alice/rt/victim/Experiment.JSON',

@@ -16,15 +16,8 @@ const OWN_NAMES = {
   receiver: { maxConnections: 10 },
 }
 
-/** Spellings of a prefix leading into or through the experiment alice/rt/victim (the parent made it). */
-const INTO_VICTIM = [
-  'alice/rt/victim/experiment.json',
-  'alice/rt/victim/Experiment.JSON',
-  'alice/rt/victim/logs/logs.jsonl',
-  'alice/rt/victim/logs/.log_sequence',
-  'alice/rt/victim/logs',
-  'alice/rt/victim/sub/x',
-]
+/** Spellings of a prefix leading into or through the experiment alice/rt/victim (the parent made it and lists them). */
+const INTO_VICTIM = JSON.parse(process.env.CONFORMANCE_INTO_VICTIM ?? '[]')
 
 /** Options per case; the prefix is left out by the no-prefix case. */
 function options() {

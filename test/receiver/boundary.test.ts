@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
@@ -22,6 +21,8 @@ import {
 } from '../../src/testing/ml-dash-server.js'
 import { FIXTURES, useTempDir } from '../helpers.js'
 import { captureRecords } from '../otel-records.js'
+import type { Answer } from './post.js'
+import { post } from './post.js'
 
 const temp = useTempDir()
 let receiver: Receiver | undefined
@@ -37,38 +38,6 @@ afterEach(async () => {
   await server?.close()
   server = undefined
 })
-
-interface Answer {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
-function post(
-  url: string,
-  body: Uint8Array | string,
-  headers: Record<string, string>,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/v1/logs`,
-      { method: 'POST', headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode!,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('latin1'),
-          }),
-        )
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 const PROTO = { 'content-type': 'application/x-protobuf' }
 const PROTO_GZIP = { ...PROTO, 'content-encoding': 'gzip' }
@@ -201,7 +170,7 @@ it('answers 413 to a small gzip body of 8 million empty records, naming the boun
   expect(bomb.length).toBeLessThan(64 * 1024)
   const answer = await post(receiver.url, bomb, PROTO_GZIP)
   expect(answer.status).toBe(413)
-  expect(answer.body).toContain('more than 50000 log records')
+  expect(answer.body.toString()).toContain('more than 50000 log records')
   expect(receiver.stats.experiments['alice/boundary/bomb']).toBeUndefined()
 })
 
@@ -382,5 +351,5 @@ it('answers 400, not a retryable status, for a value of a type OTLP does not all
     { 'content-type': 'application/json' },
   )
   expect(answer.status).toBe(400)
-  expect(answer.body).toContain('stringValue must be a string')
+  expect(answer.body.toString()).toContain('stringValue must be a string')
 })

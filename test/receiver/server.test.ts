@@ -1,5 +1,4 @@
 /** The OTLP/HTTP receiver over real HTTP on 127.0.0.1: answers, limits, auth, backpressure. */
-import { request } from 'node:http'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import {
@@ -16,6 +15,7 @@ import {
 } from '../../src/testing/ml-dash-server.js'
 import { readLines, useTempDir } from '../helpers.js'
 import { captureRecords } from '../otel-records.js'
+import { post } from './post.js'
 
 // Registered first, so the folder is removed after the receiver closes.
 const temp = useTempDir()
@@ -36,36 +36,6 @@ function records(
     },
     { 'service.name': 'collector-test', ...attributes },
   )
-}
-
-interface Answer {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: Buffer
-}
-
-function post(
-  url: string,
-  body: Uint8Array | string,
-  headers: Record<string, string>,
-  path = '/v1/logs',
-  method = 'POST',
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode!,
-          headers: res.headers,
-          body: Buffer.concat(chunks),
-        }),
-      )
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 async function start(options: ReceiverOptions = {}): Promise<Receiver> {
