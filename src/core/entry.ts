@@ -166,10 +166,39 @@ export function encodeEntry(
   const metadata = input.parsedJson
     ? parsedMetadataJson(input.metadata)
     : metadataJson(input.metadata, limits)
-  return metadata === undefined
-    ? head
-    : `${head.slice(0, -1)},"metadata":${metadata}}`
+  const text =
+    metadata === undefined
+      ? head
+      : `${head.slice(0, -1)},"metadata":${metadata}}`
+  return text.length > MARKED_LENGTH && text.includes('…')
+    ? oneByteMarkers(text)
+    : text
 }
+
+/**
+ * The text with each `…` written as `\u2026`, in a string V8 keeps in one
+ * byte per character when nothing else in it lies outside Latin-1 (a
+ * replacement alone keeps the two-byte form; a Latin-1 round trip does
+ * not). Otherwise the text as it was.
+ */
+function oneByteMarkers(text: string): string {
+  const escaped = text.replaceAll('…', '\\u2026')
+  return OUTSIDE_LATIN1.test(escaped)
+    ? text
+    : Buffer.from(escaped, 'latin1').toString('latin1')
+}
+
+// eslint-disable-next-line no-control-regex
+const OUTSIDE_LATIN1 = /[^\u0000-\u00ff]/
+
+/**
+ * Entries longer than this are checked for the `…` of a cut's marker, which
+ * is written as the JSON escape `\u2026` (the same text to every reader):
+ * V8 keeps a string with any character outside Latin-1 in two bytes per
+ * character, so one marker would double what a long cut entry holds in
+ * memory while it waits. Shorter entries are not worth the look.
+ */
+const MARKED_LENGTH = 1024
 
 /** The local store's line: `{"sequenceNumber":n,` + the entry's fields + `\n`. */
 export function toStoreLine(

@@ -52,6 +52,12 @@ export interface SinkOptions {
   /** For diagnostics: which experiment and store. */
   name: string
   maxBatchSize: number
+  /**
+   * Most bytes ({@link entryCost}) in one batch; a single larger entry goes
+   * alone. Bounds what a write builds (the batch's text, then its bytes).
+   * @default Infinity
+   */
+  maxBatchBytes?: number
   /** 0: write as soon as possible. */
   flushIntervalMs: number
   maxQueueSize: number
@@ -517,10 +523,16 @@ class BatchingSink implements Sink {
 
   /** The next batch out of the queue; its bytes stay counted until it settles. */
   #take(): Batch {
-    const end = Math.min(
+    const most = Math.min(
       this.#queue.length,
       this.#head + this.#options.maxBatchSize,
     )
+    const maxBytes = this.#options.maxBatchBytes ?? Infinity
+    let end = this.#head + 1
+    for (let bytes = entryCost(this.#queue[this.#head]!); end < most; end++) {
+      bytes += entryCost(this.#queue[end]!)
+      if (bytes > maxBytes) break
+    }
     const entries = this.#queue.slice(this.#head, end)
     this.#head = end
     if (this.#head === this.#queue.length) {

@@ -334,22 +334,38 @@ export async function startReceiver(
     gzipped: boolean,
   ): Promise<Answer> {
     if (!gzipped) return decodeAndQueue(raw, encoding)
-    // Counted chunk by chunk as it is decompressed, so concurrent bombs cannot pass the bound.
-    let decompressed = 0
+    // Room for what it may decompress to, before any of it is made (a request
+    // refused later would have made all that garbage for nothing); then
+    // counted chunk by chunk past that, should it grow beyond.
+    const expected = Math.min(
+      limits.maxDecompressedBytes,
+      raw.length * DEFLATE_MAX_RATIO,
+    )
+    const full = noRoom(expected, 0)
+    if (full !== undefined) return { status: 429, message: full }
+    inRequests += expected
+    let decompressed = expected
+    let made = 0
     try {
       let refused: string | undefined
       const body = await gunzipCounted(
         raw,
         limits.maxDecompressedBytes,
         (size) => {
-          refused = noRoom(size, 0)
+          made += size
+          if (made <= decompressed) return true
+          const more = made - decompressed
+          refused = noRoom(more, 0)
           if (refused !== undefined) return false
-          inRequests += size
-          decompressed += size
+          inRequests += more
+          decompressed += more
           return true
         },
       )
       if (body === 'full') return { status: 429, message: refused ?? 'no room' }
+      // Held now: what it decompressed to.
+      inRequests -= decompressed - body.length
+      decompressed = body.length
       return await decodeAndQueue(body, encoding)
     } catch (error) {
       const tooLarge =
@@ -470,6 +486,9 @@ export async function startReceiver(
 type Answer =
   | { status: 200; rejected: number; message: string }
   | { status: 400 | 413 | 429 | 503; message: string }
+
+/** The most deflate can expand its input (about 1032:1). */
+const DEFLATE_MAX_RATIO = 1032
 
 /** Seconds a sender is asked to wait after a 429. */
 const RETRY_AFTER_SECONDS = '2'

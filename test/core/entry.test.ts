@@ -1,3 +1,4 @@
+import { serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_ENTRY_LIMITS,
@@ -48,6 +49,18 @@ describe('formatTimestamp', () => {
 })
 
 describe('encodeEntry', () => {
+  it('writes the marker of a cut in a long entry as \\u2026, so the entry stays one byte a character in memory', () => {
+    const text = encodeEntry({ level: 'info', message: 'x'.repeat(40_000) })
+    expect([...text].every((c) => c.charCodeAt(0) <= 0xff)).toBe(true)
+    // V8's serializer writes a one-byte string in one byte per character.
+    expect(serialize(text).length).toBeLessThan(text.length + 16)
+    expect((JSON.parse(text) as { message: string }).message).toMatch(
+      /^x{32768}…\[truncated 7232 chars\]$/,
+    )
+    // Text of the caller's own outside Latin-1 is kept as it is.
+    expect(encodeEntry({ level: 'info', message: 'é…€' })).toContain('é…€')
+  })
+
   it('omits empty metadata and keeps given metadata as it was at the call', () => {
     const metadata = { epoch: 5 }
     const text = encodeEntry({

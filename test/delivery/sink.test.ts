@@ -57,6 +57,35 @@ describe('sink', () => {
     expect(sink.stats).toMatchObject({ delivered: 4, retried: 4, failed: 0 })
   })
 
+  it('bounds a batch by bytes too, a larger entry going alone, in order', async () => {
+    const store = scriptedStore([])
+    const big = 'b'.repeat(300)
+    const sink = createSink(
+      options(store, {
+        maxBatchSize: 10,
+        flushIntervalMs: 0,
+        // Two small entries fit (each 10 characters + the 48-byte allowance); a big one never does.
+        maxBatchBytes: 2 * entryCost('s'.repeat(10)),
+      }),
+    )
+    for (const e of [
+      's'.repeat(10),
+      's'.repeat(10),
+      's'.repeat(10),
+      big,
+      't'.repeat(10),
+    ])
+      sink.enqueue(e)
+    await vi.runAllTimersAsync()
+    expect(store.batches.map((batch) => batch.map((e) => e[0]))).toEqual([
+      ['s', 's'],
+      ['s'],
+      ['b'],
+      ['t'],
+    ])
+    expect(sink.stats).toMatchObject({ delivered: 5, pending: 0 })
+  })
+
   it('waits exactly what Retry-After says before retrying', async () => {
     const store = scriptedStore([retryable(5000)])
     const sink = createSink(
