@@ -42,7 +42,8 @@ serve:
   --host <address>               address (default: 127.0.0.1)
   --auth-token-file <path>       require Authorization: Bearer <token>, the
                                  token read from this file (or from env
-                                 ML_DASH_RECEIVER_TOKEN; --auth-token <token>
+                                 ML_DASH_RECEIVER_TOKEN, which a flag
+                                 overrides; --auth-token <token>
                                  also works, but every user of the machine
                                  can read a command line)
 logs:
@@ -154,7 +155,8 @@ export function parseCliArgs(
 
 /**
  * The receiver's token: `--auth-token`, `--auth-token-file` (its first
- * line), or `ML_DASH_RECEIVER_TOKEN`, at most one of the flags.
+ * line), or `ML_DASH_RECEIVER_TOKEN`, at most one of the flags; a flag
+ * wins over the variable.
  * @throws Error naming the source, never the token
  */
 function receiverToken(
@@ -183,7 +185,12 @@ function receiverToken(
     return token
   }
   const fromEnv = env.ML_DASH_RECEIVER_TOKEN
-  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv
+  // Set but empty would otherwise turn the check off without a word.
+  if (fromEnv !== undefined && fromEnv.trim() === '')
+    throw new Error(
+      'ML_DASH_RECEIVER_TOKEN is set but empty: give it the token, or unset it to run without one',
+    )
+  return fromEnv
 }
 
 function portNumber(text: string): number {

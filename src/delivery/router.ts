@@ -12,12 +12,13 @@
  * through another experiment (issue 12): one of this router's own
  * experiments, or, with a local store, a folder of the store that holds
  * `experiment.json`; opening it would nest an experiment in another's
- * folder. A routed prefix above one of the router's own experiments is
- * refused for the same reason.
+ * folder. A routed prefix above one of the router's own experiments, or
+ * above one in the local store, is refused for the same reason.
  *
- * `enqueue` never throws. Its only I/O is that last look, a few `lstat`
- * calls, once for each routed prefix not open yet (a refusal is
- * remembered; src/store/experiment-place.ts).
+ * `enqueue` never throws. Its only I/O is that last look, once for each
+ * routed prefix not open yet (a refusal is remembered): a few `lstat`
+ * calls up the path, and a bounded look through the prefix's folder when
+ * it already exists (src/store/experiment-place.ts).
  */
 import type { EncodedEntry, EntryInput } from '../core/entry.js'
 import { encodeEntry } from '../core/entry.js'
@@ -32,7 +33,10 @@ import { configError } from '../core/options.js'
 import { toJsonValue } from '../core/serialize.js'
 import type { FoundToken } from '../store/remote/token.js'
 import { requireToken } from '../store/remote/token.js'
-import { enclosingExperiment } from '../store/experiment-place.js'
+import {
+  enclosedExperiment,
+  enclosingExperiment,
+} from '../store/experiment-place.js'
 import type { Channel, ChannelReport, ChannelStats } from './channel.js'
 import { createChannel } from './channel.js'
 import { reportFailure, warnUnknownOptions } from './failure-log.js'
@@ -277,7 +281,8 @@ class PrefixRouter implements Router {
     const { dashRoot } = this.#options
     return (
       dashRoot !== undefined &&
-      enclosingExperiment(dashRoot, segments) !== undefined
+      (enclosingExperiment(dashRoot, segments) !== undefined ||
+        enclosedExperiment(dashRoot, segments) !== undefined)
     )
   }
 

@@ -349,7 +349,13 @@ class ShapeCheck {
     const top = this.#top()
     if (top?.shape === undefined) return undefined
     if (top.shape.kind === 'array') return top.shape.items
-    return top.key === undefined ? undefined : top.shape.keys?.[top.key]
+    const keys = top.shape.keys
+    // Own keys only: a key named like an Object.prototype member is an unknown field.
+    return top.key === undefined ||
+      keys === undefined ||
+      !Object.hasOwn(keys, top.key)
+      ? undefined
+      : keys[top.key]
   }
 }
 

@@ -16,9 +16,9 @@
  * answer holds at the moment of the look: an experiment created between it
  * and the `mkdir` that follows is not seen (no lock covers the whole store).
  */
-import { lstatSync } from 'node:fs'
+import { lstatSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { MIN_EXPERIMENT_SEGMENTS } from '../core/prefix.js'
+import { MAX_PREFIX_SEGMENTS, MIN_EXPERIMENT_SEGMENTS } from '../core/prefix.js'
 
 /** The file whose presence makes a folder an experiment. */
 const EXPERIMENT_FILE = 'experiment.json'
@@ -45,6 +45,55 @@ export function enclosingExperiment(
     if (holdsExperimentFile(join(root, ...ancestor))) return ancestor.join('/')
   }
   return undefined
+}
+
+/** Most folders {@link enclosedExperiment} looks into before it stops looking. */
+export const MAX_FOLDERS_LOOKED_AT = 2000
+
+/**
+ * The prefix of an existing experiment that lies below `segments`, when
+ * `segments` is not an experiment yet (opening it would put that one
+ * inside its folder), else undefined. Looks through the folder's
+ * subfolders breadth first, not following links, down to the deepest
+ * prefix allowed, and stops after {@link MAX_FOLDERS_LOOKED_AT} folders
+ * (what lies past that is not seen). A folder that does not exist yet,
+ * the usual case, costs one `lstat`.
+ */
+export function enclosedExperiment(
+  dashRoot: string,
+  segments: readonly string[],
+): string | undefined {
+  const top = join(resolve(dashRoot), ...segments)
+  if (holdsExperimentFile(top)) return undefined
+  let level: { folder: string; prefix: readonly string[] }[] = [
+    { folder: top, prefix: segments },
+  ]
+  let looked = 0
+  while (level.length > 0 && looked < MAX_FOLDERS_LOOKED_AT) {
+    const next: typeof level = []
+    for (const { folder, prefix } of level) {
+      if (++looked > MAX_FOLDERS_LOOKED_AT) break
+      for (const name of subfolders(folder)) {
+        const below = [...prefix, name]
+        if (holdsExperimentFile(join(folder, name))) return below.join('/')
+        if (below.length < MAX_PREFIX_SEGMENTS)
+          next.push({ folder: join(folder, name), prefix: below })
+      }
+    }
+    level = next
+  }
+  return undefined
+}
+
+/** The names of a folder's subfolders (links not followed); none when it cannot be read. */
+function subfolders(folder: string): string[] {
+  try {
+    return readdirSync(folder, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+  } catch {
+    return []
+  }
 }
 
 function holdsExperimentFile(folder: string): boolean {

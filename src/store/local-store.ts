@@ -61,7 +61,7 @@ import {
   writeExperimentFile,
   writeExperimentFileSync,
 } from './experiment-file.js'
-import { enclosingExperiment } from './experiment-place.js'
+import { enclosedExperiment, enclosingExperiment } from './experiment-place.js'
 import type { Flock } from './flock.js'
 import { loadFlock, loadFlockSync } from './flock.js'
 import { repairTail } from './log-tail.js'
@@ -175,6 +175,14 @@ function placedDirectory(dashRoot: string, prefix: ExperimentPrefix): string {
       `ml-dash-logs: prefix "${prefix.prefix}" leads through the experiment "${enclosing}" (its folder holds experiment.json): an experiment may not lie inside another one's folder`,
     )
     // Not a retryable code: opening again meets the same experiment.
+    error.code = NESTED_EXPERIMENT_CODE
+    throw error
+  }
+  const enclosed = enclosedExperiment(dashRoot, prefix.segments)
+  if (enclosed !== undefined) {
+    const error: NodeJS.ErrnoException = new Error(
+      `ml-dash-logs: prefix "${prefix.prefix}" would hold the experiment "${enclosed}" in its folder: an experiment may not lie inside another one's folder`,
+    )
     error.code = NESTED_EXPERIMENT_CODE
     throw error
   }

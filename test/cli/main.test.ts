@@ -123,6 +123,9 @@ describe('ml-dash-logs', () => {
     expect(() => parseCliArgs(['serve', '--auth-token-file', file])).toThrow(
       'holds no token on its first line',
     )
+    expect(() =>
+      parseCliArgs(['serve'], { ML_DASH_RECEIVER_TOKEN: ' ' }),
+    ).toThrow('ML_DASH_RECEIVER_TOKEN is set but empty')
     expect(USAGE).toContain('--auth-token-file')
   })
 

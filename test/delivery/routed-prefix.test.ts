@@ -140,3 +140,25 @@ it("refuses a prefix naming an experiment's files before that experiment exists,
     `${VICTIM}\trt/victim`,
   ])
 })
+
+it('refuses a routed prefix above an experiment already in the store', async () => {
+  const inner = await new Experiment({
+    prefix: 'alice/rt/later/sub',
+    dashRoot: temp.dir,
+  }).start()
+  inner.log('inner')
+  await inner.close()
+  router = createRouter(resolveOptions({ prefix: OWN, dashRoot: temp.dir }))
+  router.enqueue({ level: 'info', message: 'above' }, 'alice/rt/later')
+  await router.flush()
+  expect(
+    temp
+      .lines(OWN)
+      .map((line) => [line.message, line.metadata?.[PREFIX_REFUSED_KEY]]),
+  ).toEqual([['above', 'alice/rt/later']])
+  await router.close()
+  expect(await validate()).toEqual([
+    'alice/rt/later/sub\trt/sub',
+    `${OWN}\trt/receiver`,
+  ])
+})

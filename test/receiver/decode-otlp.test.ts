@@ -204,6 +204,14 @@ describe('OTLP decoding', () => {
       ).toThrow(OtlpDecodeError)
   })
 
+  it('ignores unknown fields, even one named like an Object.prototype member', () => {
+    expect(
+      decodeOtlpJson(
+        '{"__proto__":{"x":1},"constructor":[1],"resourceLogs":[{"toString":"x","scopeLogs":[{"logRecords":[{"body":{"stringValue":"kept"}}]}]}]}',
+      ).map((record) => record.body),
+    ).toEqual(['kept'])
+  })
+
   it('refuses malformed bodies with a decode error', () => {
     expect(() =>
       decodeOtlpProtobuf(Uint8Array.from([0x0a, 0x05, 0x01])),

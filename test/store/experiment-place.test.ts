@@ -14,7 +14,10 @@ import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { parsePrefix } from '../../src/core/prefix.js'
 import { Experiment } from '../../src/experiment.js'
-import { enclosingExperiment } from '../../src/store/experiment-place.js'
+import {
+  enclosedExperiment,
+  enclosingExperiment,
+} from '../../src/store/experiment-place.js'
 import {
   NESTED_EXPERIMENT_CODE,
   openLocalStore,
@@ -106,4 +109,27 @@ it('fails the start of an Experiment inside another at once, as a permanent erro
     code: NESTED_EXPERIMENT_CODE,
   })
   expect(existsSync(join(temp.dir, 'alice/rt/victim/sub'))).toBe(false)
+})
+
+it('finds an experiment below a prefix that is not one yet, and refuses to open that prefix', async () => {
+  experimentAt('alice/rt/later/sub', 'file')
+  expect(enclosedExperiment(temp.dir, split('alice/rt/later'))).toBe(
+    'alice/rt/later/sub',
+  )
+  // An experiment already there holds what it holds: reopening it is no nesting.
+  experimentAt('alice/rt/kept', 'file')
+  experimentAt('alice/rt/kept/inner', 'file')
+  expect(enclosedExperiment(temp.dir, split('alice/rt/kept'))).toBeUndefined()
+  expect(enclosedExperiment(temp.dir, split('alice/rt/new'))).toBeUndefined()
+  await expect(
+    new Experiment({ prefix: 'alice/rt/later', dashRoot: temp.dir }).start(),
+  ).rejects.toMatchObject({
+    code: NESTED_EXPERIMENT_CODE,
+    message: expect.stringContaining(
+      'would hold the experiment "alice/rt/later/sub" in its folder',
+    ) as string,
+  })
+  expect(existsSync(join(temp.dir, 'alice/rt/later/experiment.json'))).toBe(
+    false,
+  )
 })
