@@ -583,10 +583,13 @@ function checkedToken(token: unknown): string {
   return token
 }
 
-function isLoopback(host: string): boolean {
+/** Whether `host` names this machine only (no warning without a token). */
+export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true
-  if (isIP(host) === 4) return host.startsWith('127.')
-  return host === '::1'
+  // An IPv4 address written in IPv6's mapped form is the same address.
+  const address = host.toLowerCase().replace(/^::ffff:/, '')
+  if (isIP(address) === 4) return address.startsWith('127.')
+  return address === '::1'
 }
 
 function nextTurn(): Promise<void> {

@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib'
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer'
 import { afterEach, expect, it, vi } from 'vitest'
 import type { Receiver } from '../../src/receiver/server.js'
-import { startReceiver } from '../../src/receiver/server.js'
+import { isLoopback, startReceiver } from '../../src/receiver/server.js'
 import type { TestServer } from '../../src/testing/ml-dash-server.js'
 import {
   signTestToken,
@@ -245,6 +245,14 @@ it('warns when it listens beyond loopback without a token', async () => {
     write.mockRestore()
   }
   expect(written).toContain('listens on 0.0.0.0 without a token')
+  expect(
+    ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1', 'localhost'].map(
+      isLoopback,
+    ),
+  ).toEqual([true, true, true, true, true])
+  expect(
+    ['0.0.0.0', '::', '10.0.0.1', '::ffff:10.0.0.1'].map(isLoopback),
+  ).toEqual([false, false, false, false])
 })
 
 it('keeps serving real clients while 300 connections send nothing', async () => {
