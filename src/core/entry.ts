@@ -196,7 +196,9 @@ const OUTSIDE_LATIN1 = /[^\u0000-\u00ff]/
  * is written as the JSON escape `\u2026` (the same text to every reader):
  * V8 keeps a string with any character outside Latin-1 in two bytes per
  * character, so one marker would double what a long cut entry holds in
- * memory while it waits. Shorter entries are not worth the look.
+ * memory while it waits. Shorter entries are not worth the look. The
+ * escape is 3 bytes longer in UTF-8 than the character: metadata cut to
+ * `maxMetadataBytes` may pass it by that much per marker.
  */
 const MARKED_LENGTH = 1024
 

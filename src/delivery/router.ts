@@ -47,7 +47,7 @@ export { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 /** Metadata key holding a routed prefix that was refused. */
 export const PREFIX_REFUSED_KEY = 'ml_dash.prefix_refused'
 
-/** Most refused routed prefixes a router remembers (beyond, each is looked at again). */
+/** Most refused routed prefixes a router remembers (past it, a refused one is looked at again each time). */
 const MAX_REMEMBERED_REFUSALS = 1024
 
 /** Most experiments one router opens by routing (its own prefix not counted). */

@@ -333,10 +333,7 @@ class BatchingSink implements Sink {
 
   #schedule(): void {
     if (this.#draining || this.#stopped || this.#outOfTime) return
-    if (
-      this.#options.flushIntervalMs === 0 ||
-      this.#queuedCount() >= this.#options.maxBatchSize
-    ) {
+    if (this.#options.flushIntervalMs === 0 || this.#fullBatchWaits()) {
       this.#startSoon()
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(
@@ -388,8 +385,7 @@ class BatchingSink implements Sink {
     ) {
       const partialAllowed =
         first || this.#waiters.length > 0 || this.#options.flushIntervalMs === 0
-      if (!partialAllowed && this.#queuedCount() < this.#options.maxBatchSize)
-        return
+      if (!partialAllowed && !this.#fullBatchWaits()) return
       const batch = this.#take()
       this.#inflight = batch
       await this.#deliver(batch)
@@ -549,6 +545,16 @@ class BatchingSink implements Sink {
 
   #queuedCount(): number {
     return this.#queue.length - this.#head
+  }
+
+  /** A whole batch is queued: by count, or by bytes (waiting, not in flight). */
+  #fullBatchWaits(): boolean {
+    if (this.#queuedCount() >= this.#options.maxBatchSize) return true
+    const maxBytes = this.#options.maxBatchBytes
+    if (maxBytes === undefined) return false
+    const inFlight =
+      this.#inflight?.settled === false ? this.#inflight.bytes : 0
+    return this.#bytes - inFlight >= maxBytes
   }
 
   #pending(): number {

@@ -334,24 +334,23 @@ export async function startReceiver(
     gzipped: boolean,
   ): Promise<Answer> {
     if (!gzipped) return decodeAndQueue(raw, encoding)
-    // Room for what it may decompress to, before any of it is made (a request
-    // refused later would have made all that garbage for nothing); then
-    // counted chunk by chunk past that, should it grow beyond.
+    // Room for what it likely decompresses to, before any of it is made (a
+    // request refused later would have made all that garbage for nothing);
+    // counted chunk by chunk past that, as a bomb grows beyond it.
     const expected = Math.min(
       limits.maxDecompressedBytes,
-      raw.length * DEFLATE_MAX_RATIO,
+      raw.length * GZIP_EXPECTED_RATIO,
     )
     const full = noRoom(expected, 0)
     if (full !== undefined) return { status: 429, message: full }
     inRequests += expected
     let decompressed = expected
-    let made = 0
     try {
+      let made = 0
       let refused: string | undefined
-      const body = await gunzipCounted(
-        raw,
-        limits.maxDecompressedBytes,
-        (size) => {
+      let body: Buffer | 'full'
+      try {
+        body = await gunzipCounted(raw, limits.maxDecompressedBytes, (size) => {
           made += size
           if (made <= decompressed) return true
           const more = made - decompressed
@@ -360,25 +359,25 @@ export async function startReceiver(
           inRequests += more
           decompressed += more
           return true
-        },
-      )
+        })
+      } catch (error) {
+        const tooLarge =
+          (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+        return tooLarge
+          ? {
+              status: 413,
+              message: `decompressed body over ${limits.maxDecompressedBytes} bytes`,
+            }
+          : {
+              status: 400,
+              message: `bad gzip body: ${(error as Error).message}`,
+            }
+      }
       if (body === 'full') return { status: 429, message: refused ?? 'no room' }
       // Held now: what it decompressed to.
       inRequests -= decompressed - body.length
       decompressed = body.length
       return await decodeAndQueue(body, encoding)
-    } catch (error) {
-      const tooLarge =
-        (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
-      return tooLarge
-        ? {
-            status: 413,
-            message: `decompressed body over ${limits.maxDecompressedBytes} bytes`,
-          }
-        : {
-            status: 400,
-            message: `bad gzip body: ${(error as Error).message}`,
-          }
     } finally {
       inRequests -= decompressed
     }
@@ -487,8 +486,12 @@ type Answer =
   | { status: 200; rejected: number; message: string }
   | { status: 400 | 413 | 429 | 503; message: string }
 
-/** The most deflate can expand its input (about 1032:1). */
-const DEFLATE_MAX_RATIO = 1032
+/**
+ * What a gzip body is taken to expand to until it shows more: OTLP batches
+ * compress 5 to 20 times; a bomb (up to deflate's 1032:1) is counted as it
+ * grows past this.
+ */
+const GZIP_EXPECTED_RATIO = 32
 
 /** Seconds a sender is asked to wait after a 429. */
 const RETRY_AFTER_SECONDS = '2'

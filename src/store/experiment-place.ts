@@ -47,17 +47,18 @@ export function enclosingExperiment(
   return undefined
 }
 
-/** Most folders {@link enclosedExperiment} looks into before it stops looking. */
+/** Most folders {@link enclosedExperiment} looks at before it stops looking. */
 export const MAX_FOLDERS_LOOKED_AT = 2000
 
 /**
  * The prefix of an existing experiment that lies below `segments`, when
  * `segments` is not an experiment yet (opening it would put that one
  * inside its folder), else undefined. Looks through the folder's
- * subfolders breadth first, not following links, down to the deepest
- * prefix allowed, and stops after {@link MAX_FOLDERS_LOOKED_AT} folders
- * (what lies past that is not seen). A folder that does not exist yet,
- * the usual case, costs one `lstat`.
+ * subfolders breadth first, down to the deepest prefix allowed, and stops
+ * after {@link MAX_FOLDERS_LOOKED_AT} folders looked at (what lies past
+ * that is not seen). A linked subfolder is looked at (the SDK's discovery
+ * finds an experiment there) but not looked through. A folder that does
+ * not exist yet, the usual case, costs one `lstat`.
  */
 export function enclosedExperiment(
   dashRoot: string,
@@ -69,14 +70,14 @@ export function enclosedExperiment(
     { folder: top, prefix: segments },
   ]
   let looked = 0
-  while (level.length > 0 && looked < MAX_FOLDERS_LOOKED_AT) {
+  while (level.length > 0) {
     const next: typeof level = []
     for (const { folder, prefix } of level) {
-      if (++looked > MAX_FOLDERS_LOOKED_AT) break
-      for (const name of subfolders(folder)) {
+      for (const { name, linked } of subfolders(folder)) {
+        if (++looked > MAX_FOLDERS_LOOKED_AT) return undefined
         const below = [...prefix, name]
         if (holdsExperimentFile(join(folder, name))) return below.join('/')
-        if (below.length < MAX_PREFIX_SEGMENTS)
+        if (!linked && below.length < MAX_PREFIX_SEGMENTS)
           next.push({ folder: join(folder, name), prefix: below })
       }
     }
@@ -85,12 +86,12 @@ export function enclosedExperiment(
   return undefined
 }
 
-/** The names of a folder's subfolders (links not followed); none when it cannot be read. */
-function subfolders(folder: string): string[] {
+/** A folder's subfolders, and links (which may lead to one); none when it cannot be read. */
+function subfolders(folder: string): { name: string; linked: boolean }[] {
   try {
     return readdirSync(folder, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name)
+      .filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
+      .map((entry) => ({ name: entry.name, linked: entry.isSymbolicLink() }))
   } catch {
     return []
   }

@@ -86,6 +86,22 @@ describe('sink', () => {
     expect(sink.stats).toMatchObject({ delivered: 5, pending: 0 })
   })
 
+  it('sends a batch full by bytes at once, as one full by count', async () => {
+    const store = scriptedStore([])
+    const sink = createSink(
+      options(store, {
+        maxBatchSize: 100,
+        flushIntervalMs: 1000,
+        maxBatchBytes: 2 * entryCost('s'.repeat(10)),
+      }),
+    )
+    for (let i = 0; i < 5; i++) sink.enqueue('s'.repeat(10))
+    await vi.advanceTimersByTimeAsync(10)
+    expect(store.batches.map((batch) => batch.length)).toEqual([2, 2])
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(store.batches.map((batch) => batch.length)).toEqual([2, 2, 1])
+  })
+
   it('waits exactly what Retry-After says before retrying', async () => {
     const store = scriptedStore([retryable(5000)])
     const sink = createSink(

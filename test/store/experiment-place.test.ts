@@ -133,3 +133,15 @@ it('finds an experiment below a prefix that is not one yet, and refuses to open 
     false,
   )
 })
+
+it('finds an experiment below whose folder is a link, without looking through the link', () => {
+  experimentAt('elsewhere/x/y/run1', 'file')
+  mkdirSync(join(temp.dir, 'x/y/sweep'), { recursive: true })
+  symlinkSync(
+    join(temp.dir, 'elsewhere/x/y/run1'),
+    join(temp.dir, 'x/y/sweep/run1'),
+  )
+  expect(enclosedExperiment(temp.dir, split('x/y/sweep'))).toBe(
+    'x/y/sweep/run1',
+  )
+})
