@@ -1,21 +1,42 @@
 /**
- * Where the bearer token for the ml-dash server comes from, in order:
- * the `token` option, env `ML_DASH_TOKEN`, then the files `ml-dash login`
- * writes: `~/.dash/tokens.encrypted` (a Fernet token over the JSON object
- * `{"ml-dash-token": "..."}`, key in `~/.dash/encryption.key`) and
- * `~/.dash/tokens.json` (the same object in plain text). The SDK's first
- * source, the OS keyring, needs a native keyring binding and is not read.
+ * Where the bearer token for the ml-dash server comes from, in the order of
+ * the official clients (the Python SDK and `fortyfive-labs/ml-dash-cli`),
+ * with this library's two explicit sources first:
  *
- * A token is never put into a message: errors name the source, not the value.
+ * 1. the `token` option;
+ * 2. env `ML_DASH_TOKEN`;
+ * 3. the OS keychain, service `ml-dash`, account `ml-dash-token` (see
+ *    keychain.ts: macOS `security`, Linux `secret-tool`; Windows not read);
+ * 4. `tokens.encrypted` (a Fernet token over the JSON object
+ *    `{"ml-dash-token": "..."}`, key in `encryption.key`);
+ * 5. `tokens.json` (the same object in plain text);
+ * 6. `api_key` in `config.json`;
+ *
+ * the files all in the official clients' folder, `ML_DASH_CONFIG_DIR` or
+ * `~/.dash` (client-config.ts). The first source with a token wins.
+ *
+ * Failure semantics: a token is never put into a message; every error names
+ * the source it concerns. A file that exists but cannot be used throws. A
+ * keychain tool that fails or times out does not stop the search (a
+ * headless Linux host often has `secret-tool` but no D-Bus session): the
+ * next sources are read, the failure goes to the debug log, and the
+ * no-token error carries it when no source has a token.
+ *
+ * The keychain read runs a child process synchronously (at most 2 s), once
+ * per call, and only when neither the option nor `ML_DASH_TOKEN` is set.
  */
 import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { debug } from '../../debug.js'
+import { configDir, readClientConfig } from './client-config.js'
 import { displayUrl } from './http-client.js'
+import type { KeychainOptions } from './keychain.js'
+import { KEYCHAIN_ACCOUNT, readKeychainToken } from './keychain.js'
 
 /** The key under which the SDK stores its token. */
-export const SDK_TOKEN_KEY = 'ml-dash-token'
+export const SDK_TOKEN_KEY = KEYCHAIN_ACCOUNT
 
 /** What to tell a user who has no usable token. */
 export const TOKEN_HELP =
@@ -27,37 +48,84 @@ export interface FoundToken {
   source: string
 }
 
+type Env = Readonly<Record<string, string | undefined>>
+
+/** What a search found, and what is worth telling when it found nothing. */
+interface Search {
+  found?: FoundToken
+  /** The folder of the token files and `config.json`. */
+  dir: string
+  /** Why the keychain gave nothing, when worth telling. */
+  keychainNote?: string
+}
+
 /**
- * Finds the token. Undefined when no source has one.
+ * Finds the token. Undefined when no source has one. `env` gives
+ * `ML_DASH_TOKEN`, `ML_DASH_CONFIG_DIR` and the keychain tool's `PATH` and
+ * environment; `home` is where `.dash` is when `ML_DASH_CONFIG_DIR` is not set.
  *
- * @throws Error naming the file when a token file exists but cannot be read or decrypted.
+ * @throws Error naming the file when a token file or `config.json` exists
+ *   but cannot be read, decrypted or parsed.
  */
 export function findToken(
   option: string | undefined,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Env = process.env,
   home: string = homedir(),
+  keychain: KeychainOptions = {},
 ): FoundToken | undefined {
-  if (option) return { token: option, source: 'the token option' }
-  if (env.ML_DASH_TOKEN)
-    return { token: env.ML_DASH_TOKEN, source: 'ML_DASH_TOKEN' }
-  const dir = join(home, '.dash')
-  const encrypted = readOptional(join(dir, 'tokens.encrypted'))
+  return searchToken(option, env, home, keychain).found
+}
+
+function searchToken(
+  option: string | undefined,
+  env: Env,
+  home: string,
+  keychainOptions: KeychainOptions,
+): Search {
+  const dir = configDir(env, home)
+  if (option)
+    return { found: { token: option, source: 'the token option' }, dir }
+  if (env.ML_DASH_TOKEN) {
+    return { found: { token: env.ML_DASH_TOKEN, source: 'ML_DASH_TOKEN' }, dir }
+  }
+  const keychain = readKeychainToken(env, keychainOptions)
+  if (keychain.status === 'found') {
+    return { found: { token: keychain.token, source: keychain.source }, dir }
+  }
+  const keychainNote =
+    keychain.status === 'failed' ? keychain.reason : keychain.note
+  const found = findInFolder(dir)
+  if (found !== undefined && keychain.status === 'failed') {
+    debug('%s; using the token from %s', keychain.reason, found.source)
+  }
+  return { found, dir, keychainNote }
+}
+
+/** Sources 4 to 6, in `dir`. */
+function findInFolder(dir: string): FoundToken | undefined {
+  const encryptedFile = join(dir, 'tokens.encrypted')
+  const encrypted = readOptional(encryptedFile)
   if (encrypted !== undefined) {
-    const file = join(dir, 'tokens.encrypted')
-    const key = readOptional(join(dir, 'encryption.key'))
+    const keyFile = join(dir, 'encryption.key')
+    const key = readOptional(keyFile)
     if (key === undefined) {
       throw new Error(
-        `ml-dash-logs: ${file} exists but ${join(dir, 'encryption.key')} does not; ${TOKEN_HELP}`,
+        `ml-dash-logs: ${encryptedFile} exists but ${keyFile} does not; ${TOKEN_HELP}`,
       )
     }
-    const token = tokenFromJson(decryptText(encrypted, key, file), file)
-    if (token !== undefined) return { token, source: file }
+    const text = decryptText(encrypted, key, encryptedFile)
+    const token = tokenFromJson(text, encryptedFile)
+    if (token !== undefined) return { token, source: encryptedFile }
   }
   const plain = join(dir, 'tokens.json')
   const json = readOptional(plain)
   if (json !== undefined) {
     const token = tokenFromJson(json, plain)
     if (token !== undefined) return { token, source: plain }
+  }
+  const config = readClientConfig(dir)
+  if (config?.apiKey !== undefined) {
+    return { token: config.apiKey, source: `api_key in ${config.file}` }
   }
   return undefined
 }
@@ -67,19 +135,27 @@ export function findToken(
  * option alone: `ML_DASH_TOKEN` is read from `env` here, so that a message
  * names the source the token really came from.
  *
- * @throws Error `ml-dash-logs: no token for the ml-dash server at …` or
- *   `… the token expired at …`, each saying how to fix it.
+ * @throws Error `ml-dash-logs: no token for the ml-dash server at …: …
+ *   (looked in …)` or `… the token expired at … (from <source>)`, each
+ *   saying how to fix it; or an error of {@link findToken}.
  */
 export function requireToken(
   dashUrl: string,
   option: string | undefined,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Env = process.env,
   home: string = homedir(),
+  keychain: KeychainOptions = {},
 ): FoundToken {
-  const found = findToken(option, env, home)
+  const { found, dir, keychainNote } = searchToken(option, env, home, keychain)
   if (found === undefined) {
+    const note = keychainNote === undefined ? '' : `; ${keychainNote}`
+    const keychainPlace =
+      (keychain.platform ?? process.platform) === 'win32'
+        ? ''
+        : 'the OS keychain, '
+    const looked = `ML_DASH_TOKEN, ${keychainPlace}${join(dir, 'tokens.encrypted')}, ${join(dir, 'tokens.json')} and api_key in ${join(dir, 'config.json')}`
     throw new Error(
-      `ml-dash-logs: no token for the ml-dash server at ${displayUrl(dashUrl)}: ${TOKEN_HELP}`,
+      `ml-dash-logs: no token for the ml-dash server at ${displayUrl(dashUrl)}: ${TOKEN_HELP} (looked in ${looked}${note})`,
     )
   }
   const problem = jwtProblem(found.token)
