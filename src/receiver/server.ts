@@ -221,6 +221,11 @@ export async function startReceiver(
     return { bytes, records }
   }
 
+  /** Bytes that may still be taken before `maxPendingBytes`. */
+  function roomLeft(): number {
+    return limits.maxPendingBytes - held().bytes - inRequests
+  }
+
   /** Why a request of `bytes` more cannot be taken now, or undefined. */
   function noRoom(bytes: number, records: number): string | undefined {
     const now = held()
@@ -334,13 +339,19 @@ export async function startReceiver(
     gzipped: boolean,
   ): Promise<Answer> {
     if (!gzipped) return decodeAndQueue(raw, encoding)
-    // Room for what it likely decompresses to, before any of it is made (a
-    // request refused later would have made all that garbage for nothing);
-    // counted chunk by chunk past that, as a bomb grows beyond it.
-    const expected = Math.min(
+    // Room for what it may decompress to, before any of it is made (a
+    // request refused later would have made all that garbage for nothing):
+    // while room is plenty, what OTLP batches usually expand to, counted
+    // chunk by chunk past that; once room is short, the most it could
+    // expand to, so a bomb is refused before it is inflated.
+    const worst = Math.min(
       limits.maxDecompressedBytes,
-      raw.length * GZIP_EXPECTED_RATIO,
+      raw.length * DEFLATE_MAX_RATIO,
     )
+    const expected =
+      roomLeft() >= 4 * limits.maxDecompressedBytes
+        ? Math.min(worst, raw.length * GZIP_EXPECTED_RATIO)
+        : worst
     const full = noRoom(expected, 0)
     if (full !== undefined) return { status: 429, message: full }
     inRequests += expected
@@ -486,12 +497,11 @@ type Answer =
   | { status: 200; rejected: number; message: string }
   | { status: 400 | 413 | 429 | 503; message: string }
 
-/**
- * What a gzip body is taken to expand to until it shows more: OTLP batches
- * compress 5 to 20 times; a bomb (up to deflate's 1032:1) is counted as it
- * grows past this.
- */
+/** What a gzip body is taken to expand to while room is plenty: OTLP batches compress 5 to 20 times. */
 const GZIP_EXPECTED_RATIO = 32
+
+/** The most deflate can expand its input (about 1032:1). */
+const DEFLATE_MAX_RATIO = 1032
 
 /** Seconds a sender is asked to wait after a 429. */
 const RETRY_AFTER_SECONDS = '2'
