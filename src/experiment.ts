@@ -24,8 +24,9 @@ import type {
   OwnNames,
   ResolvedOptions,
 } from './core/options.js'
-import { configError, resolveOptions } from './core/options.js'
+import { resolveOptions } from './core/options.js'
 import type { ExperimentPrefix } from './core/prefix.js'
+import { parsePrefix } from './core/prefix.js'
 import type {
   Channel,
   ChannelReport,
@@ -35,7 +36,9 @@ import { createChannel } from './delivery/channel.js'
 import { warnUnknownOptions } from './delivery/failure-log.js'
 import type { ExperimentInfo } from './store/experiment-file.js'
 import type { FoundToken } from './store/remote/token.js'
-import { requireToken } from './store/remote/token.js'
+import { logServer, requireToken } from './store/remote/token.js'
+import { processContext } from './process-context.js'
+import { sdkDefaultPrefix } from './core/prefix-template.js'
 
 /** Options of an {@link Experiment}: the shared ones plus experiment.json's fields. */
 export interface ExperimentOptions extends MlDashOptions {
@@ -79,6 +82,9 @@ export type LogBuilder = Readonly<
   Record<Level, (message: string, metadata?: Record<string, unknown>) => void>
 >
 
+/** Experiments made in this process (the SDK's RUN.job_counter). */
+let experimentsMade = 0
+
 /** An ml-dash experiment that Node code logs into. */
 export class Experiment {
   /** The experiment's prefix, `owner/project/folder.../name`. */
@@ -102,14 +108,25 @@ export class Experiment {
    *   invalid option (checked here, before any I/O).
    */
   constructor(options: ExperimentOptions = {}) {
-    this.#options = resolveOptions(options, process.env, EXPERIMENT_NAMES)
+    // The SDK's RUN.job_counter: counted before expanding, even if expansion fails.
+    const context = processContext(process.env, experimentsMade++)
+    this.#options = resolveOptions(
+      options,
+      process.env,
+      EXPERIMENT_NAMES,
+      context,
+    )
     warnUnknownOptions(this.#options.unknownOptions)
-    if (this.#options.prefix === undefined) {
-      throw configError(
-        'an Experiment needs a prefix (option prefix, or env ML_DASH_PREFIX)',
+    // Without a prefix, the SDK's default, as the SDK does (adapters still need one).
+    this.#parsedPrefix =
+      this.#options.prefix ??
+      parsePrefix(
+        sdkDefaultPrefix({
+          ...context.template!,
+          env: process.env,
+          source: 'the SDK default prefix',
+        }),
       )
-    }
-    this.#parsedPrefix = this.#options.prefix
     this.prefix = this.#parsedPrefix.prefix
     this.#limits = this.#options.limits
     this.#info = pickInfo(options)
@@ -117,6 +134,7 @@ export class Experiment {
       this.#options.dashUrl === undefined
         ? undefined
         : requireToken(this.#options.dashUrl, this.#options.token)
+    logServer(this.#options, this.#token)
     const at =
       (level: Level) => (message: string, metadata?: Record<string, unknown>) =>
         this.log(message, { level, metadata })

@@ -2,7 +2,20 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Experiment } from '../src/experiment.js'
-import { readLines, useTempDir } from './helpers.js'
+import { readLines, run, useTempDir } from './helpers.js'
+
+/** The variables a prefix template reads, saved to be put back. */
+function saveEnv(): { restore: () => void } {
+  const names = ['ML_DASH_PREFIX', 'ML_DASH_USER', 'USER'] as const
+  const values = names.map((name) => process.env[name])
+  return {
+    restore: () =>
+      names.forEach((name, i) => {
+        if (values[i] === undefined) delete process.env[name]
+        else process.env[name] = values[i]
+      }),
+  }
+}
 
 describe('Experiment', () => {
   const temp = useTempDir()
@@ -125,12 +138,41 @@ describe('Experiment', () => {
     expect(() => new Experiment({ prefix: 'a/b/c', batchSize: -1 })).toThrow(
       'batchSize must be an integer >= 1',
     )
-    const saved = process.env.ML_DASH_PREFIX
+    const saved = saveEnv()
     delete process.env.ML_DASH_PREFIX
+    delete process.env.ML_DASH_USER
+    delete process.env.USER
     try {
-      expect(() => new Experiment()).toThrow('an Experiment needs a prefix')
+      // No prefix: the SDK's default, which needs a user.
+      expect(() => new Experiment()).toThrow(
+        /cannot expand the SDK default prefix .*\{user\} needs env ML_DASH_USER or USER/,
+      )
     } finally {
-      if (saved !== undefined) process.env.ML_DASH_PREFIX = saved
+      saved.restore()
+    }
+  })
+
+  it("takes the SDK's default prefix without one, and expands ML_DASH_PREFIX as the SDK does", async () => {
+    const saved = saveEnv()
+    try {
+      delete process.env.ML_DASH_PREFIX
+      delete process.env.ML_DASH_USER
+      process.env.USER = 'tester'
+      const first = new Experiment({ dashRoot: temp.dir })
+      expect(first.prefix).toMatch(
+        /^tester\/scratch\/\d{4}\/\d{2}-\d{2}\/.+\/\d{2}\.\d{2}\.\d{2}\/\d{3}$/,
+      )
+      process.env.ML_DASH_USER = 'alice'
+      process.env.ML_DASH_PREFIX = '{user}/proj/{now:%Y}/{now:%m-%d}/run'
+      const templated = new Experiment({ dashRoot: temp.dir })
+      // What the SDK's rules give: str.format over datetime.now(), in python3.
+      const python = await run('python3', [
+        '-c',
+        'import datetime; n = datetime.datetime.now(); print("alice/proj/{0:%Y}/{0:%m-%d}/run".format(n))',
+      ])
+      expect(templated.prefix).toBe(python.stdout.trim())
+    } finally {
+      saved.restore()
     }
   })
 

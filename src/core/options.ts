@@ -13,6 +13,8 @@ import type { LevelMap } from './level-tables.js'
 import { isLevel, LEVELS } from './levels.js'
 import type { ExperimentPrefix } from './prefix.js'
 import { parsePrefix } from './prefix.js'
+import type { TemplateContext } from './prefix-template.js'
+import { expandPrefix } from './prefix-template.js'
 
 /** Options shared by the Experiment and every transport, exporter and receiver. */
 export interface MlDashOptions {
@@ -83,6 +85,8 @@ export interface ResolvedOptions {
   prefix: ExperimentPrefix | undefined
   dashRoot: string | undefined
   dashUrl: string | undefined
+  /** Where `dashUrl` came from: the option, `ML_DASH_API_URL`, config.json's `remote_url`, or the default. */
+  dashUrlSource: string | undefined
   token: string | undefined
   batchSize: number
   flushIntervalMs: number
@@ -157,8 +161,19 @@ export function resolveOptions(
   options: MlDashOptions = {},
   env: Env = {},
   ownNames: readonly string[] = [],
+  context: OptionsContext = {},
 ): ResolvedOptions {
-  const prefixValue = options.prefix ?? env.ML_DASH_PREFIX
+  const template = options.prefix ?? env.ML_DASH_PREFIX
+  // A template as the SDK writes it (`{user}`, `{now:%Y}`, …), expanded as the SDK does.
+  const prefixValue =
+    typeof template === 'string'
+      ? expandPrefix(template, {
+          now: new Date(),
+          ...context.template,
+          env,
+          source: options.prefix !== undefined ? 'prefix' : 'ML_DASH_PREFIX',
+        })
+      : template
   const retryBaseDelayMs = duration(
     'retryBaseDelayMs',
     options.retryBaseDelayMs,
@@ -178,10 +193,12 @@ export function resolveOptions(
       `retryMaxDelayMs (${retryMaxDelayMs}) must be >= retryBaseDelayMs (${retryBaseDelayMs})`,
     )
   }
+  const server = resolveDashUrl(options.dashUrl, env, context)
   const resolved: ResolvedOptions = {
     prefix: prefixValue === undefined ? undefined : parsePrefix(prefixValue),
     dashRoot: resolveDashRoot(options.dashRoot),
-    dashUrl: resolveDashUrl(options.dashUrl, env),
+    dashUrl: server?.url,
+    dashUrlSource: server?.source,
     token: optionalString('token', options.token),
     batchSize: integer(
       'batchSize',
@@ -277,11 +294,17 @@ function resolveDashRoot(
 function resolveDashUrl(
   value: string | true | undefined,
   env: Env,
-): string | undefined {
+  context: OptionsContext,
+): { url: string; source: string } | undefined {
   if (value === undefined) return undefined
-  const url = value === true ? env.ML_DASH_API_URL || DEFAULT_DASH_URL : value
-  const source =
-    value === true && env.ML_DASH_API_URL ? 'ML_DASH_API_URL' : 'dashUrl'
+  const { url, source } =
+    value !== true
+      ? { url: value, source: 'dashUrl' }
+      : (context.serverUrl?.() ??
+        (env.ML_DASH_API_URL
+          ? { url: env.ML_DASH_API_URL, source: 'ML_DASH_API_URL' }
+          : { url: DEFAULT_DASH_URL, source: 'the default' }))
+
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -291,7 +314,7 @@ function resolveDashUrl(
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw configError(`${source} must be an http(s) URL (got ${show(url)})`)
   }
-  return url.replace(/\/+$/, '')
+  return { url: url.replace(/\/+$/, ''), source }
 }
 
 function flag(name: string, value: unknown): boolean {
@@ -299,6 +322,18 @@ function flag(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean')
     throw configError(`${name} must be true or false (got ${show(value)})`)
   return value
+}
+
+/**
+ * What resolution takes from the running process (src/process-context.ts);
+ * without it, resolution is pure: no config.json is read, and a template
+ * is expanded for now, without an entry script.
+ */
+export interface OptionsContext {
+  /** The server `dashUrl: true` names, and where that came from. */
+  serverUrl?: () => { url: string; source: string }
+  /** The run a prefix template is expanded for (all but the environment). */
+  template?: Omit<TemplateContext, 'env' | 'source'>
 }
 
 /** An option name no entry point knows, and the known name nearest to it. */

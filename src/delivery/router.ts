@@ -32,7 +32,7 @@ import {
 import { configError } from '../core/options.js'
 import { toJsonValue } from '../core/serialize.js'
 import type { FoundToken } from '../store/remote/token.js'
-import { requireToken } from '../store/remote/token.js'
+import { logServer, requireToken } from '../store/remote/token.js'
 import {
   enclosedExperiment,
   enclosingExperiment,
@@ -144,6 +144,7 @@ class PrefixRouter implements Router {
       options.dashUrl === undefined
         ? undefined
         : requireToken(options.dashUrl, options.token)
+    logServer(options, this.#token)
   }
 
   get stats(): RouterStats {

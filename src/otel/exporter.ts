@@ -23,6 +23,7 @@ import { createRouter } from '../delivery/router.js'
 import { debug } from '../debug.js'
 import type { OtelLogRecord } from './map.js'
 import { mapOtelLogRecord, mapUnmappableRecord } from './map.js'
+import { processContext } from '../process-context.js'
 
 /** ExportResultCode.SUCCESS and FAILED of @opentelemetry/core. */
 const SUCCESS = 0
@@ -45,7 +46,7 @@ export class MlDashLogRecordExporter {
 
   /** @throws Error naming the option, for an invalid option. */
   constructor(options: MlDashLogRecordExporterOptions = {}) {
-    const resolved = resolveOptions(options, process.env)
+    const resolved = resolveOptions(options, process.env, [], processContext())
     this.#levelMap = resolved.levelMap
     this.#router = createRouter(resolved)
   }

@@ -15,6 +15,7 @@ import type { Router, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
 import type { PinoConfig } from './map.js'
 import { PinoLineEncoder } from './encode-line.js'
+import { processContext } from '../process-context.js'
 
 /** A pino destination stream that writes into ml-dash experiments. */
 export interface PinoDestination extends EventEmitter {
@@ -34,7 +35,7 @@ export interface PinoDestination extends EventEmitter {
 export function createPinoDestination(
   options: MlDashOptions = {},
 ): PinoDestination {
-  const resolved = resolveOptions(options, process.env)
+  const resolved = resolveOptions(options, process.env, [], processContext())
   return new Destination(createRouter(resolved), resolved)
 }
 

@@ -26,6 +26,7 @@ import { createRouter } from '../delivery/router.js'
 import { debug } from '../debug.js'
 import type { PinoConfig } from './map.js'
 import { PinoLineEncoder } from './encode-line.js'
+import { processContext } from '../process-context.js'
 
 /** Options of the pino transport: the shared options, as plain data. */
 export type PinoTransportOptions = Omit<MlDashOptions, 'onError'>
@@ -110,6 +111,7 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
     },
     process.env,
     PINO_WORKER_NAMES,
+    processContext(),
   )
   const router = createRouter(resolved)
   const closeTimeoutMs = Math.min(resolved.closeTimeoutMs, PINO_CLOSE_LIMIT_MS)

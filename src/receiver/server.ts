@@ -63,6 +63,7 @@ import {
   exportResponse,
   statusResponse,
 } from './otlp-response.js'
+import { processContext } from '../process-context.js'
 
 /** Options of the receiver: the shared ones plus the server's. */
 export interface ReceiverOptions extends MlDashOptions {
@@ -157,6 +158,7 @@ export async function startReceiver(
     withStoreBounds(withRetries, limits),
     process.env,
     RECEIVER_NAMES,
+    processContext(),
   )
   const smallest = limits.maxBodyBytes + 2 * limits.maxDecompressedBytes
   if (limits.maxPendingBytes < smallest)

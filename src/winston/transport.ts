@@ -21,6 +21,7 @@ import type { Router, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
 import type { WinstonLevels } from './map.js'
 import { mapWinstonInfo } from './map.js'
+import { processContext } from '../process-context.js'
 
 /** Options of {@link MlDashTransport}: the shared ones, plus winston's own. */
 export interface MlDashTransportOptions
@@ -58,6 +59,7 @@ export class MlDashTransport extends TransportStream {
       },
       process.env,
       WINSTON_NAMES,
+      processContext(),
     )
     this.#levelMap = resolved.levelMap
     this.#router = createRouter(resolved)

@@ -5,14 +5,27 @@
  * bodies capped in size, TLS verification left on (Node's default), and
  * `close()` that destroys the agent so no socket keeps the process alive.
  *
+ * The {@link ResolvedNetwork} settings apply here: the CA bundle and the
+ * client certificate go to the TLS connections, the extra headers on every
+ * request, and a proxy from the environment is used unless `no_proxy`
+ * lists the host: an https server is reached through a CONNECT tunnel
+ * (hpagent's `HttpsProxyAgent`, an `https.Agent`, so TLS and keep-alive
+ * stay Node's own), a plain http one with absolute-form requests to the
+ * proxy, as curl sends them. A proxy that refuses the tunnel is the error
+ * `ERR_ML_DASH_PROXY` with the proxy's `status`.
+ *
  * It never adds credentials to a message: errors carry the method, the path
  * and the status, not headers. Credentials in the URL (`user:password@`)
  * are neither sent (the bearer token is the authentication) nor shown:
- * {@link displayUrl} is the URL for messages.
+ * {@link displayUrl} is the URL for messages. A proxy's credentials go to
+ * the proxy only, as `proxy-authorization`.
  */
 import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http'
 import http from 'node:http'
 import https from 'node:https'
+import { HttpsProxyAgent } from 'hpagent'
+import type { ResolvedNetwork } from './network.js'
+import { DIRECT_NETWORK, proxyFor } from './network.js'
 
 /** The largest response body read; beyond it the request fails. */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -34,20 +47,22 @@ export interface HttpClient {
   ): Promise<HttpResponse>
   /** Destroys idle and open sockets. */
   close(): void
+  /** `through the proxy URL (from VARIABLE)` when proxied, for messages. */
+  readonly via: string | undefined
 }
 
-/** Creates a client for `baseUrl` (http or https). */
+/**
+ * Creates a client for `baseUrl` (http or https). `network` defaults to
+ * direct connections with Node's CAs and no extra headers.
+ */
 export function createHttpClient(
   baseUrl: string,
   timeoutMs: number,
+  network: ResolvedNetwork = DIRECT_NETWORK,
 ): HttpClient {
   const base = new URL(baseUrl)
-  const secure = base.protocol === 'https:'
-  const transport = secure ? https : http
-  const agent: HttpAgent = new transport.Agent({
-    keepAlive: true,
-    maxSockets: 4,
-  })
+  const route = createRoute(base, network)
+  const { agent } = route
   const prefix = base.pathname.replace(/\/+$/, '')
 
   const request = (
@@ -66,16 +81,20 @@ export function createHttpClient(
         rejectOnce(error)
       }
       const payload = body === undefined ? undefined : Buffer.from(body)
-      const req = transport.request(
+      const req = route.transport.request(
         {
-          protocol: base.protocol,
-          hostname: base.hostname,
-          port: base.port,
+          protocol: route.protocol,
+          hostname: route.hostname,
+          port: route.port,
           method,
-          path: prefix + path,
+          path: route.pathPrefix + prefix + path,
           agent,
+          // Bounds a CONNECT the proxy never answers (hpagent reads it);
+          // the deadline below still bounds the whole request.
+          ...(route.via !== undefined ? { timeout: timeoutMs } : {}),
           headers: {
             accept: 'application/json',
+            ...network.headers,
             ...(payload
               ? {
                   'content-type': 'application/json',
@@ -83,6 +102,7 @@ export function createHttpClient(
                 }
               : {}),
             ...headers,
+            ...route.headers,
           },
         },
         (res) => {
@@ -121,11 +141,96 @@ export function createHttpClient(
         reject(error)
         req.destroy(error)
       }, timeoutMs)
-      req.on('error', reject)
+      req.on('error', (error) => reject(route.explain(error)))
       req.end(payload)
     })
 
-  return { request, close: () => agent.destroy() }
+  return { request, close: () => agent.destroy(), via: route.via }
+}
+
+/** Where requests go and how: directly, or through a proxy. */
+interface Route {
+  agent: HttpAgent
+  transport: typeof http | typeof https
+  protocol: string
+  hostname: string
+  port: string
+  /** Absolute-form requests to an http proxy start with the origin. */
+  pathPrefix: string
+  headers: Record<string, string>
+  via: string | undefined
+  /** A proxy's refusal made a coded error; other errors unchanged. */
+  explain(error: Error): Error
+}
+
+function createRoute(base: URL, network: ResolvedNetwork): Route {
+  const secure = base.protocol === 'https:'
+  const pool = { keepAlive: true, maxSockets: 4 }
+  const proxy = proxyFor(base, network)
+  const direct = {
+    protocol: base.protocol,
+    hostname: base.hostname,
+    port: base.port,
+    pathPrefix: '',
+    headers: {},
+    explain: (error: Error) => error,
+  }
+  if (proxy === undefined) {
+    return secure
+      ? {
+          ...direct,
+          transport: https,
+          via: undefined,
+          agent: new https.Agent({ ...pool, ...network.tls }),
+        }
+      : {
+          ...direct,
+          transport: http,
+          via: undefined,
+          agent: new http.Agent(pool),
+        }
+  }
+  const via = `through the proxy ${proxy.url.origin} (from ${proxy.source})`
+  if (secure) {
+    return {
+      ...direct,
+      transport: https,
+      via,
+      agent: new HttpsProxyAgent({ ...pool, ...network.tls, proxy: proxy.url }),
+      explain: (error) => {
+        // hpagent's words for a CONNECT answered with another status.
+        const refused = /^Bad response: (\d+)$/.exec(error.message)
+        if (!refused) return error
+        return Object.assign(
+          new Error(
+            `the proxy ${proxy.url.origin} (from ${proxy.source}) answered ${refused[1]} to CONNECT ${base.host}`,
+            { cause: error },
+          ),
+          { code: 'ERR_ML_DASH_PROXY', status: Number(refused[1]) },
+        )
+      },
+    }
+  }
+  const proxySecure = proxy.url.protocol === 'https:'
+  const { username, password } = proxy.url
+  return {
+    transport: proxySecure ? https : http,
+    agent: new (proxySecure ? https : http).Agent(pool),
+    protocol: proxy.url.protocol,
+    hostname: proxy.url.hostname,
+    port: proxy.url.port,
+    pathPrefix: `${base.protocol}//${base.host}`,
+    headers: {
+      host: base.host,
+      ...(username !== '' || password !== ''
+        ? {
+            'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}`,
+          }
+        : {}),
+    },
+    via,
+    explain: (error) => error,
+  }
 }
 
 /** `url` without its `user:password@`, for messages. */

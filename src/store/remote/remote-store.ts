@@ -13,6 +13,12 @@
  * clear error that says how to fix it; the token never appears in any
  * message (server text quoted in errors has it masked), nor does the
  * `user:password@` of the URL.
+ *
+ * The network settings (CA bundle, client certificate, extra headers,
+ * proxy; see network.ts) come resolved in `network`. A failure through a
+ * proxy says which proxy and which variable named it; a certificate the
+ * client does not trust, or a server that wants a client certificate, is a
+ * sentence saying which setting fixes it.
  */
 import type { EncodedEntry } from '../../core/entry.js'
 import type { ExperimentPrefix } from '../../core/prefix.js'
@@ -27,6 +33,7 @@ import {
   isRetryableStatus,
   parseRetryAfter,
 } from './is-retryable.js'
+import type { ResolvedNetwork } from './network.js'
 import { TOKEN_HELP } from './token.js'
 
 /** The status an experiment ends with on the server. */
@@ -41,6 +48,11 @@ export interface RemoteStoreOptions {
   prefix: ExperimentPrefix
   info?: ExperimentInfo
   requestTimeoutMs: number
+  /**
+   * CA bundle, client certificate, extra headers and proxies, from
+   * `resolveNetwork`. @default direct connections, Node's CAs, no extra headers
+   */
+  network?: ResolvedNetwork
 }
 
 /** Query options of `GET /api/experiments/{id}/logs`. */
@@ -98,7 +110,11 @@ class HttpRemoteStore implements RemoteStore {
   constructor(options: RemoteStoreOptions) {
     this.url = displayUrl(options.url)
     this.#options = options
-    this.#http = createHttpClient(options.url, options.requestTimeoutMs)
+    this.#http = createHttpClient(
+      options.url,
+      options.requestTimeoutMs,
+      options.network,
+    )
   }
 
   async write(
@@ -243,14 +259,16 @@ class HttpRemoteStore implements RemoteStore {
         authorization: `Bearer ${this.#options.token}`,
       })
     } catch (error) {
-      const message = `ml-dash-logs: ${method} ${this.url}${path} failed: ${this.#reason(error)}`
+      const via = this.#http.via === undefined ? '' : ` ${this.#http.via}`
+      const message = `ml-dash-logs: ${method} ${this.url}${path} failed${via}: ${this.#reason(error)}`
       const wrapped = Object.assign(new Error(message, { cause: error }), {
         code: (error as { code?: unknown }).code,
       })
       return {
-        result: isRetryableError(error)
-          ? { status: 'retryable', error: wrapped }
-          : { status: 'failure', error: wrapped },
+        result:
+          isRetryableError(error) || isRetryableProxyRefusal(error)
+            ? { status: 'retryable', error: wrapped }
+            : { status: 'failure', error: wrapped },
       }
     }
     return this.#classify(method, path, response)
@@ -314,13 +332,60 @@ class HttpRemoteStore implements RemoteStore {
       const host = new URL(this.#options.url).hostname
       return `DNS has no address for the host "${host}" (ENOTFOUND); check the ml-dash server URL`
     }
-    return this.#mask((error as Error).message)
+    const tls = tlsAdvice(error)
+    const message = this.#mask((error as Error).message)
+    return tls === undefined ? message : `${tls} (${message})`
   }
 
   /** Hides the token should a server or a library ever echo it. */
   #mask(text: string): string {
     return text.split(this.#options.token).join('[token]')
   }
+}
+
+/**
+ * OpenSSL's verification codes (Node's `error.code` after a handshake) of
+ * a server certificate the client does not trust.
+ */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/** A sentence for a TLS failure whose fix is a setting, else undefined. */
+function tlsAdvice(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code
+  if (typeof code !== 'string') return undefined
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? "the server's TLS certificate does not name the host of the ml-dash server URL"
+      : `the server's TLS certificate is not trusted (${code}); give the CA that signed it as the caFile option, or in NODE_EXTRA_CA_CERTS`
+  }
+  // The server's TLS alert when it wants a client certificate, or refused one.
+  if (
+    /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE)$/.test(
+      code,
+    )
+  )
+    return `the server refused the TLS handshake (${code}): it may require a client certificate; give it as the certFile and keyFile options`
+  return undefined
+}
+
+/** A proxy that refused the tunnel with a status worth waiting out (502, 503...). */
+function isRetryableProxyRefusal(error: unknown): boolean {
+  const { code, status } = error as { code?: unknown; status?: unknown }
+  return (
+    code === 'ERR_ML_DASH_PROXY' &&
+    typeof status === 'number' &&
+    isRetryableStatus(status)
+  )
 }
 
 function failure(sentence: string): StoreResult {

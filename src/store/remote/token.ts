@@ -255,3 +255,17 @@ function readOptional(file: string): string | undefined {
     )
   }
 }
+
+/** The start-up debug line: which server and where it was named, where the token came from (never the token). */
+export function logServer(
+  options: { dashUrl: string | undefined; dashUrlSource: string | undefined },
+  token: FoundToken | undefined,
+): void {
+  if (options.dashUrl === undefined) return
+  debug(
+    'ml-dash server %s (from %s); token from %s',
+    displayUrl(options.dashUrl),
+    options.dashUrlSource ?? 'dashUrl',
+    token?.source ?? 'nowhere',
+  )
+}

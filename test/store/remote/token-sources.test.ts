@@ -195,6 +195,31 @@ describe('a token found in each source reaches the server as Authorization: Bear
   )
 })
 
+describe('dashUrl: true', () => {
+  it("goes to config.json's remote_url when ML_DASH_API_URL is not set, and says so at start-up", async () => {
+    const token = signTestToken({ username: 'alice' })
+    const { env } = await place({ apiKey: token })
+    writeFileSync(
+      join(configDir(), 'config.json'),
+      JSON.stringify({ remote_url: server.url, api_key: token }),
+    )
+    const prefix = 'alice/sources/remote-url'
+    const result = await run(
+      process.execPath,
+      [join(FIXTURES, 'start-remote.mjs'), 'true', prefix],
+      { env: { ...childEnv(env), NODE_DEBUG: 'ml-dash-logs' } },
+    )
+    expect(result.stdout).toBe('started\n')
+    expect(server.experiment(prefix)?.logs.map((l) => l.message)).toEqual([
+      'one line',
+    ])
+    expect(result.stderr).toContain(
+      `ml-dash server ${server.url} (from remote_url in ${join(configDir(), 'config.json')})`,
+    )
+    expect(result.stderr).not.toContain(token)
+  })
+})
+
 describe('errors name the source and never show the token', () => {
   it('names each source for an expired token and for one the server refuses', async () => {
     for (const source of SOURCES) {
