@@ -24,7 +24,7 @@ import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http'
 import http from 'node:http'
 import https from 'node:https'
 import { HttpsProxyAgent } from 'hpagent'
-import type { ResolvedNetwork } from './network.js'
+import type { ProxySetting, ResolvedNetwork } from './network.js'
 import { DIRECT_NETWORK, proxyFor } from './network.js'
 
 /** The largest response body read; beyond it the request fails. */
@@ -163,59 +163,66 @@ interface Route {
   explain(error: Error): Error
 }
 
+const POOL = { keepAlive: true, maxSockets: 4 }
+
 function createRoute(base: URL, network: ResolvedNetwork): Route {
-  const secure = base.protocol === 'https:'
-  const pool = { keepAlive: true, maxSockets: 4 }
   const proxy = proxyFor(base, network)
-  const direct = {
+  if (proxy === undefined) return directRoute(base, network)
+  return base.protocol === 'https:'
+    ? tunnelRoute(base, network, proxy)
+    : forwardRoute(base, proxy)
+}
+
+function directRoute(base: URL, network: ResolvedNetwork): Route {
+  const secure = base.protocol === 'https:'
+  return {
+    transport: secure ? https : http,
+    agent: secure
+      ? new https.Agent({ ...POOL, ...network.tls })
+      : new http.Agent(POOL),
     protocol: base.protocol,
     hostname: base.hostname,
     port: base.port,
     pathPrefix: '',
     headers: {},
-    explain: (error: Error) => error,
+    via: undefined,
+    explain: (error) => error,
   }
-  if (proxy === undefined) {
-    return secure
-      ? {
-          ...direct,
-          transport: https,
-          via: undefined,
-          agent: new https.Agent({ ...pool, ...network.tls }),
-        }
-      : {
-          ...direct,
-          transport: http,
-          via: undefined,
-          agent: new http.Agent(pool),
-        }
-  }
-  const via = `through the proxy ${proxy.url.origin} (from ${proxy.source})`
-  if (secure) {
-    return {
-      ...direct,
-      transport: https,
-      via,
-      agent: new HttpsProxyAgent({ ...pool, ...network.tls, proxy: proxy.url }),
-      explain: (error) => {
-        // hpagent's words for a CONNECT answered with another status.
-        const refused = /^Bad response: (\d+)$/.exec(error.message)
-        if (!refused) return error
-        return Object.assign(
-          new Error(
-            `the proxy ${proxy.url.origin} (from ${proxy.source}) answered ${refused[1]} to CONNECT ${base.host}`,
-            { cause: error },
-          ),
-          { code: 'ERR_ML_DASH_PROXY', status: Number(refused[1]) },
-        )
-      },
-    }
-  }
-  const proxySecure = proxy.url.protocol === 'https:'
-  const { username, password } = proxy.url
+}
+
+/** An https server through a CONNECT tunnel; TLS runs end to end inside it. */
+function tunnelRoute(
+  base: URL,
+  network: ResolvedNetwork,
+  proxy: ProxySetting,
+): Route {
+  const named = `the proxy ${proxy.url.origin} (from ${proxy.source})`
   return {
-    transport: proxySecure ? https : http,
-    agent: new (proxySecure ? https : http).Agent(pool),
+    ...directRoute(base, network),
+    agent: new HttpsProxyAgent({ ...POOL, ...network.tls, proxy: proxy.url }),
+    via: `through ${named}`,
+    explain: (error) => {
+      // hpagent's words for a CONNECT answered with another status.
+      const refused = /^Bad response: (\d+)$/.exec(error.message)
+      if (!refused) return error
+      return Object.assign(
+        new Error(`${named} answered ${refused[1]} to CONNECT ${base.host}`, {
+          cause: error,
+        }),
+        { code: 'ERR_ML_DASH_PROXY', status: Number(refused[1]) },
+      )
+    },
+  }
+}
+
+/** A plain http server: absolute-form requests to the proxy, as curl sends them. */
+function forwardRoute(base: URL, proxy: ProxySetting): Route {
+  const transport = proxy.url.protocol === 'https:' ? https : http
+  const { username, password } = proxy.url
+  const credentials = `${decodeURIComponent(username)}:${decodeURIComponent(password)}`
+  return {
+    transport,
+    agent: new transport.Agent(POOL),
     protocol: proxy.url.protocol,
     hostname: proxy.url.hostname,
     port: proxy.url.port,
@@ -224,11 +231,11 @@ function createRoute(base: URL, network: ResolvedNetwork): Route {
       host: base.host,
       ...(username !== '' || password !== ''
         ? {
-            'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}`,
+            'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}`,
           }
         : {}),
     },
-    via,
+    via: `through the proxy ${proxy.url.origin} (from ${proxy.source})`,
     explain: (error) => error,
   }
 }

@@ -1,0 +1,203 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  bypassesProxy,
+  parseHeaders,
+  proxyFor,
+  resolveNetwork,
+} from '../../../src/store/remote/network.js'
+import type { TestCertificates } from './network-servers.js'
+import { makeCertificates } from './network-servers.js'
+
+let certs: TestCertificates
+beforeAll(() => (certs = makeCertificates()))
+afterAll(() => certs.remove())
+
+/** The thrown error, for assertions on its code and sentence. */
+function thrown(run: () => unknown): Error & { code?: string } {
+  try {
+    run()
+  } catch (error) {
+    return error as Error & { code?: string }
+  }
+  throw new Error('expected a throw')
+}
+
+describe('parseHeaders (the OTEL_EXPORTER_OTLP_HEADERS format)', () => {
+  it('splits at commas and the first "=", trims, URL-decodes and lower-cases names', () => {
+    expect(
+      parseHeaders(
+        ' X-Api-Key = a%2Cb%3Dc ,,x-empty-ok=%20, X-Eq=a=b ',
+        'ML_DASH_HEADERS',
+      ),
+    ).toEqual({ 'x-api-key': 'a,b=c', 'x-empty-ok': ' ', 'x-eq': 'a=b' })
+    expect(parseHeaders('', 'ML_DASH_HEADERS')).toEqual({})
+  })
+
+  it('names a malformed entry by position and key, never showing a value', () => {
+    const noEquals = thrown(() =>
+      parseHeaders('a=1,sekrit-token', 'ML_DASH_HEADERS'),
+    )
+    expect(noEquals.code).toBe('ML_DASH_CONFIG')
+    expect(noEquals.message).toMatch(/ML_DASH_HEADERS entry 2 is not key=value/)
+    expect(noEquals.message).not.toContain('sekrit')
+    const badEscape = thrown(() =>
+      parseHeaders('x-key=sekrit%zz', 'ML_DASH_HEADERS'),
+    )
+    expect(badEscape.message).toMatch(
+      /entry 1 \(key "x-key"\) has a malformed %-escape/,
+    )
+    expect(badEscape.message).not.toContain('sekrit')
+    const semicolon = thrown(() =>
+      parseHeaders('x-key=sek;rit', 'ML_DASH_HEADERS'),
+    )
+    expect(semicolon.message).toMatch(/%3B/)
+    expect(semicolon.message).not.toContain('sek')
+    const badName = thrown(() => parseHeaders('bad name=1', 'ML_DASH_HEADERS'))
+    expect(badName.message).toMatch(/is not a header name/)
+    const newline = thrown(() =>
+      parseHeaders('x-a=1%0D%0Ax-b: 2', 'ML_DASH_HEADERS'),
+    )
+    expect(newline.message).toMatch(/"x-a" is not a string of one line/)
+  })
+
+  it('refuses headers the library sets itself', () => {
+    const auth = thrown(() =>
+      parseHeaders('Authorization=Bearer%20x', 'ML_DASH_HEADERS'),
+    )
+    expect(auth.message).toMatch(/sets "authorization".*token option/)
+    expect(auth.message).not.toContain('Bearer')
+    expect(
+      thrown(() => resolveNetwork({ headers: { 'Content-Length': '1' } }, {}))
+        .message,
+    ).toMatch(/the headers option sets "content-length"/)
+  })
+})
+
+describe('resolveNetwork', () => {
+  it('lets the option win over ML_DASH_HEADERS per header, case-insensitively', () => {
+    const network = resolveNetwork(
+      { headers: { 'X-Both': 'option' } },
+      { ML_DASH_HEADERS: 'x-both=env,x-env=1' },
+    )
+    expect(network.headers).toEqual({ 'x-both': 'option', 'x-env': '1' })
+  })
+
+  it('reads the PEM files, and names the option and the file it cannot use', () => {
+    const network = resolveNetwork(
+      {
+        caFile: certs.caFile,
+        certFile: certs.clientCertFile,
+        keyFile: certs.clientKeyFile,
+      },
+      {},
+    )
+    expect(network.tls.ca?.toString()).toContain('BEGIN CERTIFICATE')
+    expect(network.tls.key?.toString()).toContain('PRIVATE KEY')
+    const missing = join(certs.dir, 'nope.pem')
+    const error = thrown(() => resolveNetwork({ caFile: missing }, {}))
+    expect(error.code).toBe('ML_DASH_CONFIG')
+    expect(error.message).toBe(
+      `ml-dash-logs: caFile "${missing}" cannot be read (ENOENT)`,
+    )
+    expect(
+      thrown(() => resolveNetwork({ caFile: certs.dir }, {})).message,
+    ).toMatch(/caFile ".*" cannot be read \(EISDIR\)/)
+    const notPem = join(certs.dir, 'not.pem')
+    writeFileSync(notPem, 'hello\n')
+    expect(
+      thrown(() =>
+        resolveNetwork({ certFile: notPem, keyFile: certs.clientKeyFile }, {}),
+      ).message,
+    ).toMatch(/certFile ".*not\.pem" holds no PEM certificate/)
+    expect(
+      thrown(() =>
+        resolveNetwork(
+          { certFile: certs.clientCertFile, keyFile: certs.caFile },
+          {},
+        ),
+      ).message,
+    ).toMatch(/keyFile ".*ca\.pem" holds no PEM private key/)
+    expect(
+      thrown(() => resolveNetwork({ certFile: certs.clientCertFile }, {}))
+        .message,
+    ).toMatch(/certFile is given without keyFile/)
+  })
+
+  it('reads the proxy variables: lower case first, a scheme optional, http(s) only', () => {
+    const both = resolveNetwork(
+      {},
+      { https_proxy: 'http://lower:1', HTTPS_PROXY: 'http://upper:2' },
+    )
+    expect(both.httpsProxy?.url.host).toBe('lower:1')
+    expect(both.httpsProxy?.source).toBe('https_proxy')
+    const bare = resolveNetwork(
+      {},
+      { https_proxy: '  ', HTTPS_PROXY: 'proxy.corp:3128' },
+    )
+    expect(bare.httpsProxy?.url.href).toBe('http://proxy.corp:3128/')
+    expect(bare.httpsProxy?.source).toBe('HTTPS_PROXY')
+    // An https server does not fall back to HTTP_PROXY (curl, Go, requests).
+    expect(
+      resolveNetwork({}, { HTTP_PROXY: 'http://p:1' }).httpsProxy,
+    ).toBeUndefined()
+    expect(
+      thrown(() => resolveNetwork({}, { HTTP_PROXY: 'socks5://u:pw@p:1' }))
+        .message,
+    ).toBe(
+      'ml-dash-logs: HTTP_PROXY names a socks5 proxy; only http:// and https:// proxies are supported',
+    )
+    const unparsable = thrown(() =>
+      resolveNetwork({}, { HTTPS_PROXY: 'http://u:sekrit@[bad' }),
+    )
+    expect(unparsable.message).not.toContain('sekrit')
+  })
+})
+
+describe('no_proxy', () => {
+  const cases: [string, string, boolean][] = [
+    ['https://api.corp.com', 'corp.com', true],
+    ['https://corp.com', 'corp.com', true],
+    ['https://notcorp.com', 'corp.com', false],
+    ['https://api.corp.com', '.corp.com', true],
+    ['https://api.corp.com', '*.corp.com', true],
+    ['https://API.Corp.com.', 'corp.com', true],
+    ['https://api.corp.com', 'corp.com:443', true],
+    ['https://api.corp.com:8443', 'corp.com:443', false],
+    ['http://api.corp.com', 'corp.com:80', true],
+    ['https://10.1.2.3', '10.0.0.0/8', true],
+    ['https://11.1.2.3', '10.0.0.0/8', false],
+    ['https://10.1.2.3', '10.1.2.3', true],
+    ['https://10.1.2.30', '10.1.2.3', false],
+    ['https://[::1]:8443', '::1', true],
+    ['https://[::1]:8443', '[::1]:8443', true],
+    ['https://[fd00::5]', 'fd00::/8', true],
+    ['https://anything', '*', true],
+    ['https://localhost', '', false],
+  ]
+  it.each(cases)(
+    '%s with no_proxy "%s" bypasses: %s',
+    (url, entry, expected) => {
+      const { noProxy } = resolveNetwork({}, { no_proxy: entry })
+      expect(bypassesProxy(new URL(url), noProxy)).toBe(expected)
+    },
+  )
+
+  it('reads entries separated by commas or spaces, no_proxy before NO_PROXY', () => {
+    const network = resolveNetwork(
+      {},
+      {
+        HTTPS_PROXY: 'http://p:1',
+        no_proxy: 'a.com  b.com,c.com',
+        NO_PROXY: 'd.com',
+      },
+    )
+    expect(network.noProxy).toEqual(['a.com', 'b.com', 'c.com'])
+    expect(proxyFor(new URL('https://x.b.com'), network)).toBeUndefined()
+    expect(proxyFor(new URL('https://d.com'), network)?.source).toBe(
+      'HTTPS_PROXY',
+    )
+    expect(proxyFor(new URL('http://d.com'), network)).toBeUndefined()
+  })
+})
