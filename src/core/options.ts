@@ -15,6 +15,8 @@ import type { ExperimentPrefix } from './prefix.js'
 import { parsePrefix } from './prefix.js'
 import type { TemplateContext } from './prefix-template.js'
 import { expandPrefix } from './prefix-template.js'
+import type { ResolvedNetwork } from '../store/remote/network.js'
+import { DIRECT_NETWORK, resolveNetwork } from '../store/remote/network.js'
 
 /** Options shared by the Experiment and every transport, exporter and receiver. */
 export interface MlDashOptions {
@@ -23,13 +25,22 @@ export interface MlDashOptions {
   /** Local store root; `false` for no local store (remote only). @default ".dash" */
   dashRoot?: string | false
   /**
-   * ml-dash server URL; `true` for env `ML_DASH_API_URL`, else
-   * `https://api.dash.ml`. With a local store as well, the mode is hybrid.
+   * ml-dash server URL; `true` for env `ML_DASH_API_URL`, else `remote_url`
+   * in the official clients' `config.json`, else `https://api.dash.ml`.
+   * With a local store as well, the mode is hybrid.
    * @default undefined (no server)
    */
   dashUrl?: string | true
-  /** Bearer token for the server. @default env `ML_DASH_TOKEN`, then the SDK's token files */
+  /** Bearer token for the server. @default env `ML_DASH_TOKEN`, then the OS keychain, then the official clients' token files and `config.json` `api_key` */
   token?: string
+  /** PEM file of the CA certificates trusted for the ml-dash server, instead of Node's built-in ones (`NODE_EXTRA_CA_CERTS` applies only without it). @default undefined */
+  caFile?: string
+  /** PEM file of a client certificate for the ml-dash server (with `keyFile`). @default undefined */
+  certFile?: string
+  /** PEM file of the client certificate's unencrypted private key (with `certFile`). @default undefined */
+  keyFile?: string
+  /** Extra headers on every ml-dash server request; they win over env `ML_DASH_HEADERS` (`key=value,key2=value2`, values URL-encoded). @default env `ML_DASH_HEADERS`, else none */
+  headers?: Record<string, string>
   /** Most entries per remote request. @default env `ML_DASH_LOG_BATCH_SIZE`, else 100 */
   batchSize?: number
   /** Longest wait before a partial remote batch is sent. @default env `ML_DASH_FLUSH_INTERVAL` (seconds), else 5000 */
@@ -88,6 +99,8 @@ export interface ResolvedOptions {
   /** Where `dashUrl` came from: the option, `ML_DASH_API_URL`, config.json's `remote_url`, or the default. */
   dashUrlSource: string | undefined
   token: string | undefined
+  /** CA, client certificate, extra headers and proxies of server requests. */
+  network: ResolvedNetwork
   batchSize: number
   flushIntervalMs: number
   maxQueueSize: number
@@ -112,6 +125,10 @@ const SHARED_NAMES: Readonly<Record<keyof MlDashOptions, true>> = {
   dashRoot: true,
   dashUrl: true,
   token: true,
+  caFile: true,
+  certFile: true,
+  keyFile: true,
+  headers: true,
   batchSize: true,
   flushIntervalMs: true,
   maxQueueSize: true,
@@ -199,6 +216,19 @@ export function resolveOptions(
     dashRoot: resolveDashRoot(options.dashRoot),
     dashUrl: server?.url,
     dashUrlSource: server?.source,
+    // Only with a server: a broken http_proxy meant for other tools must not stop local logging.
+    network:
+      server === undefined
+        ? DIRECT_NETWORK
+        : resolveNetwork(
+            {
+              caFile: options.caFile,
+              certFile: options.certFile,
+              keyFile: options.keyFile,
+              headers: options.headers,
+            },
+            env,
+          ),
     token: optionalString('token', options.token),
     batchSize: integer(
       'batchSize',

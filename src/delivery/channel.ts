@@ -113,6 +113,7 @@ class SinkChannel implements Channel {
         prefix: config.prefix,
         info: config.info,
         requestTimeoutMs: options.requestTimeoutMs,
+        network: options.network,
       })
       // The channel closes the remote store itself, after the status PATCH.
       const batches: BatchStore = {

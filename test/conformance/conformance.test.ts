@@ -54,6 +54,7 @@ function drive(
 ): Promise<Finished> {
   const args = [DRIVER, entry, scenario, dashRoot, PREFIX]
   const env = {
+    USER: 'conformance',
     ...cleanEnv(),
     CONFORMANCE_SILENT_URL: silentUrl,
     CONFORMANCE_INTO_VICTIM: JSON.stringify(INTO_VICTIM),
@@ -184,9 +185,22 @@ describe.each(ENTRIES)('%s', (entry) => {
     }
   })
 
-  it('refuses to run without a prefix, with a sentence naming it', async () => {
+  it('refuses to run without a prefix, with a sentence naming it (the Experiment: takes the SDK default)', async () => {
     const result = await drive(entry, 'no-prefix', root())
     const said = `${result.stdout}${result.stderr}`
+    if (entry === 'experiment') {
+      // As the SDK: {project}/{now:%Y/%m-%d}/{path_stem}/{job_name}, project {user}/scratch.
+      expect(said).not.toMatch(/CONSTRUCTION/)
+      const user = process.env.USER ?? 'conformance'
+      const files = readdirSync(join(root(), user, 'scratch'), {
+        recursive: true,
+        encoding: 'utf8',
+      })
+      expect(files.filter((file) => file.endsWith('logs.jsonl'))).toHaveLength(
+        1,
+      )
+      return
+    }
     if (entry === 'receiver') {
       // The receiver answers for each record it cannot route instead.
       expect(said).toMatch(/"unrouted":5/)

@@ -20,6 +20,7 @@ import type { NetworkSettings } from '../../../src/store/remote/network.js'
 import { resolveNetwork } from '../../../src/store/remote/network.js'
 import type { RemoteStore } from '../../../src/store/remote/remote-store.js'
 import { createRemoteStore } from '../../../src/store/remote/remote-store.js'
+import { Experiment } from '../../../src/experiment.js'
 import type { TestServer } from '../../../src/testing/ml-dash-server.js'
 import {
   signTestToken,
@@ -247,5 +248,41 @@ describe('a proxy that refuses the tunnel', () => {
     } finally {
       await refusing.close()
     }
+  })
+})
+
+describe('the options, through an Experiment', () => {
+  it('sends every request through the proxy, trusting caFile, with the headers of the option and of ML_DASH_HEADERS', async () => {
+    const url = await https()
+    const saved = {
+      HTTPS_PROXY: process.env.HTTPS_PROXY,
+      ML_DASH_HEADERS: process.env.ML_DASH_HEADERS,
+    }
+    process.env.HTTPS_PROXY = proxy.url
+    process.env.ML_DASH_HEADERS = 'x-from-env=yes'
+    try {
+      const exp = await new Experiment({
+        prefix: 'alice/proj/run-1',
+        dashUrl: url,
+        dashRoot: false,
+        token: signTestToken({ username: 'alice' }),
+        caFile: certs.caFile,
+        headers: { 'x-team': 'vision' },
+      }).start()
+      exp.log('through the proxy')
+      await exp.close()
+    } finally {
+      for (const [name, value] of Object.entries(saved))
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+    }
+    expect(stored()).toEqual(['through the proxy'])
+    expect(proxy.tunnels.length).toBeGreaterThan(0)
+    expect(front!.requests.length).toBeGreaterThan(2)
+    for (const request of front!.requests)
+      expect(request.headers).toMatchObject({
+        'x-team': 'vision',
+        'x-from-env': 'yes',
+      })
   })
 })
