@@ -15,8 +15,10 @@ import type { ExperimentPrefix } from './prefix.js'
 import { parsePrefix } from './prefix.js'
 import type { TemplateContext } from './prefix-template.js'
 import { expandPrefix } from './prefix-template.js'
-import type { ResolvedNetwork } from '../store/remote/network.js'
-import { DIRECT_NETWORK, resolveNetwork } from '../store/remote/network.js'
+import type {
+  NetworkSettings,
+  ResolvedNetwork,
+} from '../store/remote/network.js'
 
 /** Options shared by the Experiment and every transport, exporter and receiver. */
 export interface MlDashOptions {
@@ -99,8 +101,8 @@ export interface ResolvedOptions {
   /** Where `dashUrl` came from: the option, `ML_DASH_API_URL`, config.json's `remote_url`, or the default. */
   dashUrlSource: string | undefined
   token: string | undefined
-  /** CA, client certificate, extra headers and proxies of server requests. */
-  network: ResolvedNetwork
+  /** CA, client certificate, extra headers and proxies of server requests (undefined: direct, Node's CAs, no extra headers). */
+  network: ResolvedNetwork | undefined
   batchSize: number
   flushIntervalMs: number
   maxQueueSize: number
@@ -219,8 +221,8 @@ export function resolveOptions(
     // Only with a server: a broken http_proxy meant for other tools must not stop local logging.
     network:
       server === undefined
-        ? DIRECT_NETWORK
-        : resolveNetwork(
+        ? undefined
+        : context.network?.(
             {
               caFile: options.caFile,
               certFile: options.certFile,
@@ -228,6 +230,7 @@ export function resolveOptions(
               headers: options.headers,
             },
             env,
+            server.url,
           ),
     token: optionalString('token', options.token),
     batchSize: integer(
@@ -342,7 +345,13 @@ function resolveDashUrl(
     throw configError(`${source} must be an http(s) URL (got ${show(url)})`)
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw configError(`${source} must be an http(s) URL (got ${show(url)})`)
+    // Shown without any user:password it may carry.
+    const credentials = parsed.username !== '' || parsed.password !== ''
+    parsed.username = ''
+    parsed.password = ''
+    throw configError(
+      `${source} must be an http(s) URL (got ${show(credentials ? parsed.href : url)})`,
+    )
   }
   return { url: url.replace(/\/+$/, ''), source }
 }
@@ -364,6 +373,12 @@ export interface OptionsContext {
   serverUrl?: () => { url: string; source: string }
   /** The run a prefix template is expanded for (all but the environment). */
   template?: Omit<TemplateContext, 'env' | 'source'>
+  /** Reads and checks the network settings for the server at `url` (it reads the PEM files). */
+  network?: (
+    settings: NetworkSettings,
+    env: Env,
+    url: string,
+  ) => ResolvedNetwork
 }
 
 /** An option name no entry point knows, and the known name nearest to it. */

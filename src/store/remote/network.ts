@@ -15,6 +15,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { validateHeaderValue } from 'node:http'
 import { BlockList, isIP } from 'node:net'
 
 /** Network options of the ml-dash server's requests. */
@@ -67,8 +68,10 @@ export const DIRECT_NETWORK: ResolvedNetwork = Object.freeze({
 type Env = Readonly<Record<string, string | undefined>>
 
 /**
- * Headers the library sets itself: the bearer token, and the framing of
- * the body. A request whose framing a header changed would be corrupt.
+ * Headers the library sets itself, or that would change how a request is
+ * carried: the bearer token, the framing of the body, the proxy's own
+ * credentials (a header here would travel through the tunnel to the
+ * server), and `expect` (a 100-continue would stall every request).
  */
 const OWN_HEADERS = new Set([
   'authorization',
@@ -77,6 +80,12 @@ const OWN_HEADERS = new Set([
   'content-type',
   'transfer-encoding',
   'connection',
+  'proxy-authorization',
+  'proxy-connection',
+  'expect',
+  'keep-alive',
+  'te',
+  'upgrade',
 ])
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -89,6 +98,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 export function resolveNetwork(
   settings: NetworkSettings,
   env: Env,
+  server?: string,
 ): ResolvedNetwork {
   if ((settings.certFile === undefined) !== (settings.keyFile === undefined)) {
     throw configError(
@@ -108,15 +118,26 @@ export function resolveNetwork(
     ...parseHeaders(env.ML_DASH_HEADERS ?? '', 'ML_DASH_HEADERS'),
     ...checkHeaders(settings.headers ?? {}, 'the headers option'),
   }
+  const noProxy = (env.no_proxy?.trim() ? env.no_proxy : (env.NO_PROXY ?? ''))
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '')
+  // With the server known, only the variable its scheme uses is read, and
+  // only when NO_PROXY does not exempt it: a proxy variable meant for other
+  // tools must not stop this library.
+  const target = server === undefined ? undefined : new URL(server)
+  const wanted = (variable: 'https_proxy' | 'http_proxy') =>
+    target === undefined ||
+    (target.protocol === (variable === 'https_proxy' ? 'https:' : 'http:') &&
+      !bypassesProxy(target, noProxy))
   return {
     tls,
     headers,
-    httpsProxy: proxyFrom(env, 'https_proxy'),
-    httpProxy: proxyFrom(env, 'http_proxy'),
-    noProxy: (env.no_proxy ?? env.NO_PROXY ?? '')
-      .split(/[\s,]+/)
-      .map((entry) => entry.trim().toLowerCase())
-      .filter((entry) => entry !== ''),
+    httpsProxy: wanted('https_proxy')
+      ? proxyFrom(env, 'https_proxy')
+      : undefined,
+    httpProxy: wanted('http_proxy') ? proxyFrom(env, 'http_proxy') : undefined,
+    noProxy,
   }
 }
 
@@ -235,6 +256,15 @@ function proxyFrom(env: Env, lower: string): ProxySetting | undefined {
       `${source} names a ${url.protocol.slice(0, -1)} proxy; only http:// and https:// proxies are supported`,
     )
   }
+  try {
+    decodeURIComponent(url.username)
+    decodeURIComponent(url.password)
+  } catch (error) {
+    throw configError(
+      `${source}: the proxy's user or password is not valid %-encoding (it is not shown)`,
+      error,
+    )
+  }
   return { url, source }
 }
 
@@ -251,13 +281,23 @@ function checkHeaders(
       throw configError(
         `${source} sets "${lower}", which the library sets itself${lower === 'authorization' ? ' (the ml-dash token goes there: give it as the token option or ML_DASH_TOKEN)' : ''}`,
       )
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+    if (typeof value !== 'string' || !validHeaderValue(value))
       throw configError(
-        `${source}: the value of "${lower}" is not a string of one line (it is not shown)`,
+        `${source}: the value of "${lower}" is not one that HTTP can carry (a string of one line of Latin-1 text; it is not shown)`,
       )
     checked[lower] = value
   }
   return checked
+}
+
+/** Whether Node would send the value as a header (it throws at each request otherwise). */
+function validHeaderValue(value: string): boolean {
+  try {
+    validateHeaderValue('x', value)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function readPem(option: string, file: string, kind: 'certificate' | 'key') {

@@ -337,9 +337,14 @@ class HttpRemoteStore implements RemoteStore {
     return tls === undefined ? message : `${tls} (${message})`
   }
 
-  /** Hides the token should a server or a library ever echo it. */
+  /** Hides the token, and the extra headers' values, should a server or a library ever echo them. */
   #mask(text: string): string {
-    return text.split(this.#options.token).join('[token]')
+    let masked = text.split(this.#options.token).join('[token]')
+    for (const [name, value] of Object.entries(
+      this.#options.network?.headers ?? {},
+    ))
+      if (value.length >= 4) masked = masked.split(value).join(`[${name}]`)
+    return masked
   }
 }
 

@@ -59,7 +59,7 @@ describe('parseHeaders (the OTEL_EXPORTER_OTLP_HEADERS format)', () => {
     const newline = thrown(() =>
       parseHeaders('x-a=1%0D%0Ax-b: 2', 'ML_DASH_HEADERS'),
     )
-    expect(newline.message).toMatch(/"x-a" is not a string of one line/)
+    expect(newline.message).toMatch(/"x-a" is not one that HTTP can carry/)
   })
 
   it('refuses headers the library sets itself', () => {
@@ -152,6 +152,53 @@ describe('resolveNetwork', () => {
       resolveNetwork({}, { HTTPS_PROXY: 'http://u:sekrit@[bad' }),
     )
     expect(unparsable.message).not.toContain('sekrit')
+  })
+})
+
+describe('resolveNetwork for a known server', () => {
+  it("reads only the proxy variable of the server's scheme, and none that NO_PROXY exempts", () => {
+    const socks = {
+      https_proxy: 'socks5h://p:1080',
+      http_proxy: 'socks5h://p:1080',
+    }
+    expect(() =>
+      resolveNetwork(
+        {},
+        { https_proxy: socks.https_proxy },
+        'http://localhost:3000',
+      ),
+    ).not.toThrow()
+    expect(() =>
+      resolveNetwork({}, { ...socks, NO_PROXY: '*' }, 'http://localhost:3000'),
+    ).not.toThrow()
+    expect(() => resolveNetwork({}, socks, 'http://localhost:3000')).toThrow(
+      expect.objectContaining({ code: 'ML_DASH_CONFIG' }) as Error,
+    )
+  })
+
+  it('refuses at construction a proxy password that is not valid %-encoding, without showing it', () => {
+    let error: (Error & { code?: string }) | undefined
+    try {
+      resolveNetwork(
+        {},
+        { http_proxy: 'http://u:p%zzsecret@127.0.0.1:3128' },
+        'http://example.com',
+      )
+    } catch (thrown) {
+      error = thrown as Error & { code?: string }
+    }
+    expect(error?.code).toBe('ML_DASH_CONFIG')
+    expect(error?.message).not.toContain('secret')
+  })
+
+  it('refuses headers that would change how a request is carried, and values HTTP cannot carry', () => {
+    for (const name of ['proxy-authorization', 'expect', 'upgrade'])
+      expect(() => resolveNetwork({ headers: { [name]: 'x' } }, {})).toThrow(
+        expect.objectContaining({ code: 'ML_DASH_CONFIG' }) as Error,
+      )
+    expect(() =>
+      resolveNetwork({}, { ML_DASH_HEADERS: 'x-team=%E2%9C%93' }),
+    ).toThrow(expect.objectContaining({ code: 'ML_DASH_CONFIG' }) as Error)
   })
 })
 
