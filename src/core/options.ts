@@ -308,8 +308,14 @@ export function resolveOptions(
 
 /** An Error whose message starts `ml-dash-logs: `, for configuration mistakes. */
 export function configError(sentence: string): Error {
-  return new Error(`ml-dash-logs: ${sentence}`)
+  const error: NodeJS.ErrnoException = new Error(`ml-dash-logs: ${sentence}`)
+  // The same code as the template and network settings' errors.
+  error.code = CONFIG_ERROR_CODE
+  return error
 }
+
+/** The `code` of every error about the configuration (an option, a variable, a template). */
+export const CONFIG_ERROR_CODE = 'ML_DASH_CONFIG'
 
 function resolveDashRoot(
   value: string | false | undefined,

@@ -161,7 +161,12 @@ function foldName(segment: string): string {
 export function parsePrefix(prefix: unknown): ExperimentPrefix {
   const problem = prefixProblem(prefix)
   if (problem !== undefined) {
-    throw new Error(`ml-dash-logs: invalid prefix ${quote(prefix)}: ${problem}`)
+    const error: NodeJS.ErrnoException = new Error(
+      `ml-dash-logs: invalid prefix ${quote(prefix)}: ${problem}`,
+    )
+    // A configuration error, with the code of every other one (options.ts).
+    error.code = 'ML_DASH_CONFIG'
+    throw error
   }
   const valid = prefix as string
   const segments = valid.split('/')

@@ -112,7 +112,10 @@ describe('resolveOptions', () => {
     ],
   ])('refuses %j with env %j: %s', (options, env, message) => {
     expect(() => resolveOptions(options as never, env)).toThrow(
-      `ml-dash-logs: ${message}`,
+      expect.objectContaining({
+        code: 'ML_DASH_CONFIG',
+        message: expect.stringContaining(`ml-dash-logs: ${message}`) as string,
+      }) as Error,
     )
   })
 
