@@ -15,7 +15,7 @@
  * clients treat a corrupt file as empty; here that would send logs, and the
  * token, to the public server instead of the one configured, so it fails.
  */
-import { readFileSync } from 'node:fs'
+import { lstatSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -66,7 +66,9 @@ export function readClientConfig(
     text = readFileSync(file, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    // Missing is "no config"; a link at the name that leads nowhere is not.
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && !isLink(file))
+      return undefined
     throw new Error(`ml-dash-logs: cannot read ${file}: ${code ?? 'error'}`, {
       cause: error,
     })
@@ -108,6 +110,14 @@ export function resolveServerUrl(
     return { url: config.remoteUrl, source: `remote_url in ${config.file}` }
   }
   return { url: PUBLIC_DASH_URL, source: `the default (${PUBLIC_DASH_URL})` }
+}
+
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink()
+  } catch {
+    return false
+  }
 }
 
 /** A key's string value; undefined when absent, null or empty. */

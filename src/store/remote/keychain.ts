@@ -121,6 +121,9 @@ function runLookup(
   }
   if (run.signal !== null) return failed(`was killed by ${run.signal}`)
   const token = run.stdout.replace(/\r?\n$/, '')
+  // A token is one line of header-safe text; anything else is not used (nor shown).
+  if (run.status === 0 && /[\r\n\0]/.test(token))
+    return failed('printed more than one line of secret (not used)')
   if (run.status === 0 && token !== '') {
     return { status: 'found', token, source: sourceName(tool) }
   }
@@ -145,8 +148,15 @@ function runLookup(
 function firstLine(stderr: string, stdout: string): string {
   const line = (stderr.split(/\r?\n/, 1)[0] ?? '').trim().slice(0, 200)
   const out = stdout.trim()
-  return out !== '' && line.includes(out) ? '' : line
+  if (out !== '' && line.includes(out)) return ''
+  // A long run of token characters could be a secret: the line is not shown.
+  return SECRET_LIKE.test(line)
+    ? '(its message is not shown: it could hold a secret)'
+    : line
 }
+
+/** A run of characters as long as a token's (a JWT, base64, hex). */
+const SECRET_LIKE = /[A-Za-z0-9_\-+/=.]{24,}/
 
 /**
  * The executable `name` in the first absolute folder of `pathList` holding

@@ -100,6 +100,19 @@ export function resolveNetwork(
   env: Env,
   server?: string,
 ): ResolvedNetwork {
+  for (const name of ['caFile', 'certFile', 'keyFile'] as const) {
+    const value: unknown = settings[name]
+    if (value !== undefined && (typeof value !== 'string' || value === ''))
+      throw configError(`${name} must be the path of a PEM file`)
+  }
+  const given: unknown = settings.headers
+  if (
+    given !== undefined &&
+    (typeof given !== 'object' || given === null || Array.isArray(given))
+  )
+    throw configError(
+      'headers must be an object of header names and values (for the key=value form, use ML_DASH_HEADERS)',
+    )
   if ((settings.certFile === undefined) !== (settings.keyFile === undefined)) {
     throw configError(
       settings.certFile === undefined

@@ -2,7 +2,7 @@
  * The official clients' config.json (src/store/remote/client-config.ts):
  * its folder, and the server `dashUrl: true` means.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parsePrefix } from '../../../src/core/prefix.js'
@@ -68,6 +68,15 @@ describe('resolveServerUrl', () => {
       url: 'https://api.dash.ml',
       source: 'the default (https://api.dash.ml)',
     })
+  })
+
+  it('takes a config.json that is a link leading nowhere as an error naming it, not as no config', () => {
+    const dir = join(temp.dir, 'dangling')
+    mkdirSync(dir, { recursive: true })
+    symlinkSync(join(temp.dir, 'nowhere.json'), join(dir, 'config.json'))
+    expect(() => resolveServerUrl({}, dir)).toThrow(
+      `cannot read ${join(dir, 'config.json')}`,
+    )
   })
 
   it('finds config.json in ML_DASH_CONFIG_DIR by default, and the URL it names is reached', async () => {

@@ -84,6 +84,15 @@ describe.each([
     expect(JSON.stringify(result)).not.toContain(env.STAND_IN_TOKEN)
   })
 
+  it('never shows a message that could hold the secret, nor uses output of more than one line', () => {
+    for (const mode of ['errtok', 'lines']) {
+      const env = envFor(mode)
+      const result = readKeychainToken(env, { platform })
+      expect(result.status).toBe('failed')
+      expect(JSON.stringify(result)).not.toContain(env.STAND_IN_TOKEN)
+    }
+  })
+
   it('gives up on a tool that does not answer in time', () => {
     const started = Date.now()
     const result = readKeychainToken(envFor('hang'), {

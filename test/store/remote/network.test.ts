@@ -191,6 +191,18 @@ describe('resolveNetwork for a known server', () => {
     expect(error?.message).not.toContain('secret')
   })
 
+  it('refuses a PEM path that is not a string, and headers that are not an object', () => {
+    for (const settings of [
+      { caFile: 0 },
+      { certFile: '', keyFile: 'k' },
+      { headers: 'x-a=1' },
+      { headers: ['x'] },
+    ])
+      expect(() => resolveNetwork(settings as never, {})).toThrow(
+        expect.objectContaining({ code: 'ML_DASH_CONFIG' }) as Error,
+      )
+  })
+
   it('refuses headers that would change how a request is carried, and values HTTP cannot carry', () => {
     for (const name of ['proxy-authorization', 'expect', 'upgrade'])
       expect(() => resolveNetwork({ headers: { [name]: 'x' } }, {})).toThrow(
