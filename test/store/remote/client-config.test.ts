@@ -5,19 +5,18 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parsePrefix } from '../../../src/core/prefix.js'
 import {
   configDir,
   readClientConfig,
   resolveServerUrl,
 } from '../../../src/store/remote/client-config.js'
-import { createRemoteStore } from '../../../src/store/remote/remote-store.js'
 import type { TestServer } from '../../../src/testing/ml-dash-server.js'
 import {
   signTestToken,
   startTestServer,
 } from '../../../src/testing/ml-dash-server.js'
 import { useTempDir } from '../../helpers.js'
+import { openAndClose } from './opens-on-server.js'
 
 const temp = useTempDir()
 let server: TestServer
@@ -83,18 +82,14 @@ describe('resolveServerUrl', () => {
     const dir = writeConfig(JSON.stringify({ remote_url: server.url }))
     const { url } = resolveServerUrl({ ML_DASH_CONFIG_DIR: dir })
     expect(url).toBe(server.url)
-    const store = createRemoteStore({
-      url,
-      token: signTestToken({ username: 'alice' }),
-      tokenSource: 'the token option',
-      prefix: parsePrefix('alice/config/run'),
-      requestTimeoutMs: 5000,
-    })
-    try {
-      expect(await store.open()).toEqual({ status: 'success' })
-    } finally {
-      store.close()
-    }
+    expect(
+      await openAndClose({
+        url,
+        token: signTestToken({ username: 'alice' }),
+        tokenSource: 'the token option',
+        prefix: 'alice/config/run',
+      }),
+    ).toEqual({ status: 'success' })
     expect(server.experiment('alice/config/run')).toBeDefined()
   })
 

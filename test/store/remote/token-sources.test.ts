@@ -25,6 +25,7 @@ import {
   startTestServer,
 } from '../../../src/testing/ml-dash-server.js'
 import { FIXTURES, run, useTempDir } from '../../helpers.js'
+import { openAndClose } from './opens-on-server.js'
 
 const temp = useTempDir()
 let server: TestServer
@@ -157,18 +158,14 @@ describe('the order of the token sources', () => {
       token: good,
       source: sourceName('keychain', 'darwin'),
     })
-    const store = createRemoteStore({
-      url: server.url,
-      token: found!.token,
-      tokenSource: found!.source,
-      prefix: parsePrefix('alice/sources/mac'),
-      requestTimeoutMs: 5000,
-    })
-    try {
-      expect(await store.open()).toEqual({ status: 'success' })
-    } finally {
-      store.close()
-    }
+    expect(
+      await openAndClose({
+        url: server.url,
+        token: found!.token,
+        tokenSource: found!.source,
+        prefix: 'alice/sources/mac',
+      }),
+    ).toEqual({ status: 'success' })
     expect(server.experiment('alice/sources/mac')).toBeDefined()
   })
 })
