@@ -54,10 +54,12 @@ function drive(
 ): Promise<Finished> {
   const args = [DRIVER, entry, scenario, dashRoot, PREFIX]
   const env = {
-    USER: 'conformance',
     ...cleanEnv(),
+    // The user every template and default prefix of the suite names.
+    USER: 'conformance',
     CONFORMANCE_SILENT_URL: silentUrl,
     CONFORMANCE_INTO_VICTIM: JSON.stringify(INTO_VICTIM),
+    CONFORMANCE_TEMPLATE: TEMPLATE,
   }
   if (entry !== 'cli-pipe') return run(process.execPath, args, { env })
   const flags =
@@ -75,7 +77,9 @@ function drive(
             ]
           : scenario === 'no-prefix'
             ? ['--dash-root', dashRoot]
-            : ['--prefix', PREFIX, '--dash-root', dashRoot]
+            : scenario === 'template'
+              ? ['--prefix', TEMPLATE, '--dash-root', dashRoot]
+              : ['--prefix', PREFIX, '--dash-root', dashRoot]
   const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
   const node = quote(process.execPath)
   const pipeline = `${node} ${args.map(quote).join(' ')} | ${node} ${quote(CLI)} ${flags.map(quote).join(' ')}`
@@ -87,6 +91,19 @@ function drive(
 function stored(dashRoot: string): StoredLine[] {
   const file = join(dashRoot, PREFIX, 'logs', 'logs.jsonl')
   return existsSync(file) ? readLines(file) : []
+}
+
+/** A prefix as the SDK's templates write it, and what python3 expands it to (the SDK's rule: str.format over datetime.now()). */
+const TEMPLATE = '{user}/tpl/{now:%Y}/{now:%m-%d}/run'
+function expandedByPython(): Promise<string> {
+  return run(
+    'python3',
+    [
+      '-c',
+      'import datetime; print("conformance/tpl/{0:%Y}/{0:%m-%d}/run".format(datetime.datetime.now()))',
+    ],
+    {},
+  ).then((result) => result.stdout.trim())
 }
 
 /** Spellings of a prefix leading into or through the experiment alice/rt/victim: the driver routes a record to each. */
@@ -191,7 +208,7 @@ describe.each(ENTRIES)('%s', (entry) => {
     if (entry === 'experiment') {
       // As the SDK: {project}/{now:%Y/%m-%d}/{path_stem}/{job_name}, project {user}/scratch.
       expect(said).not.toMatch(/CONSTRUCTION/)
-      const user = process.env.USER ?? 'conformance'
+      const user = 'conformance'
       const files = readdirSync(join(root(), user, 'scratch'), {
         recursive: true,
         encoding: 'utf8',
@@ -209,6 +226,16 @@ describe.each(ENTRIES)('%s', (entry) => {
       expect(said).toMatch(/ML_DASH_PREFIX|--prefix/)
     }
     expect(stored(root())).toEqual([])
+  })
+
+  it('expands a prefix written as an SDK template as the SDK does', async () => {
+    const result = await drive(entry, 'template', root())
+    expect(result.stderr).not.toMatch(/Error|ml-dash-logs:/)
+    const file = join(root(), await expandedByPython(), 'logs', 'logs.jsonl')
+    expect(existsSync(file)).toBe(true)
+    expect(readLines(file).map((line) => line.message)).toEqual(
+      LEVELS.map((_, n) => `record ${n}`),
+    )
   })
 
   it('warns once about a misspelled option, naming the nearest known one', async () => {

@@ -27,6 +27,9 @@ function options() {
   if (scenario === 'routed-into' && entry === 'experiment')
     return { ...base, prefix: 'alice/rt/victim/sub/x' }
   // One misspelled shared option, beside names that are the entry point's own.
+  // A prefix written as an SDK template (the parent gives it and checks its expansion).
+  if (scenario === 'template')
+    return { ...base, prefix: process.env.CONFORMANCE_TEMPLATE }
   if (scenario === 'misspelled')
     return { ...base, batchsize: 5, ...OWN_NAMES[entry] }
   // A server that takes connections and never answers (the parent runs it).
@@ -269,6 +272,7 @@ async function main() {
   const rss = process.memoryUsage().rss
   switch (scenario) {
     case 'levels':
+    case 'template':
     case 'misspelled':
     case 'unwritable':
     case 'server-down':
