@@ -12,6 +12,7 @@ import { DEFAULT_ENTRY_LIMITS } from './entry.js'
 import type { LevelMap } from './level-tables.js'
 import { isLevel, LEVELS } from './levels.js'
 import type { ExperimentPrefix } from './prefix.js'
+import { configError } from './config-error.js'
 import { parsePrefix } from './prefix.js'
 import type { TemplateContext } from './prefix-template.js'
 import { expandPrefix } from './prefix-template.js'
@@ -306,16 +307,7 @@ export function resolveOptions(
   return resolved
 }
 
-/** An Error whose message starts `ml-dash-logs: `, for configuration mistakes. */
-export function configError(sentence: string): Error {
-  const error: NodeJS.ErrnoException = new Error(`ml-dash-logs: ${sentence}`)
-  // The same code as the template and network settings' errors.
-  error.code = CONFIG_ERROR_CODE
-  return error
-}
-
-/** The `code` of every error about the configuration (an option, a variable, a template). */
-export const CONFIG_ERROR_CODE = 'ML_DASH_CONFIG'
+export { CONFIG_ERROR_CODE, configError } from './config-error.js'
 
 function resolveDashRoot(
   value: string | false | undefined,

@@ -31,6 +31,7 @@
  * environment and the project root are passed in.
  */
 import { posix } from 'node:path'
+import { configError } from './config-error.js'
 
 /** The SDK's prefix when none is given (`RUN.prefix`). */
 export const SDK_DEFAULT_PREFIX_TEMPLATE =
@@ -104,12 +105,9 @@ export function expandPrefix(
   } catch (error) {
     if (!(error instanceof Problem)) throw error
     const source = context.source ?? 'prefix'
-    throw Object.assign(
-      new Error(
-        `ml-dash-logs: cannot expand ${source} ${JSON.stringify(template)}: ${error.message}`,
-      ),
-      { code: 'ML_DASH_CONFIG' as const },
-    ) satisfies PrefixTemplateError
+    throw configError(
+      `cannot expand ${source} ${JSON.stringify(template)}: ${error.message}`,
+    ) as PrefixTemplateError
   }
 }
 

@@ -17,6 +17,8 @@
  * discovery both still handle the result.
  */
 
+import { configError } from './config-error.js'
+
 /** The record attribute that routes a record to another experiment. */
 export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
 
@@ -161,12 +163,7 @@ function foldName(segment: string): string {
 export function parsePrefix(prefix: unknown): ExperimentPrefix {
   const problem = prefixProblem(prefix)
   if (problem !== undefined) {
-    const error: NodeJS.ErrnoException = new Error(
-      `ml-dash-logs: invalid prefix ${quote(prefix)}: ${problem}`,
-    )
-    // A configuration error, with the code of every other one (options.ts).
-    error.code = 'ML_DASH_CONFIG'
-    throw error
+    throw configError(`invalid prefix ${quote(prefix)}: ${problem}`)
   }
   const valid = prefix as string
   const segments = valid.split('/')

@@ -108,7 +108,6 @@ class RequestReader {
   readonly #waiting = new Map<string, Waiting>()
   /** The ResourceLogs and ScopeLogs being read now (earlier ones have ended). */
   #at = { resource: -1, scope: -1 }
-  #ended = false
 
   constructor(budget: DecodeBudget) {
     this.#budget = budget
@@ -145,9 +144,6 @@ class RequestReader {
         })
       }
     }
-    this.#parser.onEnd = () => {
-      this.#ended = true
-    }
   }
 
   /** Reads more of the body (anything after the request but white space is refused by the parser). */
@@ -156,7 +152,7 @@ class RequestReader {
   }
 
   end(): void {
-    if (!this.#ended)
+    if (!this.#parser.isEnded)
       throw new OtlpDecodeError(
         'invalid JSON logs request: the body ends inside the request',
       )

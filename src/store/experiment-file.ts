@@ -8,7 +8,7 @@
  * overwrites it).
  *
  * Links: `experiment.json` and `.experiment.lock` are opened with
- * {@link NOFOLLOW}, so a symbolic link at either name is refused (ELOOP)
+ * `O_NOFOLLOW` (./own-file.ts), so a symbolic link at either name is refused (ELOOP)
  * and what it points at is neither read, locked, created nor merged. The
  * temporary file is created with O_EXCL as well, which refuses any name
  * that exists, a link included; the renames act on names and never follow
@@ -25,26 +25,12 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { ExperimentPrefix } from '../core/prefix.js'
-import { openOwnFile } from './own-file.js'
+import { APPEND_CREATE, openOwnFile } from './own-file.js'
 import { toJsonValue } from '../core/serialize.js'
 import type { Flock } from './flock.js'
 
-/**
- * `O_NOFOLLOW`, added to every open of a file the store owns: an open of a
- * symbolic link then fails with ELOOP instead of reaching its target (the
- * policy is in local-store.ts's top comment). Linux and macOS define it;
- * Windows does not (undefined there), so 0 stands in: no protection, where
- * the store cannot run anyway (it needs flock(2)).
- */
-export const NOFOLLOW: number = constants.O_NOFOLLOW ?? 0
-
-/** A lock file's open: for appending (never written), created when missing, no link followed. */
-export const LOCK_FILE_FLAGS =
-  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW
-
-/** A file that must not exist yet: created by this open, no link followed. */
-const CREATE_NEW =
-  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW
+/** A file that must not exist yet: created by this open. */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
 
 /** What the caller may set in experiment.json; unset fields keep their value. */
 export interface ExperimentInfo {
@@ -66,7 +52,7 @@ export async function writeExperimentFile(
   info: ExperimentInfo,
   flock: Flock,
 ): Promise<void> {
-  const lockFd = openOwnFile(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
+  const lockFd = openOwnFile(join(dir, '.experiment.lock'), APPEND_CREATE)
   try {
     await flock.lock(lockFd)
     mergeAndUnlock(lockFd, flock, dir, prefix, info)
@@ -83,7 +69,7 @@ export function writeExperimentFileSync(
   flock: Flock,
   waitMs: number,
 ): void {
-  const lockFd = openOwnFile(join(dir, '.experiment.lock'), LOCK_FILE_FLAGS)
+  const lockFd = openOwnFile(join(dir, '.experiment.lock'), APPEND_CREATE)
   try {
     flock.lockSync(lockFd, waitMs)
     mergeAndUnlock(lockFd, flock, dir, prefix, info)
@@ -176,7 +162,7 @@ function writeNew(path: string, text: string): void {
 function readExisting(file: string): Record<string, unknown> | undefined {
   let fd: number
   try {
-    fd = openOwnFile(file, constants.O_RDONLY | NOFOLLOW)
+    fd = openOwnFile(file, constants.O_RDONLY)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error

@@ -41,7 +41,6 @@ import {
   closeSync,
   constants,
   ftruncateSync,
-  lstatSync,
   mkdirSync,
   readSync,
   writeSync,
@@ -54,10 +53,13 @@ import type { StoreResult } from '../core/result.js'
 import { SUCCESS } from '../core/result.js'
 import { debug } from '../debug.js'
 import type { ExperimentInfo } from './experiment-file.js'
-import { NOT_A_FILE, openOwnFile } from './own-file.js'
 import {
-  LOCK_FILE_FLAGS,
-  NOFOLLOW,
+  APPEND_CREATE,
+  NOT_A_FILE,
+  isSymlink,
+  openOwnFile,
+} from './own-file.js'
+import {
   writeExperimentFile,
   writeExperimentFileSync,
 } from './experiment-file.js'
@@ -202,7 +204,7 @@ function makeFolders(directory: string): string {
 
 function openLock(directory: string, logs: string): number {
   try {
-    return openOwnFile(join(logs, '.log_sequence.lock'), LOCK_FILE_FLAGS)
+    return openOwnFile(join(logs, '.log_sequence.lock'), APPEND_CREATE)
   } catch (error) {
     throw pathError('cannot open the experiment folder', directory, error)
   }
@@ -431,7 +433,7 @@ const NO_TAIL = { lastSequence: -1, tornBytes: 0, size: 0 }
  */
 function openIfPresent(file: string, flags: number): number | undefined {
   try {
-    return openOwnFile(file, flags | NOFOLLOW, 0o644)
+    return openOwnFile(file, flags, 0o644)
   } catch (error) {
     if (
       (error as NodeJS.ErrnoException).code === 'ENOENT' &&
@@ -583,9 +585,5 @@ function refusedLink(cause: unknown): string | undefined {
   const { code, path } = (cause ?? {}) as NodeJS.ErrnoException
   if ((code !== 'ELOOP' && code !== 'EMLINK') || typeof path !== 'string')
     return undefined
-  try {
-    return lstatSync(path).isSymbolicLink() ? path : undefined
-  } catch {
-    return undefined
-  }
+  return isSymlink(path) ? path : undefined
 }

@@ -21,21 +21,15 @@
 import {
   appendFileSync,
   closeSync,
-  constants,
   fstatSync,
   ftruncateSync,
   readSync,
   writeSync,
 } from 'node:fs'
-import { NOFOLLOW } from './experiment-file.js'
-import { openOwnFile } from './own-file.js'
+import { APPEND_CREATE, openOwnFile } from './own-file.js'
 
 const NEWLINE = 0x0a
 const FIRST_WINDOW = 4096
-
-/** The `.torn` file's open: appending, created when missing, no link followed. */
-const TORN_FLAGS =
-  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW
 
 /** What the end of the file holds after repair. */
 export interface TailReport {
@@ -73,7 +67,7 @@ export function repairTail(fd: number, logPath: string): TailReport {
 
 /** Appends a torn fragment to the `.torn` file, created when missing; a link there is refused. */
 function keepTorn(path: string, fragment: Buffer): void {
-  const fd = openOwnFile(path, TORN_FLAGS)
+  const fd = openOwnFile(path, APPEND_CREATE)
   try {
     appendFileSync(fd, fragment)
   } finally {

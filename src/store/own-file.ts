@@ -8,16 +8,29 @@
  * the flag. Whatever else stands at the name (a FIFO, a device, a folder)
  * is refused with a sentence naming the path.
  */
-import { closeSync, constants, fstatSync, openSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs'
 
 /** Linux and macOS define both; Windows neither (0 there, where the store cannot run: it needs flock). */
 const NOFOLLOW: number = constants.O_NOFOLLOW ?? 0
 const NONBLOCK: number = constants.O_NONBLOCK ?? 0
 
+/** Opened for appending, created when missing: the lock files (never written) and `logs.jsonl.torn`. */
+export const APPEND_CREATE =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
+
+/** Whether something at `path` is a symbolic link (false when nothing is there). */
+export function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink()
+  } catch {
+    return false
+  }
+}
+
 /** The code of the error for a name that holds something other than a regular file. */
 export const NOT_A_FILE = 'ML_DASH_NOT_A_FILE'
 
-/** Opens `path` as {@link openSync} does, refusing a link or anything but a regular file. */
+/** Opens `path` as {@link openSync} does (with `O_NOFOLLOW` and `O_NONBLOCK` added), refusing a link or anything but a regular file. */
 export function openOwnFile(path: string, flags: number, mode = 0o644): number {
   let fd: number
   try {

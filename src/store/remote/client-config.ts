@@ -15,9 +15,10 @@
  * clients treat a corrupt file as empty; here that would send logs, and the
  * token, to the public server instead of the one configured, so it fails.
  */
-import { lstatSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { isSymlink } from '../own-file.js'
 
 /** The ml-dash server used when nothing names another. */
 export const PUBLIC_DASH_URL = 'https://api.dash.ml'
@@ -67,7 +68,7 @@ export function readClientConfig(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     // Missing is "no config"; a link at the name that leads nowhere is not.
-    if ((code === 'ENOENT' || code === 'ENOTDIR') && !isLink(file))
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && !isSymlink(file))
       return undefined
     throw new Error(`ml-dash-logs: cannot read ${file}: ${code ?? 'error'}`, {
       cause: error,
@@ -110,14 +111,6 @@ export function resolveServerUrl(
     return { url: config.remoteUrl, source: `remote_url in ${config.file}` }
   }
   return { url: PUBLIC_DASH_URL, source: `the default (${PUBLIC_DASH_URL})` }
-}
-
-function isLink(file: string): boolean {
-  try {
-    return lstatSync(file).isSymbolicLink()
-  } catch {
-    return false
-  }
 }
 
 /** A key's string value; undefined when absent, null or empty. */

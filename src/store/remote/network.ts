@@ -17,6 +17,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { validateHeaderValue } from 'node:http'
 import { BlockList, isIP } from 'node:net'
+import { configError } from '../../core/config-error.js'
 
 /** Network options of the ml-dash server's requests. */
 export interface NetworkSettings {
@@ -348,14 +349,4 @@ function decode(text: string, where: string): string {
 /** A header name for a message: a name that is not one is not echoed. */
 function safeName(name: string): string {
   return TOKEN.test(name) ? name : '(not shown)'
-}
-
-function configError(sentence: string, cause?: unknown): Error {
-  return Object.assign(
-    new Error(
-      `ml-dash-logs: ${sentence}`,
-      cause === undefined ? {} : { cause },
-    ),
-    { code: 'ML_DASH_CONFIG' },
-  )
 }
