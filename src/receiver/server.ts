@@ -228,12 +228,12 @@ export async function startReceiver(
     return limits.maxPendingBytes - held().bytes - inRequests
   }
 
-  /** Why a request of `bytes` more cannot be taken now, or undefined. */
-  function noRoom(bytes: number, records: number): string | undefined {
+  /** Why `bytes` more cannot be taken now (records being counted as they are decoded), or undefined. */
+  function noRoom(bytes: number): string | undefined {
     const now = held()
     if (now.bytes + inRequests + bytes > limits.maxPendingBytes)
       return `the receiver holds ${now.bytes + inRequests} bytes for delivery (maxPendingBytes ${limits.maxPendingBytes})`
-    if (now.records + inRecords + records > limits.maxPendingRecords)
+    if (now.records + inRecords > limits.maxPendingRecords)
       return `the receiver holds ${now.records + inRecords} records for delivery (maxPendingRecords ${limits.maxPendingRecords})`
     return undefined
   }
@@ -282,7 +282,7 @@ export async function startReceiver(
     const declared = Number(req.headers['content-length'] ?? 0)
     const full =
       Number.isFinite(declared) && declared <= limits.maxBodyBytes
-        ? noRoom(declared, 0)
+        ? noRoom(declared)
         : undefined
     if (full !== undefined)
       return answerStatus(res, encoding, 429, full, RETRY_AFTER_SECONDS, {
@@ -292,7 +292,7 @@ export async function startReceiver(
     try {
       let refused: string | undefined
       const raw = await readBody(req, limits.maxBodyBytes, (size) => {
-        refused = noRoom(size, 0)
+        refused = noRoom(size)
         if (refused !== undefined) return false
         inRequests += size
         reserved += size
@@ -354,7 +354,7 @@ export async function startReceiver(
       roomLeft() >= 4 * limits.maxDecompressedBytes
         ? Math.min(worst, raw.length * GZIP_EXPECTED_RATIO)
         : worst
-    const full = noRoom(expected, 0)
+    const full = noRoom(expected)
     if (full !== undefined) return { status: 429, message: full }
     inRequests += expected
     let decompressed = expected
@@ -367,7 +367,7 @@ export async function startReceiver(
           made += size
           if (made <= decompressed) return true
           const more = made - decompressed
-          refused = noRoom(more, 0)
+          refused = noRoom(more)
           if (refused !== undefined) return false
           inRequests += more
           decompressed += more
@@ -429,14 +429,14 @@ export async function startReceiver(
           }
         }
         if (performance.now() - sliceStart > SLICE_MS) {
-          const full = noRoom(0, 0)
+          const full = noRoom(0)
           if (full !== undefined) return { status: 429, message: full }
           await nextTurn()
           sliceStart = performance.now()
         }
       }
       if (closing) return { status: 503, message: 'shutting down' }
-      const full = noRoom(0, 0) ?? noStoreRoom(routed)
+      const full = noRoom(0) ?? noStoreRoom(routed)
       if (full !== undefined) return { status: 429, message: full }
       // Queued a slice at a time too; each entry moves from this request's bytes to what is held.
       let rejected = unrouted
