@@ -25,6 +25,9 @@ import type {
   ResolvedOptions,
 } from './core/options.js'
 import { resolveOptions } from './core/options.js'
+import type { OptionSpec } from './core/option-table.js'
+import { EXPERIMENT_OPTIONS } from './core/option-table.js'
+import { mlDashError } from './core/error-codes.js'
 import type { ExperimentPrefix } from './core/prefix.js'
 import { parsePrefix } from './core/prefix.js'
 import type {
@@ -52,13 +55,13 @@ export interface ExperimentOptions extends MlDashOptions {
   metadata?: Record<string, unknown>
 }
 
-/** The experiment.json option names, beside the shared ones. */
-const EXPERIMENT_NAMES = Object.keys({
-  description: true,
-  tags: true,
-  bindrs: true,
-  metadata: true,
-} satisfies OwnNames<ExperimentOptions>)
+/** The experiment.json option names, beside the shared ones (the option table, checked complete by the compiler). */
+const EXPERIMENT_NAMES = Object.keys(
+  EXPERIMENT_OPTIONS satisfies Record<
+    keyof OwnNames<ExperimentOptions>,
+    OptionSpec
+  >,
+)
 
 /** Options of one {@link Experiment.log} call. */
 export interface LogOptions {
@@ -170,8 +173,10 @@ export class Experiment {
 
   async #start(): Promise<this> {
     if (this.#state !== 'created') {
-      throw new Error(
-        `ml-dash-logs: experiment "${this.prefix}" cannot start: it is ${this.#state}`,
+      // Only a close comes between (a start in progress or done is shared).
+      throw mlDashError(
+        'ML_DASH_CLOSED',
+        `experiment "${this.prefix}" cannot start: it is ${this.#state}`,
       )
     }
     this.#state = 'starting'
@@ -209,8 +214,11 @@ export class Experiment {
   log(message: string, options: LogOptions = {}): void {
     const level = normalizeLevel(options.level ?? 'info')
     if (this.#state !== 'running' || this.#channel === undefined) {
-      throw new Error(
-        `ml-dash-logs: cannot log to experiment "${this.prefix}": it is ${this.#state} (call start() or run() first)`,
+      throw mlDashError(
+        this.#state === 'closed' || this.#state === 'closing'
+          ? 'ML_DASH_CLOSED'
+          : 'ML_DASH_NOT_STARTED',
+        `cannot log to experiment "${this.prefix}": it is ${this.#state} (call start() or run() first)`,
       )
     }
     this.#channel.enqueue(

@@ -7,6 +7,8 @@
  * that behaviour so `Experiment.log` fails exactly as the SDK does.
  */
 
+import type { MlDashErrorCode } from './error-codes.js'
+
 /** The five ml-dash levels, in the order the SDK lists them in its error. */
 export const LEVELS = ['info', 'warn', 'error', 'debug', 'fatal'] as const
 
@@ -31,12 +33,16 @@ export function isLevel(value: unknown): value is Level {
  * Lower-cases `value` and returns it when it names a level.
  *
  * @throws Error `Invalid log level: 'X'. Must be one of: info, warn, error, debug, fatal`
- *   (the SDK's wording) for anything else.
+ *   (the SDK's wording; code `ML_DASH_INVALID_LEVEL`) for anything else.
  */
 export function normalizeLevel(value: unknown): Level {
   const lower = typeof value === 'string' ? value.toLowerCase() : undefined
   if (isLevel(lower)) return lower
-  throw new Error(
-    `Invalid log level: '${String(value)}'. Must be one of: ${LEVELS.join(', ')}`,
+  // The SDK's sentence as it is, without the library's prefix.
+  throw Object.assign(
+    new Error(
+      `Invalid log level: '${String(value)}'. Must be one of: ${LEVELS.join(', ')}`,
+    ),
+    { code: 'ML_DASH_INVALID_LEVEL' satisfies MlDashErrorCode },
   )
 }

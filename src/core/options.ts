@@ -13,6 +13,8 @@ import type { LevelMap } from './level-tables.js'
 import { isLevel, LEVELS } from './levels.js'
 import type { ExperimentPrefix } from './prefix.js'
 import { configError } from './config-error.js'
+import type { OptionSpec, OptionTable } from './option-table.js'
+import { SHARED_OPTIONS } from './option-table.js'
 import { parsePrefix } from './prefix.js'
 import type { TemplateContext } from './prefix-template.js'
 import { expandPrefix } from './prefix-template.js'
@@ -28,10 +30,10 @@ export interface MlDashOptions {
   /** Local store root; `false` for no local store (remote only). @default ".dash" */
   dashRoot?: string | false
   /**
-   * ml-dash server URL; `true` for env `ML_DASH_API_URL`, else `remote_url`
-   * in the official clients' `config.json`, else `https://api.dash.ml`.
-   * With a local store as well, the mode is hybrid.
-   * @default undefined (no server)
+   * ml-dash server URL; `true` for the official clients' server. With a
+   * local store as well, the mode is hybrid.
+   * @default undefined (no server); `true`: env `ML_DASH_API_URL`, else
+   * `remote_url` in the official clients' `config.json`, else `https://api.dash.ml`
    */
   dashUrl?: string | true
   /** Bearer token for the server. @default env `ML_DASH_TOKEN`, then the OS keychain, then the official clients' token files and `config.json` `api_key` */
@@ -48,11 +50,12 @@ export interface MlDashOptions {
   batchSize?: number
   /** Longest wait before a partial remote batch is sent. @default env `ML_DASH_FLUSH_INTERVAL` (seconds), else 5000 */
   flushIntervalMs?: number
-  /** Most entries waiting per store and experiment; beyond it new entries are dropped and counted. @default 1000000 */
+  /** Most entries waiting per store and experiment; beyond it new entries are dropped, counted and reported (`ML_DASH_QUEUE_FULL`). @default 1000000 */
   maxQueueSize?: number
   /**
    * Most bytes waiting per store and experiment (each entry's JSON text plus
-   * 48 bytes); beyond it new entries are dropped and counted.
+   * 48 bytes); beyond it new entries are dropped, counted and reported
+   * (`ML_DASH_QUEUE_FULL`).
    * @default 134217728 (128 MiB)
    */
   maxQueueBytes?: number
@@ -71,8 +74,9 @@ export interface MlDashOptions {
   /** Size limits of one entry; what is cut is marked. @default DEFAULT_ENTRY_LIMITS */
   limits?: Partial<EntryLimits>
   /**
-   * Called, out of band, when entries cannot be delivered (with how many).
-   * Never called from inside a logging call; exceptions it throws are ignored.
+   * Called, out of band, when entries cannot be delivered (with how many);
+   * `error.code` is one of `ERROR_CODES`. Never called from inside a
+   * logging call; exceptions it throws are ignored.
    * @default undefined (failures are counted and shown with NODE_DEBUG=ml-dash-logs)
    */
   onError?: (error: Error, undelivered: number) => void
@@ -122,32 +126,6 @@ export interface ResolvedOptions {
   unknownOptions: readonly UnknownOption[]
 }
 
-/** Every option name of {@link MlDashOptions}, checked complete by the compiler. */
-const SHARED_NAMES: Readonly<Record<keyof MlDashOptions, true>> = {
-  prefix: true,
-  dashRoot: true,
-  dashUrl: true,
-  token: true,
-  caFile: true,
-  certFile: true,
-  keyFile: true,
-  headers: true,
-  batchSize: true,
-  flushIntervalMs: true,
-  maxQueueSize: true,
-  maxQueueBytes: true,
-  maxRetries: true,
-  retryBaseDelayMs: true,
-  retryMaxDelayMs: true,
-  requestTimeoutMs: true,
-  closeTimeoutMs: true,
-  levelMap: true,
-  limits: true,
-  onError: true,
-  silenceErrors: true,
-  routingOnly: true,
-}
-
 /**
  * Every name an entry point's options add to the shared ones: with
  * `satisfies`, a list that misses one (or names one too many) does not compile.
@@ -155,21 +133,106 @@ const SHARED_NAMES: Readonly<Record<keyof MlDashOptions, true>> = {
 export type OwnNames<T> = Record<Exclude<keyof T, keyof MlDashOptions>, true>
 
 /** The shared option names. */
-export const SHARED_OPTION_NAMES: readonly string[] = Object.keys(SHARED_NAMES)
+export const SHARED_OPTION_NAMES: readonly string[] = Object.keys(
+  SHARED_OPTIONS satisfies Record<keyof MlDashOptions, OptionSpec>,
+)
 
-/**
- * The entry bound is generous: memory is bounded by bytes, so a burst from a
- * loop that never yields is kept whole unless it passes the byte bound.
- */
-export const DEFAULT_MAX_QUEUE_SIZE = 1_000_000
+/** The entry bound is generous: memory is bounded by bytes, so a burst from a loop that never yields is kept whole unless it passes the byte bound. */
+export const DEFAULT_MAX_QUEUE_SIZE = SHARED_OPTIONS.maxQueueSize.default
 
 /** 128 MiB per store and experiment. */
-export const DEFAULT_MAX_QUEUE_BYTES = 128 * 1024 * 1024
+export const DEFAULT_MAX_QUEUE_BYTES = SHARED_OPTIONS.maxQueueBytes.default
 
-/** The ml-dash server used when `dashUrl: true` and no `ML_DASH_API_URL`. */
+/** The ml-dash server used when `dashUrl: true`, no `ML_DASH_API_URL` and no `remote_url` in `config.json`. */
 export const DEFAULT_DASH_URL = 'https://api.dash.ml'
 
 type Env = Readonly<Record<string, string | undefined>>
+
+/** What each kind of option resolves to. */
+interface KindValues {
+  prefix: ExperimentPrefix | undefined
+  dashRoot: string | undefined
+  dashUrl: { url: string; source: string } | undefined
+  secret: string | undefined
+  headerToken: string | undefined
+  path: string | undefined
+  host: string
+  /** Checked with the other network settings (../store/remote/network.ts). */
+  headers: Record<string, string> | undefined
+  integer: number
+  duration: number
+  flag: boolean
+  levelMap: LevelMap
+  limits: EntryLimits
+  function: ((...args: never[]) => unknown) | undefined
+  /** Checked by the store as it writes experiment.json. */
+  experimentField: unknown
+}
+
+/** The resolved values of a table's options. */
+export type ResolvedTable<T extends OptionTable> = {
+  -readonly [K in keyof T]: KindValues[T[K]['kind']]
+}
+
+/**
+ * Resolves every option of `table` from `options`, then the environment,
+ * then the default, checking each as its kind says.
+ *
+ * @throws Error (code `ML_DASH_CONFIG`) naming the option or the variable.
+ */
+export function resolveTable<T extends OptionTable>(
+  table: T,
+  options: Readonly<Record<string, unknown>>,
+  env: Env = {},
+  context: OptionsContext = {},
+): ResolvedTable<T> {
+  const resolved: Record<string, unknown> = {}
+  for (const [name, spec] of Object.entries(table))
+    resolved[name] = resolveOne(name, spec, options[name], env, context)
+  return resolved as ResolvedTable<T>
+}
+
+function resolveOne(
+  name: string,
+  spec: OptionSpec,
+  value: unknown,
+  env: Env,
+  context: OptionsContext,
+): unknown {
+  switch (spec.kind) {
+    case 'prefix':
+      return resolvePrefix(name, spec, value, env, context)
+    case 'dashRoot':
+      return resolveDashRoot(value)
+    case 'dashUrl':
+      return resolveDashUrl(name, spec, value, env, context)
+    case 'secret':
+      // Its variable is read where it is used, to name the source (see OptionSpec.env).
+      return optionalString(name, value)
+    case 'headerToken':
+      return headerToken(name, value)
+    case 'path':
+      return optionalString(name, value)
+    case 'host':
+      return optionalString(name, value) ?? spec.default
+    case 'headers':
+      return value
+    case 'integer':
+      return integer(name, spec, value, env)
+    case 'duration':
+      return duration(name, spec, value, env)
+    case 'flag':
+      return flag(name, value, spec.default === true)
+    case 'levelMap':
+      return resolveLevelMap(value)
+    case 'limits':
+      return resolveLimits(value as Partial<EntryLimits> | undefined)
+    case 'function':
+      return resolveFunction(name, value)
+    case 'experimentField':
+      return value
+  }
+}
 
 /**
  * Resolves options: user value, then environment, then default.
@@ -183,40 +246,21 @@ export function resolveOptions(
   ownNames: readonly string[] = [],
   context: OptionsContext = {},
 ): ResolvedOptions {
-  const template = options.prefix ?? env.ML_DASH_PREFIX
-  // A template as the SDK writes it (`{user}`, `{now:%Y}`, …), expanded as the SDK does.
-  const prefixValue =
-    typeof template === 'string'
-      ? expandPrefix(template, {
-          now: new Date(),
-          ...context.template,
-          env,
-          source: options.prefix !== undefined ? 'prefix' : 'ML_DASH_PREFIX',
-        })
-      : template
-  const retryBaseDelayMs = duration(
-    'retryBaseDelayMs',
-    options.retryBaseDelayMs,
-    env,
-    'ML_DASH_RETRY_BASE_DELAY',
-    1000,
-  )
-  const retryMaxDelayMs = duration(
-    'retryMaxDelayMs',
-    options.retryMaxDelayMs,
-    env,
-    'ML_DASH_RETRY_MAX_DELAY',
-    30_000,
-  )
-  if (retryMaxDelayMs < retryBaseDelayMs) {
+  const given =
+    typeof options === 'object' && options !== null
+      ? (options as Readonly<Record<string, unknown>>)
+      : {}
+  const values = resolveTable(SHARED_OPTIONS, given, env, context)
+  if (values.retryMaxDelayMs < values.retryBaseDelayMs) {
     throw configError(
-      `retryMaxDelayMs (${retryMaxDelayMs}) must be >= retryBaseDelayMs (${retryBaseDelayMs})`,
+      `retryMaxDelayMs (${values.retryMaxDelayMs}) must be >= retryBaseDelayMs (${values.retryBaseDelayMs})`,
     )
   }
-  const server = resolveDashUrl(options.dashUrl, env, context)
+  const server = values.dashUrl
+  const { caFile, certFile, keyFile, headers } = values
   const resolved: ResolvedOptions = {
-    prefix: prefixValue === undefined ? undefined : parsePrefix(prefixValue),
-    dashRoot: resolveDashRoot(options.dashRoot),
+    prefix: values.prefix,
+    dashRoot: values.dashRoot,
     dashUrl: server?.url,
     dashUrlSource: server?.source,
     // Only with a server: a broken http_proxy meant for other tools must not stop local logging.
@@ -224,80 +268,26 @@ export function resolveOptions(
       server === undefined
         ? undefined
         : context.network?.(
-            {
-              caFile: options.caFile,
-              certFile: options.certFile,
-              keyFile: options.keyFile,
-              headers: options.headers,
-            },
+            { caFile, certFile, keyFile, headers },
             env,
             server.url,
           ),
-    token: optionalString('token', options.token),
-    batchSize: integer(
-      'batchSize',
-      options.batchSize,
-      env,
-      'ML_DASH_LOG_BATCH_SIZE',
-      100,
-      1,
-    ),
-    flushIntervalMs: duration(
-      'flushIntervalMs',
-      options.flushIntervalMs,
-      env,
-      'ML_DASH_FLUSH_INTERVAL',
-      5000,
-      1,
-    ),
-    maxQueueSize: integer(
-      'maxQueueSize',
-      options.maxQueueSize,
-      env,
-      undefined,
-      DEFAULT_MAX_QUEUE_SIZE,
-      1,
-    ),
-    maxQueueBytes: integer(
-      'maxQueueBytes',
-      options.maxQueueBytes,
-      env,
-      undefined,
-      DEFAULT_MAX_QUEUE_BYTES,
-      1,
-    ),
-    maxRetries: integer(
-      'maxRetries',
-      options.maxRetries,
-      env,
-      'ML_DASH_MAX_RETRIES',
-      3,
-      0,
-    ),
-    retryBaseDelayMs,
-    retryMaxDelayMs,
-    requestTimeoutMs: duration(
-      'requestTimeoutMs',
-      options.requestTimeoutMs,
-      env,
-      undefined,
-      30_000,
-      1,
-    ),
-    closeTimeoutMs: duration(
-      'closeTimeoutMs',
-      options.closeTimeoutMs,
-      env,
-      undefined,
-      10_000,
-      1,
-    ),
-    levelMap: resolveLevelMap(options.levelMap),
-    limits: resolveLimits(options.limits),
-    onError: resolveOnError(options.onError),
-    silenceErrors: flag('silenceErrors', options.silenceErrors),
-    routingOnly: flag('routingOnly', options.routingOnly),
-    unknownOptions: unknownOptions(options, ownNames),
+    token: values.token,
+    batchSize: values.batchSize,
+    flushIntervalMs: values.flushIntervalMs,
+    maxQueueSize: values.maxQueueSize,
+    maxQueueBytes: values.maxQueueBytes,
+    maxRetries: values.maxRetries,
+    retryBaseDelayMs: values.retryBaseDelayMs,
+    retryMaxDelayMs: values.retryMaxDelayMs,
+    requestTimeoutMs: values.requestTimeoutMs,
+    closeTimeoutMs: values.closeTimeoutMs,
+    levelMap: values.levelMap,
+    limits: values.limits,
+    onError: values.onError as ResolvedOptions['onError'],
+    silenceErrors: values.silenceErrors,
+    routingOnly: values.routingOnly,
+    unknownOptions: unknownOptions(given, ownNames),
   }
   if (resolved.dashRoot === undefined && resolved.dashUrl === undefined) {
     throw configError(
@@ -309,9 +299,7 @@ export function resolveOptions(
 
 export { CONFIG_ERROR_CODE, configError } from './config-error.js'
 
-function resolveDashRoot(
-  value: string | false | undefined,
-): string | undefined {
+function resolveDashRoot(value: unknown): string | undefined {
   if (value === false) return undefined
   if (value === undefined) return '.dash'
   if (typeof value !== 'string' || value === '' || value.includes('\0')) {
@@ -322,19 +310,54 @@ function resolveDashRoot(
   return value
 }
 
+/** A prefix, or an SDK template of one expanded as the SDK does (`{user}`, `{now:%Y}`, …). */
+function resolvePrefix(
+  name: string,
+  spec: OptionSpec,
+  value: unknown,
+  env: Env,
+  context: OptionsContext,
+): ExperimentPrefix | undefined {
+  const variable = spec.env
+  const fromEnv = value === undefined && variable !== undefined
+  const template = fromEnv ? env[variable] : value
+  if (template === undefined) return undefined
+  if (typeof template !== 'string') return parsePrefix(template)
+  return parsePrefix(
+    expandPrefix(template, {
+      now: new Date(),
+      ...context.template,
+      env,
+      source: fromEnv ? variable : name,
+    }),
+  )
+}
+
+/**
+ * The server and where it was named: the option's URL, or for `true` the
+ * context's (`ML_DASH_API_URL`, then `config.json` `remote_url`, then the
+ * default), else the variable, else {@link DEFAULT_DASH_URL}.
+ */
 function resolveDashUrl(
-  value: string | true | undefined,
+  name: string,
+  spec: OptionSpec,
+  value: unknown,
   env: Env,
   context: OptionsContext,
 ): { url: string; source: string } | undefined {
   if (value === undefined) return undefined
+  const variable = spec.env
   const { url, source } =
     value !== true
-      ? { url: value, source: 'dashUrl' }
+      ? { url: value, source: name }
       : (context.serverUrl?.() ??
-        (env.ML_DASH_API_URL
-          ? { url: env.ML_DASH_API_URL, source: 'ML_DASH_API_URL' }
+        (variable !== undefined && env[variable]
+          ? { url: env[variable], source: variable }
           : { url: DEFAULT_DASH_URL, source: 'the default' }))
+  if (typeof url !== 'string')
+    throw configError(
+      `${name} must be an http(s) URL or true (got ${show(url)})`,
+    )
 
   let parsed: URL
   try {
@@ -354,8 +377,8 @@ function resolveDashUrl(
   return { url: url.replace(/\/+$/, ''), source }
 }
 
-function flag(name: string, value: unknown): boolean {
-  if (value === undefined) return false
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
   if (typeof value !== 'boolean')
     throw configError(`${name} must be true or false (got ${show(value)})`)
   return value
@@ -391,10 +414,9 @@ export interface UnknownOption {
  * unnoticed. Delivery shows them (once per name and process); this stays pure.
  */
 function unknownOptions(
-  options: MlDashOptions,
+  options: Readonly<Record<string, unknown>>,
   ownNames: readonly string[],
 ): UnknownOption[] {
-  if (typeof options !== 'object' || options === null) return []
   const found = unknownAmong(
     Object.keys(options),
     [...SHARED_OPTION_NAMES, ...ownNames],
@@ -455,56 +477,46 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!
 }
 
+/** A token as a header can carry it. @throws Error naming the rule, never the token */
+function headerToken(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^\S+$/.test(value))
+    throw configError(`${name} must be a non-empty string without white space`)
+  return value
+}
+
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined
   if (typeof value !== 'string') throw configError(`${name} must be a string`)
   return value
 }
 
-/**
- * An integer option outside the shared set (the receiver's limits, say),
- * checked the same way: the value, else `fallback`; at least `min`.
- *
- * @throws Error `ml-dash-logs: <name> must be an integer >= <min> (got …)`
- */
-export function integerOption(
-  name: string,
-  value: unknown,
-  fallback: number,
-  min = 1,
-): number {
-  return integer(name, value, {}, undefined, fallback, min)
-}
-
 /** A whole number from the option, else the variable, else the default. */
 function integer(
   name: string,
+  spec: OptionSpec,
   value: unknown,
   env: Env,
-  variable: string | undefined,
-  fallback: number,
-  min: number,
 ): number {
-  const rule = { min, integer: true }
+  const rule = { min: spec.min ?? 1, max: spec.max, integer: true }
   if (value !== undefined) return checkNumber(name, value, rule)
-  const raw = fromEnv(env, variable)
-  if (raw === undefined) return fallback
-  return checkNumber(variable!, Number(raw), rule, raw)
+  const raw = fromEnv(env, spec.env)
+  if (raw === undefined) return spec.default as number
+  return checkNumber(spec.env!, Number(raw), rule, raw)
 }
 
 /** Milliseconds from the option, else seconds from the SDK's variable, else the default. */
 function duration(
   name: string,
+  spec: OptionSpec,
   value: unknown,
   env: Env,
-  variable: string | undefined,
-  fallback: number,
-  min = 0,
 ): number {
-  const rule = { min, integer: false }
+  const rule = { min: spec.min ?? 1, integer: false }
   if (value !== undefined) return checkNumber(name, value, rule)
+  const variable = spec.env
   const raw = fromEnv(env, variable)
-  if (raw === undefined) return fallback
+  if (raw === undefined) return spec.default as number
   const seconds = Number(raw)
   if (!Number.isFinite(seconds)) {
     throw configError(
@@ -532,17 +544,27 @@ const MAX_TIMER_MS = 2_147_483_647
 function checkNumber(
   name: string,
   value: unknown,
-  rule: { min: number; integer: boolean },
+  rule: { min: number; max?: number | undefined; integer: boolean },
   raw?: string,
 ): number {
   const ok = rule.integer
     ? Number.isSafeInteger(value)
     : Number.isFinite(value) && (value as number) <= MAX_TIMER_MS
-  if (typeof value === 'number' && ok && value >= rule.min) return value
+  if (
+    typeof value === 'number' &&
+    ok &&
+    value >= rule.min &&
+    (rule.max === undefined || value <= rule.max)
+  )
+    return value
   const what = rule.integer ? 'an integer' : 'a duration'
   const unit = rule.integer ? '' : ' ms'
+  const range =
+    rule.max === undefined
+      ? `>= ${rule.min}${unit}`
+      : `from ${rule.min} to ${rule.max}${unit}`
   throw configError(
-    `${name} must be ${what} >= ${rule.min}${unit} (got ${show(raw ?? value)})`,
+    `${name} must be ${what} ${range} (got ${show(raw ?? value)})`,
   )
 }
 
@@ -571,11 +593,11 @@ function resolveLimits(limits: Partial<EntryLimits> | undefined): EntryLimits {
   return merged
 }
 
-function resolveOnError(value: unknown): ResolvedOptions['onError'] {
+function resolveFunction(name: string, value: unknown): KindValues['function'] {
   if (value === undefined) return undefined
   if (typeof value !== 'function')
-    throw configError('onError must be a function')
-  return value as ResolvedOptions['onError']
+    throw configError(`${name} must be a function`)
+  return value as KindValues['function']
 }
 
 function show(value: unknown): string {

@@ -13,6 +13,7 @@
  * `exit`; on `beforeExit` the remote sink is flushed (the process is held
  * open until its deadline), once per batch of new entries.
  */
+import { mlDashError } from '../core/error-codes.js'
 import type { EncodedEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
@@ -105,7 +106,7 @@ class SinkChannel implements Channel {
     }
     if (options.dashUrl !== undefined) {
       if (config.token === undefined)
-        throw new Error('ml-dash-logs: a remote channel needs a token')
+        throw mlDashError('ML_DASH_AUTH', 'a remote channel needs a token')
       const store = createRemoteStore({
         url: options.dashUrl,
         token: config.token.token,
@@ -311,8 +312,9 @@ function withDeadline(
       () =>
         resolve({
           status: 'failure',
-          error: new Error(
-            'ml-dash-logs: the status update did not finish before the close deadline',
+          error: mlDashError(
+            'ML_DASH_DEADLINE',
+            'the status update did not finish before the close deadline',
           ),
         }),
       Math.max(0, ms),

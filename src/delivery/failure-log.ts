@@ -7,13 +7,15 @@
  * message) and place (experiment and store) when it first happens; after
  * that, at most one line a minute for that kind and place, saying how many
  * more there were. The reason is the error's own message, which names the
- * path or the URL and never holds a token (the stores mask it). Options:
+ * path or the URL and never holds a token (the stores mask it), followed
+ * by the error's code in brackets (`[ML_DASH_NETWORK]`). Options:
  * `silenceErrors: true` turns the lines off; `onError` and
  * `NODE_DEBUG=ml-dash-logs` see every failure regardless.
  */
 
 import { writeSync } from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
+import { isMlDashError } from '../core/error-codes.js'
 import type { UnknownOption } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
@@ -86,17 +88,33 @@ function showFailure(
   if (before === undefined && seen.size >= MAX_REMEMBERED)
     seen.delete(seen.keys().next().value!)
   seen.set(key, { lastShownAt: now, since: 0 })
+  // The stable code, for a reader (or a log search) to go by.
+  const code = isMlDashError(error) ? ` [${error.code}]` : ''
   writeLine(
-    `ml-dash-logs: ${place}: ${what}: ${oneLine(error.message, place)}${more}`,
+    `ml-dash-logs: ${place}: ${what}: ${oneLine(error.message, place)}${code}${more}`,
   )
 }
 
-/** The kind of a failure: its code, else an HTTP status in its message, else its name. */
+/**
+ * The kind of a failure: its code with its HTTP status or its cause's code
+ * (`ML_DASH_NETWORK ECONNREFUSED`, `ML_DASH_SERVER 503`), else an HTTP
+ * status in its message, else its name.
+ */
 export function failureKind(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code
-  if (typeof code === 'string' && code !== '') return code
-  const status = /\((\d{3})\)|\banswered (\d{3})\b/.exec(error.message)
-  if (status !== null) return `HTTP ${status[1] ?? status[2]}`
+  const { code, status, cause } = error as Error & {
+    code?: unknown
+    status?: unknown
+  }
+  const detail =
+    typeof status === 'number'
+      ? String(status)
+      : (cause as { code?: unknown } | undefined)?.code
+  if (typeof code === 'string' && code !== '')
+    return typeof detail === 'string' || typeof detail === 'number'
+      ? `${code} ${detail}`
+      : code
+  const inMessage = /\((\d{3})\)|\banswered (\d{3})\b/.exec(error.message)
+  if (inMessage !== null) return `HTTP ${inMessage[1] ?? inMessage[2]}`
   return error.name
 }
 

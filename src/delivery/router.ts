@@ -20,6 +20,7 @@
  * calls up the path, and a bounded look through the prefix's folder when
  * it already exists (src/store/experiment-place.ts).
  */
+import { mlDashError } from '../core/error-codes.js'
 import type { EncodedEntry, EntryInput } from '../core/entry.js'
 import { encodeEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
@@ -205,9 +206,11 @@ class PrefixRouter implements Router {
 
   #reportUnrouted(): void {
     const count = this.#unreported
+    if (count === 0) return
     this.#unreported = 0
-    const error = new Error(
-      `ml-dash-logs: ${count} records had no experiment to go to: routingOnly is set and they carry no valid ml_dash.prefix`,
+    const error = mlDashError(
+      'ML_DASH_UNROUTED',
+      `${count} records had no experiment to go to: routingOnly is set and they carry no valid ml_dash.prefix`,
     )
     reportFailure(
       this.#options,
@@ -228,6 +231,8 @@ class PrefixRouter implements Router {
     timeoutMs = this.#options.closeTimeoutMs,
   ): Promise<Record<string, ChannelReport>> {
     this.#closed = true
+    // What is still to be reported is reported before the close resolves.
+    if (this.#unreported > 0) this.#reportUnrouted()
     return this.#each((channel) => channel.close(timeoutMs))
   }
 

@@ -27,6 +27,7 @@
  */
 import type { EncodedEntry } from '../core/entry.js'
 import type { StoreResult } from '../core/result.js'
+import { mlDashError } from '../core/error-codes.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
 import { reportFailure, reportRetrying } from './failure-log.js'
@@ -133,6 +134,9 @@ export function entryCost(entry: EncodedEntry): number {
   return entry.length + ENTRY_OVERHEAD_BYTES
 }
 
+/** Why an entry given after `close()` is dropped. */
+const CLOSED_REFUSAL = 'they came after close()'
+
 /** The fixed part of {@link entryCost}. */
 export const ENTRY_OVERHEAD_BYTES = 48
 
@@ -185,6 +189,9 @@ class BatchingSink implements Sink {
   /** The close's deadline comes before the next retry could: nothing more is sent. */
   #outOfTime = false
   #stopped = false
+  /** Entries dropped since the last report, and why the first of them was. */
+  #dropsUnreported = 0
+  #dropReason = ''
   readonly #stats = {
     accepted: 0,
     delivered: 0,
@@ -212,13 +219,10 @@ class BatchingSink implements Sink {
     const refused = this.#refusal(cost)
     if (refused !== undefined) {
       this.#stats.dropped++
-      if (this.#stats.dropped === 1 || this.#stats.dropped % 10_000 === 0) {
-        debug(
-          '%s: dropped %d entries (%s)',
-          this.#options.name,
-          this.#stats.dropped,
-          refused,
-        )
+      // Reported out of band, once per turn of the event loop however many there are.
+      if (this.#dropsUnreported++ === 0) {
+        this.#dropReason = refused
+        setImmediate(() => this.#reportDrops())
       }
       return false
     }
@@ -239,7 +243,7 @@ class BatchingSink implements Sink {
 
   /** Why an entry of `cost` bytes cannot be queued now, or undefined when it can. */
   #refusal(cost: number): string | undefined {
-    if (this.#closed) return 'closed'
+    if (this.#closed) return CLOSED_REFUSAL
     if (this.#queuedCount() >= this.#options.maxQueueSize)
       return `queue full: maxQueueSize ${this.#options.maxQueueSize} entries`
     if (this.#bytes + cost > this.#options.maxQueueBytes)
@@ -276,8 +280,9 @@ class BatchingSink implements Sink {
     if (writeSync === undefined) {
       const pending = this.#pending()
       this.#abandon(
-        new Error(
-          `ml-dash-logs: ${pending} ${pending === 1 ? 'entry was' : 'entries were'} not sent before the process exited`,
+        mlDashError(
+          'ML_DASH_DEADLINE',
+          `${pending} ${pending === 1 ? 'entry was' : 'entries were'} not sent before the process exited`,
         ),
         pending,
       )
@@ -298,6 +303,8 @@ class BatchingSink implements Sink {
 
   async close(timeoutMs: number): Promise<DeliveryReport> {
     this.#closed = true
+    // Drops not reported yet are reported before the close resolves.
+    this.#reportDrops()
     this.#deadline = Date.now() + timeoutMs
     this.#cutWaitPastDeadline()
     const report = await this.flush(timeoutMs)
@@ -306,8 +313,9 @@ class BatchingSink implements Sink {
       // Give up on what the deadline left: count it, say it.
       const undelivered = this.#pending()
       this.#abandon(
-        new Error(
-          `ml-dash-logs: ${this.#options.name}: ${undelivered} entries not delivered before the close deadline (${timeoutMs} ms)${this.#lastRetryError === undefined ? '' : `; the last attempt failed: ${this.#lastRetryError.message.replace(/^ml-dash-logs: /, '')}`}`,
+        mlDashError(
+          'ML_DASH_DEADLINE',
+          `${this.#options.name}: ${undelivered} entries not delivered before the close deadline (${timeoutMs} ms)${this.#lastRetryError === undefined ? '' : `; the last attempt failed: ${this.#lastRetryError.message.replace(/^ml-dash-logs: /, '')}`}`,
         ),
         undelivered,
       )
@@ -487,6 +495,24 @@ class BatchingSink implements Sink {
     }
     this.#stats.failed += count
     this.#reportError(result.error, count)
+  }
+
+  #reportDrops(): void {
+    const count = this.#dropsUnreported
+    if (count === 0) return
+    this.#dropsUnreported = 0
+    reportFailure(
+      this.#options,
+      this.#options.name,
+      `${count} ${count === 1 ? 'entry' : 'entries'} dropped`,
+      mlDashError(
+        this.#dropReason === CLOSED_REFUSAL
+          ? 'ML_DASH_CLOSED'
+          : 'ML_DASH_QUEUE_FULL',
+        `${this.#options.name}: ${this.#dropReason}`,
+      ),
+      count,
+    )
   }
 
   #reportError(error: Error, count: number): void {

@@ -14,6 +14,7 @@
  * Result codes are copied from @opentelemetry/core (0, 1), which is not
  * imported: the library depends on no OpenTelemetry package at runtime.
  */
+import { mlDashError } from '../core/error-codes.js'
 import type { MappedRecord } from '../core/entry.js'
 import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
@@ -63,7 +64,7 @@ export class MlDashLogRecordExporter {
     if (this.#shutdown !== undefined) {
       resultCallback({
         code: FAILED,
-        error: new Error('ml-dash-logs: the exporter is shut down'),
+        error: mlDashError('ML_DASH_CLOSED', 'the exporter is shut down'),
       })
       return
     }
@@ -128,8 +129,9 @@ export class MlDashLogRecordExporter {
 /** FAILED's error: how many of the call's records were not delivered, and why. */
 function lostError(lost: number, total: number, unmapped: number): Error {
   const why = unmapped > 0 ? ` (${unmapped} could not be mapped)` : ''
-  return new Error(
-    `ml-dash-logs: ${lost} of ${total} log records were not delivered${why}`,
+  return mlDashError(
+    'ML_DASH_UNDELIVERED',
+    `${lost} of ${total} log records were not delivered${why}`,
   )
 }
 

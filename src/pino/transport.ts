@@ -14,11 +14,12 @@
  *
  * A line that is not JSON is kept as an `info` entry with the line as its
  * message. Out of band, on the main thread's transport stream: an
- * `'ml-dash-logs:error'` event ({ message, undelivered }) for each delivery
+ * `'ml-dash-logs:error'` event ({ message, code, undelivered }) for each delivery
  * failure, and `'ml-dash-logs:stats'` with the final counters at close. `logger.flush(cb)` reaches the router's flush; on `process.exit()`
  * pino ends the stream and waits for `close`, which flushes every store.
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { isMlDashError } from '../core/error-codes.js'
 import build from 'pino-abstract-transport'
 import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
@@ -98,20 +99,37 @@ export const PINO_CLOSE_LIMIT_MS = 9000
  */
 const PINO_WORKER_NAMES = ['$context', 'pinoWillSendConfig'] as const
 
+/**
+ * `make()`, or its error with the code also at the end of the message
+ * (`… [ML_DASH_CONFIG]`): thread-stream hands a worker's error to the main
+ * thread by structured clone, which keeps the message but not `code`.
+ */
+function withCodeInMessage<T>(make: () => T): T {
+  try {
+    return make()
+  } catch (error) {
+    if (!isMlDashError(error)) throw error
+    throw new Error(`${error.message} [${error.code}]`, { cause: error })
+  }
+}
+
 /** The transport factory pino calls in its worker. */
 export default function pinoTransport(options: PinoTransportOptions = {}) {
-  const resolved = resolveOptions(
-    {
-      ...options,
-      onError: (error: Error, undelivered: number) =>
-        emitOnMainThread('ml-dash-logs:error', {
-          message: error.message,
-          undelivered,
-        }),
-    },
-    process.env,
-    PINO_WORKER_NAMES,
-    processContext(),
+  const resolved = withCodeInMessage(() =>
+    resolveOptions(
+      {
+        ...options,
+        onError: (error: Error, undelivered: number) =>
+          emitOnMainThread('ml-dash-logs:error', {
+            message: error.message,
+            code: (error as { code?: unknown }).code,
+            undelivered,
+          }),
+      },
+      process.env,
+      PINO_WORKER_NAMES,
+      processContext(),
+    ),
   )
   const router = createRouter(resolved)
   const closeTimeoutMs = Math.min(resolved.closeTimeoutMs, PINO_CLOSE_LIMIT_MS)

@@ -23,6 +23,7 @@
  * = 6; fixed32 flags = 8; bytes trace_id = 9; bytes span_id = 10; fixed64
  * observed_time_unix_nano = 11; string event_name = 12 }.
  */
+import { RECEIVER_OPTIONS } from '../core/option-table.js'
 import { setKey } from '../core/serialize.js'
 import type { HrTime, OtelLogRecord } from '../otel/map.js'
 import {
@@ -56,7 +57,8 @@ export const MAX_VALUES_PER_REQUEST = 2_000_000
 export const TICK_PARTS = 4096
 
 /** Most log records in one request, unless the receiver is told otherwise. */
-export const DEFAULT_MAX_RECORDS = 50_000
+export const DEFAULT_MAX_RECORDS: number =
+  RECEIVER_OPTIONS.maxRecordsPerRequest.default
 
 /**
  * What one request may still hold, spent as it is decoded. One budget per

@@ -41,7 +41,10 @@ import { createServer } from 'node:http'
 import { createGunzip } from 'node:zlib'
 import type { MlDashOptions } from '../core/options.js'
 import type { OwnNames } from '../core/options.js'
-import { configError, integerOption, resolveOptions } from '../core/options.js'
+import type { OptionSpec } from '../core/option-table.js'
+import { RECEIVER_OPTIONS } from '../core/option-table.js'
+import type { ResolvedTable } from '../core/options.js'
+import { configError, resolveOptions, resolveTable } from '../core/options.js'
 import type { ChannelReport } from '../delivery/channel.js'
 import { entryCost } from '../delivery/sink.js'
 import type { Routed, RouterStats } from '../delivery/router.js'
@@ -50,7 +53,6 @@ import { mapOtelLogRecord } from '../otel/map.js'
 import type { ConnectionStats } from './connections.js'
 import { boundConnections } from './connections.js'
 import {
-  DEFAULT_MAX_RECORDS,
   DecodeBudget,
   OtlpDecodeError,
   OtlpTooLargeError,
@@ -118,20 +120,13 @@ export interface Receiver {
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
 }
 
-/** The receiver's own option names, beside the shared ones. */
-const RECEIVER_NAMES = Object.keys({
-  port: true,
-  host: true,
-  authToken: true,
-  maxBodyBytes: true,
-  maxDecompressedBytes: true,
-  maxRecordsPerRequest: true,
-  maxPendingBytes: true,
-  maxPendingRecords: true,
-  maxConnections: true,
-  receiveTimeoutMs: true,
-  headersTimeoutMs: true,
-} satisfies OwnNames<ReceiverOptions>)
+/** The receiver's own option names, beside the shared ones (the option table, checked complete by the compiler). */
+const RECEIVER_NAMES = Object.keys(
+  RECEIVER_OPTIONS satisfies Record<
+    keyof OwnNames<ReceiverOptions>,
+    OptionSpec
+  >,
+)
 
 /** Work done between two hand-backs of the event loop while a request is decoded. */
 const SLICE_MS = 4
@@ -153,7 +148,11 @@ export async function startReceiver(
     process.env.ML_DASH_MAX_RETRIES === undefined
       ? { ...options, maxRetries: RECEIVER_MAX_RETRIES }
       : options
-  const limits = receiverLimits(options)
+  const limits = resolveTable(
+    RECEIVER_OPTIONS,
+    options as Readonly<Record<string, unknown>>,
+    process.env,
+  )
   const resolved = resolveOptions(
     withStoreBounds(withRetries, limits),
     process.env,
@@ -166,10 +165,8 @@ export async function startReceiver(
       `maxPendingBytes (${limits.maxPendingBytes}) must be at least maxBodyBytes + 2 x maxDecompressedBytes (${smallest}): a request is held whole, as received, decompressed and encoded, while it is taken`,
     )
   const authDigest =
-    options.authToken === undefined
-      ? undefined
-      : digest(checkedToken(options.authToken))
-  const host = options.host ?? '127.0.0.1'
+    limits.authToken === undefined ? undefined : digest(limits.authToken)
+  const { host } = limits
   if (authDigest === undefined && !isLoopback(host) && !resolved.silenceErrors)
     process.stderr.write(
       `ml-dash-logs: warning: the receiver listens on ${host} without a token: anyone who can reach it can write into your experiments (set --auth-token-file, ML_DASH_RECEIVER_TOKEN or authToken)\n`,
@@ -468,7 +465,7 @@ export async function startReceiver(
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 4318, host, () => resolve())
+    server.listen(limits.port, host, () => resolve())
   })
   const { port, address } = server.address() as {
     port: number
@@ -508,58 +505,13 @@ const DEFLATE_MAX_RATIO = 1032
 /** Seconds a sender is asked to wait after a 429. */
 const RETRY_AFTER_SECONDS = '2'
 
-function receiverLimits(options: ReceiverOptions) {
-  return {
-    maxBodyBytes: integerOption(
-      'maxBodyBytes',
-      options.maxBodyBytes,
-      4 * 1024 * 1024,
-    ),
-    maxDecompressedBytes: integerOption(
-      'maxDecompressedBytes',
-      options.maxDecompressedBytes,
-      16 * 1024 * 1024,
-    ),
-    maxRecordsPerRequest: integerOption(
-      'maxRecordsPerRequest',
-      options.maxRecordsPerRequest,
-      DEFAULT_MAX_RECORDS,
-    ),
-    maxPendingBytes: integerOption(
-      'maxPendingBytes',
-      options.maxPendingBytes,
-      128 * 1024 * 1024,
-    ),
-    maxPendingRecords: integerOption(
-      'maxPendingRecords',
-      options.maxPendingRecords,
-      1_000_000,
-    ),
-    maxConnections: integerOption(
-      'maxConnections',
-      options.maxConnections,
-      256,
-    ),
-    receiveTimeoutMs: integerOption(
-      'receiveTimeoutMs',
-      options.receiveTimeoutMs,
-      30_000,
-    ),
-    headersTimeoutMs: integerOption(
-      'headersTimeoutMs',
-      options.headersTimeoutMs,
-      10_000,
-    ),
-  }
-}
-
 /**
  * The stores' own queue bounds, unless set: no lower than the receiver's,
  * so that what the receiver admits a store also takes.
  */
 function withStoreBounds(
   options: ReceiverOptions,
-  limits: ReturnType<typeof receiverLimits>,
+  limits: ResolvedTable<typeof RECEIVER_OPTIONS>,
 ): ReceiverOptions {
   return {
     ...options,
@@ -587,15 +539,6 @@ function noStoreRoom(routed: readonly Routed[]): string | undefined {
 function bearerToken(header: string | undefined): string {
   const match = /^[ \t]*bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')
   return match?.[1] ?? ''
-}
-
-/** A token as a header can carry it. @throws Error naming the rule, never the token */
-function checkedToken(token: unknown): string {
-  if (typeof token !== 'string' || !/^\S+$/.test(token))
-    throw configError(
-      'authToken must be a non-empty string without white space',
-    )
-  return token
 }
 
 /** Whether `host` names this machine only (no warning without a token). */

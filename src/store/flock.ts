@@ -16,6 +16,7 @@
  */
 import { constants } from 'node:os'
 import { describeThrown } from '../core/serialize.js'
+import { mlDashError } from '../core/error-codes.js'
 import { nativeRequire } from './native-require.js'
 
 const LOCK_EX = 2
@@ -29,7 +30,7 @@ export interface Flock {
   /**
    * Takes an exclusive lock on `fd`, blocking this thread while it is held;
    * with `waitMs`, for at most that long (then throws, code
-   * `ML_DASH_LOCK_TIMEOUT`): the exit drain must never hang on a lock.
+   * `ERR_ML_DASH_LOCK_TIMEOUT`): the exit drain must never hang on a lock.
    */
   lockSync(fd: number, waitMs?: number): void
   /** Releases the lock on `fd`. */
@@ -53,8 +54,10 @@ export function loadFlock(): Promise<Flock> {
     (module) => (boundSync ??= bind(module as unknown as Koffi)),
     (error: unknown) => {
       loaded = undefined
-      throw new Error(
-        `ml-dash-logs: the local store needs flock(2) through koffi, which failed to load: ${String(error)}`,
+      throw mlDashError(
+        'ML_DASH_STORE_IO',
+        `the local store needs flock(2) through koffi, which failed to load: ${String(error)}`,
+        error,
       )
     },
   )
@@ -73,9 +76,10 @@ export function loadFlockSync(): Flock {
   try {
     koffi = nativeRequire('koffi') as Koffi
   } catch (error) {
-    throw new Error(
-      `ml-dash-logs: the local store needs flock(2) through koffi, which failed to load: ${String(error)}`,
-      { cause: error },
+    throw mlDashError(
+      'ML_DASH_STORE_IO',
+      `the local store needs flock(2) through koffi, which failed to load: ${String(error)}`,
+      error,
     )
   }
   boundSync = bind(koffi)
@@ -93,8 +97,9 @@ interface Koffi {
 
 function bind(koffi: Koffi): Flock {
   if (process.platform === 'win32') {
-    throw new Error(
-      'ml-dash-logs: the local store needs flock(2), which Windows does not have',
+    throw mlDashError(
+      'ML_DASH_STORE_IO',
+      'the local store needs flock(2), which Windows does not have',
     )
   }
   // `load(null)` is the running program itself, which links the C library.
@@ -169,7 +174,7 @@ function lockTimeout(waitMs: number): Error {
   const error = new Error(
     `flock(LOCK_EX) failed: another writer held the lock for ${waitMs} ms`,
   ) as NodeJS.ErrnoException
-  error.code = 'ML_DASH_LOCK_TIMEOUT'
+  error.code = 'ERR_ML_DASH_LOCK_TIMEOUT'
   return error
 }
 

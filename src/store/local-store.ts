@@ -24,7 +24,7 @@
  * file, `.experiment.lock`, `logs/logs.jsonl`, `logs/logs.jsonl.torn`,
  * `logs/.log_sequence`, `logs/.log_sequence.lock`) are opened with
  * `O_NOFOLLOW`. A symbolic link at one of those names is refused, with an
- * error naming it (code ELOOP, permanent): the store shares its folder with
+ * error naming it (code `ML_DASH_STORE_IO`, its cause ELOOP; permanent): the store shares its folder with
  * other programs, and a link there must never let a log call rewrite, cut,
  * create or lock a file elsewhere; what the link points at stays byte for
  * byte as it was. Linked *folders* are followed, deliberately: the store
@@ -51,6 +51,9 @@ import { toStoreLine } from '../core/entry.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
 import type { StoreResult } from '../core/result.js'
 import { SUCCESS } from '../core/result.js'
+import { configError } from '../core/config-error.js'
+import type { MlDashError, MlDashErrorCode } from '../core/error-codes.js'
+import { mlDashError } from '../core/error-codes.js'
 import { debug } from '../debug.js'
 import type { ExperimentInfo } from './experiment-file.js'
 import {
@@ -89,7 +92,8 @@ const RETRYABLE_CODES = new Set([
 export const EXIT_LOCK_WAIT_MS = 2000
 
 /** The `code` of the error when an experiment would lie inside another one. */
-export const NESTED_EXPERIMENT_CODE = 'ML_DASH_NESTED_EXPERIMENT'
+export const NESTED_EXPERIMENT_CODE =
+  'ML_DASH_NESTED_EXPERIMENT' satisfies MlDashErrorCode
 
 /** An open local experiment. */
 export interface LocalStore {
@@ -173,20 +177,18 @@ function placedDirectory(dashRoot: string, prefix: ExperimentPrefix): string {
   const directory = experimentDirectory(dashRoot, prefix)
   const enclosing = enclosingExperiment(dashRoot, prefix.segments)
   if (enclosing !== undefined) {
-    const error: NodeJS.ErrnoException = new Error(
-      `ml-dash-logs: prefix "${prefix.prefix}" leads through the experiment "${enclosing}" (its folder holds experiment.json): an experiment may not lie inside another one's folder`,
-    )
     // Not a retryable code: opening again meets the same experiment.
-    error.code = NESTED_EXPERIMENT_CODE
-    throw error
+    throw mlDashError(
+      NESTED_EXPERIMENT_CODE,
+      `prefix "${prefix.prefix}" leads through the experiment "${enclosing}" (its folder holds experiment.json): an experiment may not lie inside another one's folder`,
+    )
   }
   const enclosed = enclosedExperiment(dashRoot, prefix.segments)
   if (enclosed !== undefined) {
-    const error: NodeJS.ErrnoException = new Error(
-      `ml-dash-logs: prefix "${prefix.prefix}" would hold the experiment "${enclosed}" in its folder: an experiment may not lie inside another one's folder`,
+    throw mlDashError(
+      NESTED_EXPERIMENT_CODE,
+      `prefix "${prefix.prefix}" would hold the experiment "${enclosed}" in its folder: an experiment may not lie inside another one's folder`,
     )
-    error.code = NESTED_EXPERIMENT_CODE
-    throw error
   }
   return directory
 }
@@ -234,8 +236,8 @@ export function experimentDirectory(
     inside.startsWith(`..${sep}`) ||
     isAbsolute(inside)
   ) {
-    throw new Error(
-      `ml-dash-logs: prefix "${prefix.prefix}" leads outside the store root "${root}"`,
+    throw configError(
+      `prefix "${prefix.prefix}" leads outside the store root "${root}"`,
     )
   }
   return directory
@@ -533,8 +535,9 @@ function tooLarge(file: string, next: number, count: number): StoreResult {
     : `it holds a sequence number past ${limit}`
   return {
     status: 'failure',
-    error: new Error(
-      `ml-dash-logs: cannot write "${file}": ${problem}; nothing was written`,
+    error: mlDashError(
+      'ML_DASH_STORE_IO',
+      `cannot write "${file}": ${problem}; nothing was written`,
     ),
   }
 }
@@ -551,16 +554,19 @@ function classify(error: unknown, path: string): StoreResult {
 export function closedResult(name: string): StoreResult {
   return {
     status: 'failure',
-    error: new Error(`ml-dash-logs: the local store for "${name}" is closed`),
+    error: mlDashError(
+      'ML_DASH_CLOSED',
+      `the local store for "${name}" is closed`,
+    ),
   }
 }
 
 /**
  * `ml-dash-logs: cannot write "<path>": EACCES: permission denied, open ...`
- * with `code` kept; for an open refused because the file is a link, the
+ * with code `ML_DASH_STORE_IO` and the file system's error as `cause`; for an open refused because the file is a link, the
  * sentence says so and names the link (which may be a sibling of `path`).
  */
-function pathError(what: string, path: string, cause: unknown): Error {
+function pathError(what: string, path: string, cause: unknown): MlDashError {
   const detail = cause instanceof Error ? cause.message : String(cause)
   const link = refusedLink(cause)
   const code = (cause as NodeJS.ErrnoException | undefined)?.code
@@ -570,9 +576,7 @@ function pathError(what: string, path: string, cause: unknown): Error {
       : code === NOT_A_FILE
         ? detail
         : `ml-dash-logs: ${what} "${path}": ${detail}`
-  const error = new Error(message, { cause }) as NodeJS.ErrnoException
-  if (code !== undefined) error.code = code
-  return error
+  return mlDashError('ML_DASH_STORE_IO', message, cause)
 }
 
 /**

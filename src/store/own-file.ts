@@ -27,8 +27,8 @@ export function isSymlink(path: string): boolean {
   }
 }
 
-/** The code of the error for a name that holds something other than a regular file. */
-export const NOT_A_FILE = 'ML_DASH_NOT_A_FILE'
+/** The code of the error for a name that holds something other than a regular file (the store wraps it, as `cause`, in an `ML_DASH_STORE_IO` error). */
+export const NOT_A_FILE = 'ERR_ML_DASH_NOT_A_FILE'
 
 /** Opens `path` as {@link openSync} does (with `O_NOFOLLOW` and `O_NONBLOCK` added), refusing a link or anything but a regular file. */
 export function openOwnFile(path: string, flags: number, mode = 0o644): number {

@@ -260,7 +260,7 @@ describe.each(ENTRIES)('%s', (entry) => {
     expect(result.signal).toBeNull()
     // The Experiment's start() rejects with the sentence (the driver prints it); the rest say it on stderr.
     const said = entry === 'experiment' ? result.stdout : result.stderr
-    expect(said).toMatch(/ml-dash-logs: .*ENOTDIR/)
+    expect(said).toMatch(/ml-dash-logs: .*ENOTDIR.* \[ML_DASH_STORE_IO\]/)
     expect(result.stderr).not.toMatch(/\n\s+at /)
   })
 
@@ -270,7 +270,7 @@ describe.each(ENTRIES)('%s', (entry) => {
       const result = await drive(entry, scenario, root())
       expect(result.signal).toBeNull()
       expect(result.stderr).toMatch(
-        /ml-dash-logs: .*(not delivered|not sent before the process exited)/,
+        /ml-dash-logs: .*(not delivered|not sent before the process exited).* \[ML_DASH_DEADLINE\]/,
       )
       expect(result.stderr).not.toMatch(/\n\s+at /)
     },
@@ -308,7 +308,9 @@ describe.each(ENTRIES)('%s', (entry) => {
   it('says on stderr, without crashing, that the server is down', async () => {
     const result = await drive(entry, 'server-down', root())
     expect(result.signal).toBeNull()
-    expect(result.stderr).toMatch(/ml-dash-logs: .*ECONNREFUSED/)
+    expect(result.stderr).toMatch(
+      /ml-dash-logs: .*ECONNREFUSED.* \[ML_DASH_NETWORK\]/,
+    )
     expect(result.stderr).not.toMatch(/\n\s+at /)
   })
 })

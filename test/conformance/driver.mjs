@@ -266,7 +266,7 @@ async function main() {
   try {
     target = await ENTRIES[entry](options())
   } catch (error) {
-    console.log(`CONSTRUCTION ${error.message}`)
+    console.log(`CONSTRUCTION ${error.message} [${error.code}]`)
     return
   }
   const rss = process.memoryUsage().rss

@@ -32,7 +32,7 @@ it.each([
   expect(result.stdout).toContain(
     `refusing to open "${join(folder, name)}": it is not a regular file`,
   )
-  expect(result.stdout).toContain('[ML_DASH_NOT_A_FILE]')
+  expect(result.stdout).toContain('[ML_DASH_STORE_IO]')
 })
 
 it('refuses a folder at logs/logs.jsonl, naming it', () => {

@@ -62,10 +62,11 @@ async function openAndLog(sync: boolean): Promise<unknown> {
   }
 }
 
-/** The refusal: code ELOOP, and a sentence naming the link. */
+/** The refusal: code ML_DASH_STORE_IO for ELOOP, and a sentence naming the link. */
 function expectRefused(error: unknown, link: string): void {
   expect(error).toBeInstanceOf(Error)
-  expect((error as NodeJS.ErrnoException).code).toBe('ELOOP')
+  expect((error as NodeJS.ErrnoException).code).toBe('ML_DASH_STORE_IO')
+  expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ELOOP')
   expect((error as Error).message).toBe(
     `ml-dash-logs: refusing to open "${link}": it is a symbolic link (the store never follows links to its own files)`,
   )

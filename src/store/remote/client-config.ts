@@ -18,10 +18,14 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { configError } from '../../core/config-error.js'
+import { SHARED_OPTIONS } from '../../core/option-table.js'
+import { DEFAULT_DASH_URL } from '../../core/options.js'
 import { isSymlink } from '../own-file.js'
 
-/** The ml-dash server used when nothing names another. */
-export const PUBLIC_DASH_URL = 'https://api.dash.ml'
+/** The server's variable and the config.json keys, from the option table. */
+const { env: URL_VARIABLE, configKey: URL_KEY } = SHARED_OPTIONS.dashUrl
+const TOKEN_KEY = SHARED_OPTIONS.token.configKey
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -70,24 +74,22 @@ export function readClientConfig(
     // Missing is "no config"; a link at the name that leads nowhere is not.
     if ((code === 'ENOENT' || code === 'ENOTDIR') && !isSymlink(file))
       return undefined
-    throw new Error(`ml-dash-logs: cannot read ${file}: ${code ?? 'error'}`, {
-      cause: error,
-    })
+    throw configError(`cannot read ${file}: ${code ?? 'error'}`, error)
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch {
-    throw new Error(`ml-dash-logs: ${file} is not JSON`)
+    throw configError(`${file} is not JSON`)
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`ml-dash-logs: ${file} is not a JSON object`)
+    throw configError(`${file} is not a JSON object`)
   }
   const data = parsed as Record<string, unknown>
   return {
     file,
-    remoteUrl: stringKey(data, 'remote_url', file),
-    apiKey: stringKey(data, 'api_key', file),
+    remoteUrl: stringKey(data, URL_KEY, file),
+    apiKey: stringKey(data, TOKEN_KEY, file),
   }
 }
 
@@ -104,13 +106,13 @@ export function resolveServerUrl(
   env: Env = process.env,
   dir: string = configDir(env),
 ): ServerUrl {
-  if (env.ML_DASH_API_URL)
-    return { url: env.ML_DASH_API_URL, source: 'ML_DASH_API_URL' }
+  const fromEnv = env[URL_VARIABLE]
+  if (fromEnv) return { url: fromEnv, source: URL_VARIABLE }
   const config = readClientConfig(dir)
   if (config?.remoteUrl !== undefined) {
-    return { url: config.remoteUrl, source: `remote_url in ${config.file}` }
+    return { url: config.remoteUrl, source: `${URL_KEY} in ${config.file}` }
   }
-  return { url: PUBLIC_DASH_URL, source: `the default (${PUBLIC_DASH_URL})` }
+  return { url: DEFAULT_DASH_URL, source: `the default (${DEFAULT_DASH_URL})` }
 }
 
 /** A key's string value; undefined when absent, null or empty. */
@@ -122,8 +124,8 @@ function stringKey(
   const value = data[key]
   if (value === undefined || value === null || value === '') return undefined
   if (typeof value !== 'string') {
-    throw new Error(
-      `ml-dash-logs: ${key} in ${file} must be a string (got ${Array.isArray(value) ? 'an array' : typeof value})`,
+    throw configError(
+      `${key} in ${file} must be a string (got ${Array.isArray(value) ? 'an array' : typeof value})`,
     )
   }
   return value

@@ -18,6 +18,10 @@ import { readFileSync } from 'node:fs'
 import { validateHeaderValue } from 'node:http'
 import { BlockList, isIP } from 'node:net'
 import { configError } from '../../core/config-error.js'
+import { SHARED_OPTIONS } from '../../core/option-table.js'
+
+/** The headers' variable, from the option table. */
+const HEADERS_VARIABLE = SHARED_OPTIONS.headers.env
 
 /** Network options of the ml-dash server's requests. */
 export interface NetworkSettings {
@@ -129,7 +133,7 @@ export function resolveNetwork(
   if (settings.keyFile !== undefined)
     tls.key = readPem('keyFile', settings.keyFile, 'key')
   const headers = {
-    ...parseHeaders(env.ML_DASH_HEADERS ?? '', 'ML_DASH_HEADERS'),
+    ...parseHeaders(env[HEADERS_VARIABLE] ?? '', HEADERS_VARIABLE),
     ...checkHeaders(settings.headers ?? {}, 'the headers option'),
   }
   const noProxy = (env.no_proxy?.trim() ? env.no_proxy : (env.NO_PROXY ?? ''))

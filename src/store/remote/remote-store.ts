@@ -24,6 +24,7 @@ import type { EncodedEntry } from '../../core/entry.js'
 import type { ExperimentPrefix } from '../../core/prefix.js'
 import type { StoreResult } from '../../core/result.js'
 import { SUCCESS, openUntilSuccess } from '../../core/result.js'
+import { mlDashError } from '../../core/error-codes.js'
 import { debug } from '../../debug.js'
 import type { ExperimentInfo } from '../experiment-file.js'
 import type { HttpClient, HttpResponse } from './http-client.js'
@@ -261,9 +262,7 @@ class HttpRemoteStore implements RemoteStore {
     } catch (error) {
       const via = this.#http.via === undefined ? '' : ` ${this.#http.via}`
       const message = `ml-dash-logs: ${method} ${this.url}${path} failed${via}: ${this.#reason(error)}`
-      const wrapped = Object.assign(new Error(message, { cause: error }), {
-        code: (error as { code?: unknown }).code,
-      })
+      const wrapped = mlDashError('ML_DASH_NETWORK', message, error)
       return {
         result:
           isRetryableError(error) || isRetryableProxyRefusal(error)
@@ -278,18 +277,21 @@ class HttpRemoteStore implements RemoteStore {
     const { status } = response
     const where = `${method} ${this.url}${path}`
     if (status === 401 || status === 403) {
-      return {
-        result: failure(
-          `the ml-dash server at ${this.url} refused the token from ${this.#options.tokenSource} (${status}); ${TOKEN_HELP}`,
-        ),
-      }
+      const error = mlDashError(
+        'ML_DASH_AUTH',
+        `the ml-dash server at ${this.url} refused the token from ${this.#options.tokenSource} (${status}); ${TOKEN_HELP}`,
+      )
+      error.status = status
+      return { result: { status: 'failure', error } }
     }
     if (status < 200 || status >= 300) {
       // Masked before it is cut: a cut through an echoed token would leave
       // a prefix the mask no longer recognises.
-      const error = new Error(
-        `ml-dash-logs: ${where} answered ${status}: ${this.#mask(response.body).slice(0, 200)}`,
+      const error = mlDashError(
+        'ML_DASH_SERVER',
+        `${where} answered ${status}: ${this.#mask(response.body).slice(0, 200)}`,
       )
+      error.status = status
       if (isRetryableStatus(status)) {
         return {
           result: {
@@ -393,8 +395,9 @@ function isRetryableProxyRefusal(error: unknown): boolean {
   )
 }
 
+/** A permanent failure: the server's answer does not read, or names nothing to write into. */
 function failure(sentence: string): StoreResult {
-  return { status: 'failure', error: new Error(`ml-dash-logs: ${sentence}`) }
+  return { status: 'failure', error: mlDashError('ML_DASH_SERVER', sentence) }
 }
 
 function idAt(data: unknown, key: string): string | undefined {

@@ -29,6 +29,8 @@ import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { mlDashError } from '../../core/error-codes.js'
+import { SHARED_OPTIONS } from '../../core/option-table.js'
 import { debug } from '../../debug.js'
 import { configDir, readClientConfig } from './client-config.js'
 import { displayUrl } from './http-client.js'
@@ -37,6 +39,9 @@ import { KEYCHAIN_ACCOUNT, readKeychainToken } from './keychain.js'
 
 /** The key under which the SDK stores its token. */
 export const SDK_TOKEN_KEY = KEYCHAIN_ACCOUNT
+
+/** The token's variable and config.json key, from the option table. */
+const { env: TOKEN_VARIABLE, configKey: TOKEN_KEY } = SHARED_OPTIONS.token
 
 /** What to tell a user who has no usable token. */
 export const TOKEN_HELP =
@@ -85,9 +90,8 @@ function searchToken(
   const dir = configDir(env, home)
   if (option)
     return { found: { token: option, source: 'the token option' }, dir }
-  if (env.ML_DASH_TOKEN) {
-    return { found: { token: env.ML_DASH_TOKEN, source: 'ML_DASH_TOKEN' }, dir }
-  }
+  const fromEnv = env[TOKEN_VARIABLE]
+  if (fromEnv) return { found: { token: fromEnv, source: TOKEN_VARIABLE }, dir }
   const keychain = readKeychainToken(env, keychainOptions)
   if (keychain.status === 'found') {
     return { found: { token: keychain.token, source: keychain.source }, dir }
@@ -109,8 +113,9 @@ function findInFolder(dir: string): FoundToken | undefined {
     const keyFile = join(dir, 'encryption.key')
     const key = readOptional(keyFile)
     if (key === undefined) {
-      throw new Error(
-        `ml-dash-logs: ${encryptedFile} exists but ${keyFile} does not; ${TOKEN_HELP}`,
+      throw mlDashError(
+        'ML_DASH_AUTH',
+        `${encryptedFile} exists but ${keyFile} does not; ${TOKEN_HELP}`,
       )
     }
     const text = decryptText(encrypted, key, encryptedFile)
@@ -125,7 +130,7 @@ function findInFolder(dir: string): FoundToken | undefined {
   }
   const config = readClientConfig(dir)
   if (config?.apiKey !== undefined) {
-    return { token: config.apiKey, source: `api_key in ${config.file}` }
+    return { token: config.apiKey, source: `${TOKEN_KEY} in ${config.file}` }
   }
   return undefined
 }
@@ -149,19 +154,23 @@ export function requireToken(
   const { found, dir, keychainNote } = searchToken(option, env, home, keychain)
   if (found === undefined) {
     const note = keychainNote === undefined ? '' : `; ${keychainNote}`
+    // The keychain is named only where it was read.
     const keychainPlace =
-      (keychain.platform ?? process.platform) === 'win32'
+      (keychain.platform ?? process.platform) === 'win32' ||
+      env.ML_DASH_NO_KEYCHAIN === '1'
         ? ''
         : 'the OS keychain, '
-    const looked = `ML_DASH_TOKEN, ${keychainPlace}${join(dir, 'tokens.encrypted')}, ${join(dir, 'tokens.json')} and api_key in ${join(dir, 'config.json')}`
-    throw new Error(
-      `ml-dash-logs: no token for the ml-dash server at ${displayUrl(dashUrl)}: ${TOKEN_HELP} (looked in ${looked}${note})`,
+    const looked = `${TOKEN_VARIABLE}, ${keychainPlace}${join(dir, 'tokens.encrypted')}, ${join(dir, 'tokens.json')} and ${TOKEN_KEY} in ${join(dir, 'config.json')}`
+    throw mlDashError(
+      'ML_DASH_AUTH',
+      `no token for the ml-dash server at ${displayUrl(dashUrl)}: ${TOKEN_HELP} (looked in ${looked}${note})`,
     )
   }
   const problem = jwtProblem(found.token)
   if (problem !== undefined) {
-    throw new Error(
-      `ml-dash-logs: ${problem} (from ${found.source}): ${TOKEN_HELP}`,
+    throw mlDashError(
+      'ML_DASH_AUTH',
+      `${problem} (from ${found.source}): ${TOKEN_HELP}`,
     )
   }
   return found
@@ -226,9 +235,10 @@ function decryptText(encrypted: string, key: string, file: string): string {
   try {
     return decryptFernet(encrypted, key).toString('utf8')
   } catch (error) {
-    throw new Error(
-      `ml-dash-logs: cannot decrypt ${file}: ${(error as Error).message}; ${TOKEN_HELP}`,
-      { cause: error },
+    throw mlDashError(
+      'ML_DASH_AUTH',
+      `cannot decrypt ${file}: ${(error as Error).message}; ${TOKEN_HELP}`,
+      error,
     )
   }
 }
@@ -238,7 +248,10 @@ function tokenFromJson(text: string, file: string): string | undefined {
   try {
     parsed = JSON.parse(text)
   } catch {
-    throw new Error(`ml-dash-logs: ${file} is not a JSON object; ${TOKEN_HELP}`)
+    throw mlDashError(
+      'ML_DASH_AUTH',
+      `${file} is not a JSON object; ${TOKEN_HELP}`,
+    )
   }
   const token = (parsed as Record<string, unknown> | null)?.[SDK_TOKEN_KEY]
   return typeof token === 'string' && token !== '' ? token : undefined
@@ -249,9 +262,10 @@ function readOptional(file: string): string | undefined {
     return readFileSync(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new Error(
-      `ml-dash-logs: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      { cause: error },
+    throw mlDashError(
+      'ML_DASH_AUTH',
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      error,
     )
   }
 }

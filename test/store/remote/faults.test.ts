@@ -44,7 +44,7 @@ it('gives up on a server that trickles one byte every 100 ms, as a retryable tim
   const result = await open(url).open()
   expect(result).toMatchObject({
     status: 'retryable',
-    error: { code: 'ERR_ML_DASH_TIMEOUT' },
+    error: { code: 'ML_DASH_NETWORK', cause: { code: 'ERR_ML_DASH_TIMEOUT' } },
   })
 }, 10_000)
 

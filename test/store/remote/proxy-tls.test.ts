@@ -108,8 +108,9 @@ describe('network settings against a real proxy and an HTTPS server', () => {
     const result = await store.write(entries('a'))
     expect(result.status).toBe('failure')
     const error = errorOf(result) as Error & { code?: string }
+    expect(error.code).toBe('ML_DASH_NETWORK')
     // The front sends the CA in its chain, so OpenSSL says SELF_SIGNED_CERT_IN_CHAIN.
-    expect(error.code).toMatch(
+    expect((error.cause as { code?: string }).code).toMatch(
       /^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/,
     )
     expect(error.message).toMatch(/TLS certificate is not trusted/)
@@ -221,7 +222,8 @@ describe('a proxy that refuses the tunnel', () => {
       const result = await store.write(entries('a'))
       expect(result.status).toBe('failure')
       const error = errorOf(result) as Error & { code?: string }
-      expect(error.code).toBe('ERR_ML_DASH_PROXY')
+      expect(error.code).toBe('ML_DASH_NETWORK')
+      expect((error.cause as { code?: string }).code).toBe('ERR_ML_DASH_PROXY')
       expect(error.message).toContain(
         `answered 407 to CONNECT ${new URL(url).host}`,
       )
