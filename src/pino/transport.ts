@@ -115,8 +115,8 @@ function withCodeInMessage<T>(make: () => T): T {
 
 /** The transport factory pino calls in its worker. */
 export default function pinoTransport(options: PinoTransportOptions = {}) {
-  const resolved = withCodeInMessage(() =>
-    resolveOptions(
+  const { resolved, router } = withCodeInMessage(() => {
+    const made = resolveOptions(
       {
         ...options,
         onError: (error: Error, undelivered: number) =>
@@ -129,9 +129,9 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
       process.env,
       PINO_WORKER_NAMES,
       processContext(),
-    ),
-  )
-  const router = createRouter(resolved)
+    )
+    return { resolved: made, router: createRouter(made) }
+  })
   const closeTimeoutMs = Math.min(resolved.closeTimeoutMs, PINO_CLOSE_LIMIT_MS)
   if (closeTimeoutMs < resolved.closeTimeoutMs) {
     debug(

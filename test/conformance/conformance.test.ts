@@ -224,6 +224,10 @@ describe.each(ENTRIES)('%s', (entry) => {
     } else {
       expect(said).toMatch(/prefix/)
       expect(said).toMatch(/ML_DASH_PREFIX|--prefix/)
+      // The code, too: a program (or a log search) goes by it, not by the
+      // text; a command line says it with its exit code (2, usage).
+      if (entry === 'cli-pipe') expect(result.code).toBe(2)
+      else expect(said).toMatch(/ML_DASH_CONFIG/)
     }
     expect(stored(root())).toEqual([])
   })
