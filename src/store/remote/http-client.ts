@@ -148,6 +148,26 @@ export function createHttpClient(
   return { request, close: () => agent.destroy(), via: route.via }
 }
 
+/**
+ * The host to connect to: a URL writes an IPv6 address in brackets
+ * (`[::1]`), which a socket would look up in DNS as a name.
+ */
+function connectHost(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1')
+}
+
+/** The proxy URL as hpagent reads it (its `hostname` is connected to as it is). */
+function withConnectHost(url: URL): URL {
+  const { protocol, port, username, password } = url
+  return {
+    protocol,
+    port,
+    username,
+    password,
+    hostname: connectHost(url),
+  } as URL
+}
+
 /** Where requests go and how: directly, or through a proxy. */
 interface Route {
   agent: HttpAgent
@@ -181,7 +201,7 @@ function directRoute(base: URL, network: ResolvedNetwork): Route {
       ? new https.Agent({ ...POOL, ...network.tls })
       : new http.Agent(POOL),
     protocol: base.protocol,
-    hostname: base.hostname,
+    hostname: connectHost(base),
     port: base.port,
     pathPrefix: '',
     headers: {},
@@ -199,7 +219,11 @@ function tunnelRoute(
   const named = `the proxy ${proxy.url.origin} (from ${proxy.source})`
   return {
     ...directRoute(base, network),
-    agent: new HttpsProxyAgent({ ...POOL, ...network.tls, proxy: proxy.url }),
+    agent: new HttpsProxyAgent({
+      ...POOL,
+      ...network.tls,
+      proxy: withConnectHost(proxy.url),
+    }),
     via: `through ${named}`,
     explain: (error) => {
       // hpagent's words for a CONNECT answered with another status.
@@ -224,7 +248,7 @@ function forwardRoute(base: URL, proxy: ProxySetting): Route {
     transport,
     agent: new transport.Agent(POOL),
     protocol: proxy.url.protocol,
-    hostname: proxy.url.hostname,
+    hostname: connectHost(proxy.url),
     port: proxy.url.port,
     pathPrefix: `${base.protocol}//${base.host}`,
     headers: {

@@ -223,10 +223,17 @@ export function bypassesProxy(url: URL, noProxy: readonly string[]): boolean {
     const { name, entryPort } = splitPort(entry)
     if (entryPort !== undefined && entryPort !== port) return false
     if (name.includes('/')) return inBlock(host, name)
-    if (isIP(name) !== 0 || isIP(host) !== 0) return name === host
+    if (isIP(name) !== 0 || isIP(host) !== 0)
+      return canonicalIp(name) === canonicalIp(host)
     const domain = name.replace(/^\*?\.+/, '').replace(/\.$/, '')
     return host === domain || host.endsWith(`.${domain}`)
   })
+}
+
+/** An IPv6 address in its one written form (`0:0::1` is `::1`), else the text as it is. */
+function canonicalIp(text: string): string {
+  if (isIP(text) !== 6) return text
+  return new URL(`http://[${text}]/`).hostname.slice(1, -1)
 }
 
 function splitPort(entry: string): { name: string; entryPort?: string } {
@@ -256,9 +263,12 @@ function inBlock(host: string, cidr: string): boolean {
 }
 
 function proxyFrom(env: Env, lower: string): ProxySetting | undefined {
-  // Lower-case first, as curl, undici and proxy-from-env read them.
+  // Lower-case first, as curl, undici and proxy-from-env read them. Under
+  // CGI (REQUEST_METHOD set) HTTP_PROXY may come from a request's `Proxy:`
+  // header ("httpoxy"), so there, as in curl and Go, only http_proxy counts.
   const upper = lower.toUpperCase()
-  const source = env[lower]?.trim() ? lower : upper
+  const cgi = env.REQUEST_METHOD !== undefined && lower === 'http_proxy'
+  const source = env[lower]?.trim() || cgi ? lower : upper
   const text = env[source]?.trim()
   if (!text) return undefined
   let url: URL

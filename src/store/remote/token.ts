@@ -166,6 +166,14 @@ export function requireToken(
       `no token for the ml-dash server at ${displayUrl(dashUrl)}: ${TOKEN_HELP} (looked in ${looked}${note})`,
     )
   }
+  // Sent as `Authorization: Bearer <token>`: anything a header cannot carry
+  // would fail every request later, with a less clear error.
+  if (!/^[\x21-\x7e]+$/.test(found.token)) {
+    throw mlDashError(
+      'ML_DASH_AUTH',
+      `the token from ${found.source} holds white space or characters an HTTP header cannot carry (it is not shown): ${TOKEN_HELP}`,
+    )
+  }
   const problem = jwtProblem(found.token)
   if (problem !== undefined) {
     throw mlDashError(

@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -7,6 +9,7 @@ import {
   proxyFor,
   resolveNetwork,
 } from '../../../src/store/remote/network.js'
+import { createHttpClient } from '../../../src/store/remote/http-client.js'
 import type { TestCertificates } from './network-servers.js'
 import { makeCertificates } from './network-servers.js'
 
@@ -231,6 +234,11 @@ describe('no_proxy', () => {
     ['https://10.1.2.30', '10.1.2.3', false],
     ['https://[::1]:8443', '::1', true],
     ['https://[::1]:8443', '[::1]:8443', true],
+    // An IPv6 address matches however it is written.
+    ['https://[::1]:8443', '0:0:0:0:0:0:0:1', true],
+    ['https://[0:0::1]', '[::1]', true],
+    ['https://[FD00::5]', 'fd00:0::5', true],
+    ['https://[fd00::6]', 'fd00::5', false],
     ['https://[fd00::5]', 'fd00::/8', true],
     ['https://anything', '*', true],
     ['https://localhost', '', false],
@@ -258,5 +266,51 @@ describe('no_proxy', () => {
       'HTTPS_PROXY',
     )
     expect(proxyFor(new URL('http://d.com'), network)).toBeUndefined()
+  })
+})
+
+describe('httpoxy', () => {
+  it('reads no HTTP_PROXY under CGI, where a request header can set it; http_proxy still counts', () => {
+    const server = 'http://example.test'
+    const cgi = { REQUEST_METHOD: 'GET', HTTP_PROXY: 'http://evil.test:1' }
+    expect(resolveNetwork({}, cgi, server).httpProxy).toBeUndefined()
+    expect(
+      resolveNetwork({}, { ...cgi, http_proxy: 'http://ok.test:3128' }, server)
+        .httpProxy?.url.host,
+    ).toBe('ok.test:3128')
+    const { REQUEST_METHOD: _, ...notCgi } = cgi
+    expect(resolveNetwork({}, notCgi, server).httpProxy?.url.host).toBe(
+      'evil.test:1',
+    )
+  })
+})
+
+describe('an IPv6 address in the URL', () => {
+  it('reaches a server at http://[::1]:port, directly and through an HTTP_PROXY at [::1]', async () => {
+    const seen: string[] = []
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`)
+      res.end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '::1', resolve))
+    const { port } = server.address() as AddressInfo
+    const url = `http://[::1]:${port}`
+    try {
+      const direct = createHttpClient(url, 5000)
+      expect((await direct.request('GET', '/direct')).status).toBe(200)
+      direct.close()
+      // The same server as a forward proxy: it sees the absolute-form request.
+      const network = resolveNetwork(
+        {},
+        { HTTP_PROXY: url },
+        'http://example.test',
+      )
+      const proxied = createHttpClient('http://example.test', 5000, network)
+      expect((await proxied.request('GET', '/proxied')).status).toBe(200)
+      proxied.close()
+      expect(seen).toEqual(['GET /direct', 'GET http://example.test/proxied'])
+    } finally {
+      server.close()
+    }
   })
 })

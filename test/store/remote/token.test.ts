@@ -113,6 +113,26 @@ describe('jwtProblem and requireToken', () => {
     ).toThrow('(from ML_DASH_TOKEN)')
   })
 
+  it.each([
+    ['a newline', 'abc\ndef'],
+    ['a space', 'abc def'],
+    ['a control character', 'abc\u0000'],
+    ['a non-ASCII letter', 'abcé'],
+  ])(
+    'refuses a token with %s at once, naming its source and not showing it',
+    (_, token) => {
+      let error: unknown
+      try {
+        requireToken('http://x', undefined, { ML_DASH_TOKEN: token }, temp.dir)
+      } catch (thrown) {
+        error = thrown
+      }
+      expect((error as { code?: string }).code).toBe('ML_DASH_AUTH')
+      expect((error as Error).message).toContain('from ML_DASH_TOKEN')
+      expect((error as Error).message).not.toContain('abc')
+    },
+  )
+
   it('names ML_DASH_TOKEN when the server refuses the token found there', async () => {
     const server = await startTestServer()
     try {
