@@ -18,6 +18,8 @@
  * logged or put into a message: a failure names the tool and its exit
  * status, or the first line of its stderr, which for a lookup holds no
  * secret. `ML_DASH_NO_KEYCHAIN=1` (as in the official CLI) skips the read.
+ * The answer is reused for {@link KEYCHAIN_CACHE_MS} in the same
+ * environment (kept in memory only, as the token is anyway).
  */
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
@@ -29,6 +31,14 @@ export const KEYCHAIN_ACCOUNT = 'ml-dash-token'
 
 /** How long a keychain tool may run. */
 export const KEYCHAIN_TIMEOUT_MS = 2000
+
+/**
+ * How long what a keychain tool gave is used again for the same
+ * environment, so that a process opening many experiments runs the tool
+ * (which blocks its thread, up to {@link KEYCHAIN_TIMEOUT_MS}) once, not
+ * once per experiment; a new `ml-dash login` counts after it.
+ */
+export const KEYCHAIN_CACHE_MS = 60_000
 
 /** The exit status of `security` for "the specified item could not be found". */
 const SECURITY_NOT_FOUND = 44
@@ -47,7 +57,15 @@ export interface KeychainOptions {
   platform?: NodeJS.Platform
   /** @default 2000 */
   timeoutMs?: number
+  /** How long a tool's answer is reused; 0: not at all. @default 60000 */
+  cacheMs?: number
+  /** The clock of the cache. @default Date.now */
+  now?: () => number
 }
+
+/** The last tool answer, for the environment and tool it was given in. */
+let lastLookup:
+  { key: string; until: number; result: KeychainResult } | undefined
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -83,7 +101,19 @@ export function readKeychainToken(
     : ['lookup', 'service', KEYCHAIN_SERVICE]
   args.push(mac ? '-a' : 'username', KEYCHAIN_ACCOUNT)
   if (mac) args.push('-w')
-  return runLookup(tool, path, args, env, timeoutMs)
+  const now = (options.now ?? Date.now)()
+  // The tool's answer depends on its path and its environment, nothing else.
+  const key = JSON.stringify([path, Object.entries(env).sort()])
+  if (
+    lastLookup !== undefined &&
+    lastLookup.key === key &&
+    now < lastLookup.until
+  )
+    return lastLookup.result
+  const result = runLookup(tool, path, args, env, timeoutMs)
+  const cacheMs = options.cacheMs ?? KEYCHAIN_CACHE_MS
+  lastLookup = cacheMs > 0 ? { key, until: now + cacheMs, result } : undefined
+  return result
 }
 
 /** The source named in messages for a token found by `tool`. */

@@ -9,6 +9,7 @@ import { chmodSync } from 'node:fs'
 import { delimiter, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
+  KEYCHAIN_CACHE_MS,
   KEYCHAIN_TIMEOUT_MS,
   findOnPath,
   readKeychainToken,
@@ -66,6 +67,24 @@ describe.each([
       source,
     })
     expect(calls()).toEqual([tool])
+  })
+
+  it('runs the tool once for many reads in the same environment, again after KEYCHAIN_CACHE_MS or in another', () => {
+    const env = envFor('token')
+    let now = 1_000_000
+    const options = { platform, now: () => now }
+    for (let i = 0; i < 5; i++)
+      expect(readKeychainToken(env, options).status).toBe('found')
+    expect(calls()).toEqual([tool])
+    now += KEYCHAIN_CACHE_MS
+    expect(readKeychainToken(env, options).status).toBe('found')
+    expect(calls()).toEqual([tool, tool])
+    // Another environment (another login, another D-Bus session) is asked anew.
+    expect(
+      readKeychainToken({ ...env, DBUS_SESSION_BUS_ADDRESS: 'x' }, options)
+        .status,
+    ).toBe('found')
+    expect(calls()).toEqual([tool, tool, tool])
   })
 
   it('takes a missing item as no token', () => {
