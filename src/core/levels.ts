@@ -16,7 +16,7 @@ export const LEVELS = ['info', 'warn', 'error', 'debug', 'fatal'] as const
 export type Level = (typeof LEVELS)[number]
 
 /** Levels ordered by severity, lowest first. */
-export const LEVEL_SEVERITY: Readonly<Record<Level, number>> = {
+const LEVEL_SEVERITY: Readonly<Record<Level, number>> = {
   debug: 0,
   info: 1,
   warn: 2,

@@ -137,12 +137,6 @@ export const SHARED_OPTION_NAMES: readonly string[] = Object.keys(
   SHARED_OPTIONS satisfies Record<keyof MlDashOptions, OptionSpec>,
 )
 
-/** The entry bound is generous: memory is bounded by bytes, so a burst from a loop that never yields is kept whole unless it passes the byte bound. */
-export const DEFAULT_MAX_QUEUE_SIZE = SHARED_OPTIONS.maxQueueSize.default
-
-/** 128 MiB per store and experiment. */
-export const DEFAULT_MAX_QUEUE_BYTES = SHARED_OPTIONS.maxQueueBytes.default
-
 /** The ml-dash server used when `dashUrl: true`, no `ML_DASH_API_URL` and no `remote_url` in `config.json`. */
 export const DEFAULT_DASH_URL = 'https://api.dash.ml'
 

@@ -38,10 +38,10 @@ export const SDK_DEFAULT_PREFIX_TEMPLATE =
   '{project}/{now:%Y/%m-%d}/{path_stem}/{job_name}'
 
 /** The SDK's `RUN.job_name`. */
-export const SDK_JOB_NAME_TEMPLATE = '{now:%H.%M.%S}/{job_counter:03d}'
+const SDK_JOB_NAME_TEMPLATE = '{now:%H.%M.%S}/{job_counter:03d}'
 
 /** The files whose folder the SDK takes as the project root (`PROJECT_ROOT_FILES`). */
-export const PROJECT_ROOT_FILES = [
+const PROJECT_ROOT_FILES = [
   'pyproject.toml',
   'requirements.txt',
   'setup.py',
@@ -49,7 +49,7 @@ export const PROJECT_ROOT_FILES = [
 ] as const
 
 /** The fields {@link expandPrefix} knows, as `{name}`. */
-export const TEMPLATE_FIELDS = [
+const TEMPLATE_FIELDS = [
   'user',
   'project',
   'now',

@@ -37,7 +37,7 @@ export interface ExperimentPrefix {
 }
 
 /** Longest segment, in UTF-8 bytes (the common file-name limit). */
-export const MAX_SEGMENT_BYTES = 255
+const MAX_SEGMENT_BYTES = 255
 
 /**
  * Most segments in a prefix. The official TypeScript CLI (ml-dash-cli,

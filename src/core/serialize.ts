@@ -54,7 +54,7 @@ export const DEFAULT_SERIALIZE_LIMITS: Readonly<SerializeLimits> = {
 }
 
 /** The JSON bytes one walk produces unless the caller gives its own budget. */
-export const DEFAULT_BUDGET_BYTES = 262_144
+const DEFAULT_BUDGET_BYTES = 262_144
 
 /** A value that `JSON.stringify` accepts and that round-trips through JSON. */
 export type JsonValue =

@@ -34,14 +34,14 @@ import type { BatchStore, DeliveryReport, Sink, SinkStats } from './sink.js'
 import { createSink } from './sink.js'
 
 /** Local writes take what has accumulated, up to this many entries per lock hold. */
-export const LOCAL_MAX_BATCH = 4096
+const LOCAL_MAX_BATCH = 4096
 
 /**
  * Most bytes in one batch, either store: a write builds the batch's text and
  * then its bytes, so large entries (up to 256 KiB of metadata each) would
  * otherwise build hundreds of megabytes at once.
  */
-export const MAX_BATCH_BYTES = 4 * 1024 * 1024
+const MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 /** Counters per store. */
 export interface ChannelStats {

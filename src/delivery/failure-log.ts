@@ -100,7 +100,7 @@ function showFailure(
  * (`ML_DASH_NETWORK ECONNREFUSED`, `ML_DASH_SERVER 503`), else an HTTP
  * status in its message, else its name.
  */
-export function failureKind(error: Error): string {
+function failureKind(error: Error): string {
   const { code, status, cause } = error as Error & {
     code?: unknown
     status?: unknown

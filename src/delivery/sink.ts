@@ -138,7 +138,7 @@ export function entryCost(entry: EncodedEntry): number {
 const CLOSED_REFUSAL = 'they came after close()'
 
 /** The fixed part of {@link entryCost}. */
-export const ENTRY_OVERHEAD_BYTES = 48
+const ENTRY_OVERHEAD_BYTES = 48
 
 /** Creates a sink over `options.store`. */
 export function createSink(options: SinkOptions): Sink {

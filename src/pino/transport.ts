@@ -91,7 +91,7 @@ function emitOnMainThread(name: string, payload: unknown): void {
  * pino's thread-stream gives `end()` 10 s before it reports an error (which
  * crashes an app without a listener), so closing must finish sooner.
  */
-export const PINO_CLOSE_LIMIT_MS = 9000
+const PINO_CLOSE_LIMIT_MS = 9000
 
 /**
  * Keys pino (`pinoWillSendConfig`) and thread-stream (`$context`) add to a

@@ -48,16 +48,16 @@ export class OtlpTooLargeError extends Error {
 export const MAX_VALUE_DEPTH = 32
 
 /** Most values (attributes, list items, map entries) in one record, resource or scope. */
-export const MAX_VALUES_PER_RECORD = 10_000
+const MAX_VALUES_PER_RECORD = 10_000
 
 /** Most values and containers in one request, all records together. */
-export const MAX_VALUES_PER_REQUEST = 2_000_000
+const MAX_VALUES_PER_REQUEST = 2_000_000
 
 /** Parts (resource logs, scope logs, records found) read between two `null`s of a generator. */
-export const TICK_PARTS = 4096
+const TICK_PARTS = 4096
 
 /** Most log records in one request, unless the receiver is told otherwise. */
-export const DEFAULT_MAX_RECORDS: number =
+const DEFAULT_MAX_RECORDS: number =
   RECEIVER_OPTIONS.maxRecordsPerRequest.default
 
 /**

@@ -7,7 +7,7 @@
  */
 
 /** Malformed protobuf input. */
-export class ProtobufError extends Error {
+class ProtobufError extends Error {
   override readonly name = 'ProtobufError'
 }
 

@@ -48,7 +48,7 @@ export function enclosingExperiment(
 }
 
 /** Most folders {@link enclosedExperiment} looks at before it stops looking. */
-export const MAX_FOLDERS_LOOKED_AT = 2000
+const MAX_FOLDERS_LOOKED_AT = 2000
 
 /**
  * The prefix of an existing experiment that lies below `segments`, when

@@ -31,7 +31,7 @@ import type { Level } from '../core/levels.js'
 import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** winston's level-as-logged symbol (triple-beam's LEVEL). */
-export const LEVEL = Symbol.for('level')
+const LEVEL = Symbol.for('level')
 
 /** The known level names of winston's three built-in sets. */
 const KNOWN: LevelMap = { ...WINSTON_CLI, ...WINSTON_SYSLOG, ...WINSTON_NPM }

@@ -28,7 +28,7 @@ import type { ProxySetting, ResolvedNetwork } from './network.js'
 import { DIRECT_NETWORK, proxyFor } from './network.js'
 
 /** The largest response body read; beyond it the request fails. */
-export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 /** One answer from the server. */
 export interface HttpResponse {

@@ -8,7 +8,7 @@
  */
 
 /** HTTP statuses after which the same request may succeed later. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
   408, 429, 500, 502, 503, 504,
 ])
 

@@ -26,7 +26,7 @@ import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
 
 /** The keychain service and account the official clients use. */
-export const KEYCHAIN_SERVICE = 'ml-dash'
+const KEYCHAIN_SERVICE = 'ml-dash'
 export const KEYCHAIN_ACCOUNT = 'ml-dash-token'
 
 /** How long a keychain tool may run. */
@@ -70,7 +70,7 @@ let lastLookup:
 type Env = Readonly<Record<string, string | undefined>>
 
 /** The sentence the no-token message carries on Windows. */
-export const WINDOWS_KEYCHAIN_NOTE =
+const WINDOWS_KEYCHAIN_NOTE =
   'the Windows Credential Manager is not read, so a token `ml-dash login` stored there is not found: set ML_DASH_TOKEN or the token option'
 
 /**

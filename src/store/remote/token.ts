@@ -38,7 +38,7 @@ import type { KeychainOptions } from './keychain.js'
 import { KEYCHAIN_ACCOUNT, readKeychainToken } from './keychain.js'
 
 /** The key under which the SDK stores its token. */
-export const SDK_TOKEN_KEY = KEYCHAIN_ACCOUNT
+const SDK_TOKEN_KEY = KEYCHAIN_ACCOUNT
 
 /** The token's variable and config.json key, from the option table. */
 const { env: TOKEN_VARIABLE, configKey: TOKEN_KEY } = SHARED_OPTIONS.token
