@@ -238,7 +238,7 @@ class RequestReader {
       token.token === TokenType.LEFT_BRACE ||
       token.token === TokenType.LEFT_BRACKET
     )
-      this.#budget.part()
+      this.#budget.container()
     this.#shape.token(token)
     this.#parser.write(token)
   }

@@ -53,6 +53,16 @@ const MAX_VALUES_PER_RECORD = 10_000
 /** Most values and containers in one request, all records together. */
 const MAX_VALUES_PER_REQUEST = 2_000_000
 
+/**
+ * Most JSON objects and arrays in one OTLP/JSON request. Counted by the
+ * tokenizer, before the values they hold are built, as the memory guard of
+ * the token parser: a value takes one to three of them (an attribute is
+ * `{"key":…,"value":{…}}`), so this bound stays above what
+ * {@link MAX_VALUES_PER_REQUEST} lets through, and a request refused as
+ * JSON is one refused as protobuf too.
+ */
+const MAX_CONTAINERS_PER_REQUEST = 4 * MAX_VALUES_PER_REQUEST
+
 /** Parts (resource logs, scope logs, records found) read between two `null`s of a generator. */
 const TICK_PARTS = 4096
 
@@ -69,6 +79,7 @@ export class DecodeBudget {
   #records = 0
   #values = 0
   #inRecord = 0
+  #containers = 0
 
   constructor(maxRecords = DEFAULT_MAX_RECORDS) {
     this.maxRecords = maxRecords
@@ -94,6 +105,14 @@ export class DecodeBudget {
     if (++this.#inRecord > MAX_VALUES_PER_RECORD)
       throw new OtlpTooLargeError(
         `a log record, resource or scope holds more than ${MAX_VALUES_PER_RECORD} values`,
+      )
+  }
+
+  /** One more JSON object or array anywhere in the request (OTLP/JSON only). */
+  container(): void {
+    if (++this.#containers > MAX_CONTAINERS_PER_REQUEST)
+      throw new OtlpTooLargeError(
+        `the request holds more than ${MAX_CONTAINERS_PER_REQUEST} JSON objects and arrays`,
       )
   }
 

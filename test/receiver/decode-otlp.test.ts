@@ -161,6 +161,20 @@ describe('OTLP decoding', () => {
     )
   })
 
+  it('takes as OTLP/JSON the same request it takes as protobuf, near the values bound of a request', async () => {
+    // 5400 records of 128 attributes (the SDK's default limit): 691 200
+    // values, which JSON writes with two objects each beside the value.
+    const attributes = Object.fromEntries(
+      Array.from({ length: 128 }, (_, i) => [`k${i}`, i]),
+    )
+    const records = await captureRecords((provider) => {
+      const logger = provider.getLogger('bulk')
+      for (let i = 0; i < 5400; i++) logger.emit({ body: `r${i}`, attributes })
+    })
+    for (const [name, decode] of formats)
+      expect(decode(records), name).toHaveLength(5400)
+  })
+
   it('hands back a step after every slice read, also while no record is ready', () => {
     // No scope key: every record waits for its ScopeLogs to end.
     const count = 20_000
