@@ -50,7 +50,7 @@ export type { MlDashError, MlDashErrorCode } from './core/error-codes.js'
 export type { MlDashOptions, ResolvedOptions } from './core/options.js'
 export type { DeliveryReport, SinkStats } from './delivery/sink.js'
 export type { ChannelReport, ChannelStats } from './delivery/channel.js'
-export { PREFIX_ATTRIBUTE, PREFIX_REFUSED_KEY } from './delivery/router.js'
+export { PREFIX_ATTRIBUTE, PREFIX_REFUSED_KEY } from './core/prefix.js'
 export type {
   ReadLogsQuery,
   RemoteStatus,

@@ -7,11 +7,11 @@
  * metadata`, or the stored lines with `--json`; `--level` filters (comma
  * list); `--follow` keeps printing new entries until SIGINT or SIGTERM.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { statSync } from 'node:fs'
 import type { MlDashOptions } from '../core/options.js'
 import { parsePrefix } from '../core/prefix.js'
 import { startReceiver } from '../receiver/server.js'
+import { logFile, readLinesFrom } from '../store/log-reader.js'
 
 /** What the commands need from their environment (injected in tests). */
 export interface CommandIo {
@@ -60,7 +60,7 @@ export async function printLogs(
   io: CommandIo,
 ): Promise<number> {
   const prefix = parsePrefix(options.prefix)
-  const file = join(options.dashRoot, ...prefix.segments, 'logs', 'logs.jsonl')
+  const file = logFile(options.dashRoot, prefix)
   if (statSync(file, { throwIfNoEntry: false }) === undefined) {
     io.stderr.write(`ml-dash-logs: no logs at ${file}\n`)
     return 1
@@ -89,32 +89,12 @@ function printFrom(
   options: LogsOptions,
   io: CommandIo,
 ): number {
-  const fd = openSync(file, 'r')
-  try {
-    let offset = start
-    let pending = Buffer.alloc(0)
-    const chunk = Buffer.alloc(1 << 20)
-    while (io.stdout.writable) {
-      const read = readSync(fd, chunk, 0, chunk.length, offset + pending.length)
-      if (read === 0) return offset
-      // Split at the last newline byte, so no UTF-8 character is cut in two.
-      const bytes = Buffer.concat([pending, chunk.subarray(0, read)])
-      const end = bytes.lastIndexOf(0x0a)
-      if (end < 0) {
-        pending = bytes
-        continue
-      }
-      for (const line of bytes.toString('utf8', 0, end).split('\n')) {
-        if (!io.stdout.writable) break
-        printLine(line, options, io)
-      }
-      offset += end + 1
-      pending = Buffer.from(bytes.subarray(end + 1))
-    }
-    return offset
-  } finally {
-    closeSync(fd)
-  }
+  return readLinesFrom(
+    file,
+    start,
+    (line) => printLine(line, options, io),
+    () => io.stdout.writable,
+  )
 }
 
 function printLine(line: string, options: LogsOptions, io: CommandIo): void {

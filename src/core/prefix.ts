@@ -22,6 +22,9 @@ import { configError } from './config-error.js'
 /** The record attribute that routes a record to another experiment. */
 export const PREFIX_ATTRIBUTE = 'ml_dash.prefix'
 
+/** Metadata key holding a routed prefix that was refused. */
+export const PREFIX_REFUSED_KEY = 'ml_dash.prefix_refused'
+
 /** A validated prefix and its parts. */
 export interface ExperimentPrefix {
   /** The prefix as given (already valid). */

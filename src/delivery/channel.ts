@@ -18,14 +18,8 @@ import type { EncodedEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
 import type { StoreResult } from '../core/result.js'
-import { SUCCESS, openUntilSuccess } from '../core/result.js'
 import type { ExperimentInfo } from '../store/experiment-file.js'
-import type { LocalStore } from '../store/local-store.js'
-import {
-  closedResult,
-  openLocalStore,
-  openLocalStoreSync,
-} from '../store/local-store.js'
+import { LazyLocalStore } from '../store/lazy-local-store.js'
 import type { RemoteStatus, RemoteStore } from '../store/remote/remote-store.js'
 import { createRemoteStore } from '../store/remote/remote-store.js'
 import type { FoundToken } from '../store/remote/token.js'
@@ -88,7 +82,7 @@ export function createChannel(config: ChannelOptions): Channel {
 class SinkChannel implements Channel {
   readonly prefix: string
   readonly #config: ChannelOptions
-  readonly #local: { sink: Sink; store: LazyLocal } | undefined
+  readonly #local: { sink: Sink; store: LazyLocalStore } | undefined
   readonly #remote: { sink: Sink; store: RemoteStore } | undefined
   readonly #unregister: (() => void)[] = []
   #exitFlushedAt = 0
@@ -98,7 +92,11 @@ class SinkChannel implements Channel {
     this.prefix = config.prefix.prefix
     const { options } = config
     if (options.dashRoot !== undefined) {
-      const store = new LazyLocal(options.dashRoot, config.prefix, config.info)
+      const store = new LazyLocalStore(
+        options.dashRoot,
+        config.prefix,
+        config.info,
+      )
       this.#local = {
         store,
         sink: this.#sink(`local ${this.prefix}`, store, LOCAL_MAX_BATCH, 0),
@@ -231,75 +229,6 @@ class SinkChannel implements Channel {
     // connection (a request still waiting for a silent server would
     // otherwise hold the program open until requestTimeoutMs).
     if (report.timedOut) await this.close(0)
-  }
-}
-
-/** The local store, opened on first use; a failed open is tried again by the next write. */
-class LazyLocal implements BatchStore {
-  readonly #prefix: ExperimentPrefix
-  readonly #dashRoot: string
-  readonly #info: ExperimentInfo | undefined
-  #store: LocalStore | undefined
-  #syncOpenFailure: StoreResult | undefined
-  #closed = false
-  readonly open: () => Promise<StoreResult>
-
-  constructor(
-    dashRoot: string,
-    prefix: ExperimentPrefix,
-    info?: ExperimentInfo,
-  ) {
-    this.#prefix = prefix
-    this.#dashRoot = dashRoot
-    this.#info = info
-    this.open = openUntilSuccess(async () => {
-      if (this.#store !== undefined) return SUCCESS
-      const store = await openLocalStore(dashRoot, prefix, info)
-      // Closed (or opened by the exit drain) meanwhile: release what this open took.
-      if (this.#closed || this.#store !== undefined) {
-        store.close()
-        return this.#closed ? closedResult(prefix.prefix) : SUCCESS
-      }
-      this.#store = store
-      return SUCCESS
-    })
-  }
-
-  async write(
-    entries: readonly EncodedEntry[],
-    stillWanted: () => boolean,
-  ): Promise<StoreResult> {
-    const opened = await this.open()
-    if (opened.status !== 'success') return opened
-    return this.#store!.append(entries, stillWanted)
-  }
-
-  /**
-   * Writes at process exit. A store not open yet (entries logged in the
-   * same tick as `process.exit()`) is opened here, synchronously.
-   */
-  writeSync(entries: readonly EncodedEntry[]): StoreResult {
-    if (this.#store === undefined && !this.#closed) {
-      // Tried once: a drain of many batches does not redo a failed open for each.
-      if (this.#syncOpenFailure !== undefined) return this.#syncOpenFailure
-      try {
-        this.#store = openLocalStoreSync(
-          this.#dashRoot,
-          this.#prefix,
-          this.#info,
-        )
-      } catch (error) {
-        this.#syncOpenFailure = { status: 'failure', error: error as Error }
-        return this.#syncOpenFailure
-      }
-    }
-    if (this.#store === undefined) return closedResult(this.#prefix.prefix)
-    return this.#store.appendSync(entries)
-  }
-
-  close(): void {
-    this.#closed = true
-    this.#store?.close()
   }
 }
 

@@ -27,6 +27,7 @@ import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
 import {
   MIN_EXPERIMENT_SEGMENTS,
+  PREFIX_REFUSED_KEY,
   parsePrefix,
   prefixProblem,
 } from '../core/prefix.js'
@@ -41,12 +42,6 @@ import {
 import type { Channel, ChannelReport, ChannelStats } from './channel.js'
 import { createChannel } from './channel.js'
 import { reportFailure, warnUnknownOptions } from './failure-log.js'
-
-/** The record attribute that routes a record to another experiment (its rules live in core). */
-export { PREFIX_ATTRIBUTE } from '../core/prefix.js'
-
-/** Metadata key holding a routed prefix that was refused. */
-export const PREFIX_REFUSED_KEY = 'ml_dash.prefix_refused'
 
 /** Most refused routed prefixes a router remembers (past it, a refused one is looked at again each time). */
 const MAX_REMEMBERED_REFUSALS = 1024

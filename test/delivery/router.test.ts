@@ -1,9 +1,9 @@
 import { afterEach, expect, it } from 'vitest'
 import { resolveOptions } from '../../src/core/options.js'
 import type { Router } from '../../src/delivery/router.js'
+import { PREFIX_REFUSED_KEY } from '../../src/core/prefix.js'
 import {
   MAX_ROUTED_EXPERIMENTS,
-  PREFIX_REFUSED_KEY,
   createRouter,
 } from '../../src/delivery/router.js'
 import { useTempDir } from '../helpers.js'

@@ -3,7 +3,7 @@ import {
   DEFAULT_ENTRY_LIMITS,
   longestParsedLine,
 } from '../../src/core/entry.js'
-import { PREFIX_REFUSED_KEY } from '../../src/delivery/router.js'
+import { PREFIX_REFUSED_KEY } from '../../src/core/prefix.js'
 import type { PinoConfig } from '../../src/pino/map.js'
 import { PinoLineEncoder } from '../../src/pino/encode-line.js'
 import { PinoLineScanner } from '../../src/pino/scan-line.js'
