@@ -33,6 +33,8 @@ export interface Flock {
    * `ERR_ML_DASH_LOCK_TIMEOUT`): the exit drain must never hang on a lock.
    */
   lockSync(fd: number, waitMs?: number): void
+  /** Takes the lock on `fd` if no one holds it: true when taken, false when held. */
+  tryLock(fd: number): boolean
   /** Releases the lock on `fd`. */
   unlock(fd: number): void
 }
@@ -158,10 +160,18 @@ function bind(koffi: Koffi): Flock {
       })
     })
   }
+  const tryLock = (fd: number): boolean => {
+    for (;;) {
+      if (flock(fd, LOCK_EX | LOCK_NB) === 0) return true
+      const errno = koffi.errno()
+      if (errno === constants.errno.EWOULDBLOCK) return false
+      if (errno !== constants.errno.EINTR) throw fail('LOCK_EX|LOCK_NB', errno)
+    }
+  }
   const unlock = (fd: number): void => {
     if (flock(fd, LOCK_UN) !== 0) throw fail('LOCK_UN', koffi.errno())
   }
-  return { lock, lockSync, unlock }
+  return { lock, lockSync, tryLock, unlock }
 }
 
 /** Pause between two tries of a bounded lock wait. */

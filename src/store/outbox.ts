@@ -1,0 +1,666 @@
+/**
+ * The outbox: entries bound for the ml-dash server, on disk before they are
+ * sent, so that a process that dies (SIGKILL, an OOM kill, an unhandled
+ * SIGTERM) loses none that reached it, and memory stays flat through an
+ * outage. Learnt from the OpenTelemetry Collector's persistent queue (read
+ * and write indexes beside the data), Vector's disk buffer (data files and
+ * a ledger of what was acknowledged, files deleted once acknowledged) and
+ * Fluent Bit's filesystem chunks; no code of theirs is copied.
+ *
+ * Layout, under the spool root (./spool-place.ts):
+ *
+ * ```
+ * <root>/<server>/                  one folder per server URL (host + hash)
+ *   <writer>/                       one per writing process (and thread): time-pid-thread-random
+ *     writer.lock                   flock(2)ed by the writer while it lives
+ *     <experiment>/                 one per experiment: a hash of its prefix
+ *       outbox.json                 { prefix, info, created }
+ *       acked                       the byte position (over all segments) the server has taken up to
+ *       0000000000000000.log …      segments, named by the position of their first byte:
+ *                                   one encoded entry per line, appended, about 16 MiB each
+ * ```
+ *
+ * A writer appends what accumulated in one turn of the event loop with one
+ * write (or at once when asked: the receiver, the exit drain); the sender
+ * takes batches from the oldest unacknowledged entry, from memory while
+ * what is waiting is small and from the segments when it is not (during an
+ * outage), and records each acknowledged batch in `acked`; segments wholly
+ * acknowledged are deleted. A writer whose lock can be taken is gone: its
+ * outboxes are orphaned, and the next process for the same server (or
+ * `ml-dash-logs sync`) adopts them: locks them, sends what they hold from
+ * `acked` on, in order, then removes them.
+ *
+ * Durability: appends are not fsynced. What was written survives the
+ * process (it is in the page cache); a power loss or a kernel crash may
+ * cost the last seconds the page cache held, and may leave a torn last
+ * line, which adoption skips (counted). The batch in flight when a process
+ * dies is sent again by the adopter: the API has no idempotency key.
+ *
+ * Links: every file is opened with `O_NOFOLLOW` (./own-file.ts) and the
+ * folders the outbox makes are checked not to be links.
+ */
+import { randomBytes, createHash } from 'node:crypto'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import { threadId } from 'node:worker_threads'
+import type { EncodedEntry } from '../core/entry.js'
+import { mlDashError } from '../core/error-codes.js'
+import type { ExperimentInfo } from './experiment-file.js'
+import type { Flock } from './flock.js'
+import { APPEND_CREATE, openOwnFile } from './own-file.js'
+
+/** A segment is closed and a new one started past this size. */
+const SEGMENT_BYTES = 16 * 1024 * 1024
+
+/** Past this many bytes waiting in memory, the rest is read back from the segments. */
+const WINDOW_BYTES = 8 * 1024 * 1024
+
+/** What a cold read takes from a segment at once, at most. */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024
+
+const READ_ONLY = constants.O_RDONLY
+const READ_WRITE_CREATE = constants.O_RDWR | constants.O_CREAT
+
+/** `acked`: the position as decimal digits, padded to a fixed width so one pwrite replaces it. */
+const ACKED_WIDTH = 20
+
+interface Segment {
+  /** Position of its first byte, over all segments (its name). */
+  start: number
+  size: number
+}
+
+/** What an outbox holds about its experiment, for the sender (or an adopter) to open it. */
+export interface OutboxMeta {
+  prefix: string
+  info?: ExperimentInfo
+  created: string
+}
+
+/** One experiment's entries on their way to one server. */
+export class Outbox {
+  readonly directory: string
+  readonly meta: OutboxMeta
+  readonly #segments: Segment[]
+  #writeFd: number | undefined
+  readonly #ackedFd: number
+  /** Position after the last byte on disk. */
+  #end: number
+  /** Position the server has taken up to (persisted in `acked`). */
+  #acked: number
+  /** Position after the last entry taken (sent or being sent). */
+  #taken: number
+  /** Entries pushed, not written yet, and their bytes with newlines. */
+  #unwritten: string[] = []
+  #unwrittenBytes = 0
+  /** Hot: every entry after `#taken` is also here, with the position after it once written. */
+  #hot = true
+  #window: EncodedEntry[] = []
+  #windowEnds: number[] = []
+  #windowHead = 0
+  #windowBytes = 0
+  /** Entries not taken yet. */
+  #waiting: number
+  /** Where the batch taken last ends: acknowledged by `done()`. */
+  #inflightEnd: number | undefined
+  #scheduled: NodeJS.Immediate | undefined
+  #closed = false
+  /** Torn lines skipped while reading (a power loss mid-write). */
+  torn = 0
+
+  private constructor(
+    directory: string,
+    meta: OutboxMeta,
+    segments: Segment[],
+    ackedFd: number,
+    acked: number,
+    waiting: number,
+  ) {
+    this.directory = directory
+    this.meta = meta
+    this.#segments = segments
+    this.#ackedFd = ackedFd
+    const last = segments.at(-1)
+    this.#end = last === undefined ? 0 : last.start + last.size
+    this.#acked = Math.min(acked, this.#end)
+    this.#taken = this.#acked
+    this.#waiting = waiting
+    // What is on disk past `acked` is read from there first.
+    this.#hot = this.#taken === this.#end
+  }
+
+  /** Makes a new outbox in `directory` (which must not exist). */
+  static create(directory: string, meta: OutboxMeta): Outbox {
+    makeFolder(directory)
+    writeWhole(join(directory, 'outbox.json'), JSON.stringify(meta))
+    const ackedFd = openOwnFile(join(directory, 'acked'), READ_WRITE_CREATE)
+    const outbox = new Outbox(directory, meta, [], ackedFd, 0, 0)
+    outbox.#writeAcked()
+    return outbox
+  }
+
+  /**
+   * Opens an orphaned outbox to send what it holds (nothing is appended to
+   * it). Counts its waiting entries by their newlines.
+   *
+   * @throws Error (`ML_DASH_STORE_IO`) when it cannot be read.
+   */
+  static adopt(directory: string): Outbox {
+    const meta = JSON.parse(
+      readWhole(join(directory, 'outbox.json')),
+    ) as OutboxMeta
+    const ackedFd = openOwnFile(join(directory, 'acked'), READ_WRITE_CREATE)
+    const acked = Number(readFd(ackedFd, 0, ACKED_WIDTH).trim() || '0')
+    const segments = listSegments(directory)
+    let waiting = 0
+    for (const segment of segments) {
+      const from = Math.max(0, acked - segment.start)
+      if (from >= segment.size) continue
+      waiting += countLines(join(directory, segmentName(segment.start)), from)
+    }
+    return new Outbox(directory, meta, segments, ackedFd, acked, waiting)
+  }
+
+  /** Entries not taken yet (on disk or about to be). */
+  get length(): number {
+    return this.#waiting
+  }
+
+  /** Bytes on disk (or about to be) that the server has not taken. */
+  get bytes(): number {
+    return this.#end + this.#unwrittenBytes - this.#acked
+  }
+
+  /** Queues an entry; it is written at the end of this turn of the event loop, with the others. */
+  push(entry: EncodedEntry): void {
+    this.#unwritten.push(entry)
+    this.#unwrittenBytes += Buffer.byteLength(entry) + 1
+    this.#waiting++
+    if (this.#hot) {
+      this.#window.push(entry)
+      this.#windowBytes += entry.length
+      if (this.#windowBytes > WINDOW_BYTES) this.#goCold()
+    }
+    this.#scheduled ??= setImmediate(() => {
+      this.#scheduled = undefined
+      this.persistSync()
+    })
+  }
+
+  /**
+   * Writes what was pushed now, with one write.
+   *
+   * @throws Error (`ML_DASH_STORE_IO`) naming the file; nothing pushed is
+   *   lost by the throw: it stays to be written by the next call.
+   */
+  persistSync(): void {
+    if (this.#unwritten.length === 0 || this.#closed) return
+    const text = `${this.#unwritten.join('\n')}\n`
+    const bytes = Buffer.from(text)
+    const fd = this.#segmentFor(bytes.length)
+    const file = join(this.directory, segmentName(this.#segments.at(-1)!.start))
+    let written = 0
+    try {
+      while (written < bytes.length)
+        written += writeSync(fd, bytes, written, bytes.length - written)
+    } catch (error) {
+      throw mlDashError(
+        'ML_DASH_STORE_IO',
+        `cannot write the outbox "${file}": ${(error as Error).message}`,
+        error,
+      )
+    }
+    if (this.#hot) {
+      // The window's unwritten tail is exactly what was just written.
+      let position = this.#end
+      const first = this.#window.length - this.#unwritten.length
+      for (let i = 0; i < this.#unwritten.length; i++) {
+        position += Buffer.byteLength(this.#unwritten[i]!) + 1
+        this.#windowEnds[first + i] = position
+      }
+    }
+    this.#segments.at(-1)!.size += bytes.length
+    this.#end += bytes.length
+    this.#unwritten = []
+    this.#unwrittenBytes = 0
+  }
+
+  /**
+   * Takes the next batch: at most `maxCount` entries and `maxBytes` bytes
+   * (one larger entry goes alone). `done()` acknowledges it.
+   */
+  take(maxCount: number, maxBytes: number): EncodedEntry[] {
+    this.persistSync()
+    const entries = this.#hot
+      ? this.#takeFromWindow(maxCount, maxBytes)
+      : this.#takeFromDisk(maxCount, maxBytes)
+    this.#waiting -= entries.length
+    this.#inflightEnd = this.#taken
+    return entries
+  }
+
+  /** The batch taken last was settled (sent, or given up): it is not sent again. */
+  done(): void {
+    if (this.#inflightEnd === undefined) return
+    this.#acked = this.#inflightEnd
+    this.#inflightEnd = undefined
+    this.#writeAcked()
+    // Segments wholly acknowledged go, except the one being written.
+    while (
+      this.#segments.length > 1 &&
+      this.#segments[0]!.start + this.#segments[0]!.size <= this.#acked
+    ) {
+      const segment = this.#segments.shift()!
+      unlinkSync(join(this.directory, segmentName(segment.start)))
+    }
+  }
+
+  /** Gives up on everything waiting (counted as failed by the caller): acknowledged as if sent. */
+  clear(): void {
+    this.persistSync()
+    this.#taken = this.#end
+    this.#inflightEnd = this.#end
+    this.#window = []
+    this.#windowEnds = []
+    this.#windowHead = 0
+    this.#windowBytes = 0
+    this.#hot = true
+    this.#waiting = 0
+    this.done()
+  }
+
+  /** Whether everything in it was acknowledged (it may be removed). */
+  get empty(): boolean {
+    return this.#unwritten.length === 0 && this.#acked === this.#end
+  }
+
+  /** Writes what is pending and closes the files; the outbox stays on disk. */
+  close(): void {
+    if (this.#closed) return
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled)
+    this.#scheduled = undefined
+    try {
+      this.persistSync()
+    } finally {
+      this.#closed = true
+      if (this.#writeFd !== undefined) closeSync(this.#writeFd)
+      closeSync(this.#ackedFd)
+    }
+  }
+
+  /** Closes it and deletes its folder. */
+  remove(): void {
+    this.close()
+    rmSync(this.directory, { recursive: true, force: true })
+  }
+
+  #goCold(): void {
+    this.#hot = false
+    this.#window = []
+    this.#windowEnds = []
+    this.#windowHead = 0
+    this.#windowBytes = 0
+  }
+
+  #takeFromWindow(maxCount: number, maxBytes: number): EncodedEntry[] {
+    const start = this.#windowHead
+    const most = Math.min(this.#window.length, start + maxCount)
+    let end = start
+    let bytes = 0
+    while (end < most) {
+      bytes += this.#window[end]!.length
+      if (end > start && bytes > maxBytes) break
+      end++
+    }
+    const entries = this.#window.slice(start, end)
+    for (const entry of entries) this.#windowBytes -= entry.length
+    if (end > start) this.#taken = this.#windowEnds[end - 1]!
+    this.#windowHead = end
+    if (this.#windowHead === this.#window.length) {
+      this.#window = []
+      this.#windowEnds = []
+      this.#windowHead = 0
+    } else if (this.#windowHead > 4096) {
+      this.#window = this.#window.slice(this.#windowHead)
+      this.#windowEnds = this.#windowEnds.slice(this.#windowHead)
+      this.#windowHead = 0
+    }
+    return entries
+  }
+
+  #takeFromDisk(maxCount: number, maxBytes: number): EncodedEntry[] {
+    const entries: EncodedEntry[] = []
+    let bytes = 0
+    let full = false
+    while (!full && entries.length < maxCount && this.#taken < this.#end) {
+      const segment = this.#segments.find(
+        (s) => this.#taken < s.start + s.size,
+      )!
+      const from = this.#taken - segment.start
+      const file = join(this.directory, segmentName(segment.start))
+      // Grown until it holds a whole line (an entry may be larger than a chunk).
+      let length = Math.min(READ_CHUNK_BYTES, segment.size - from)
+      let chunk = readFile(file, from, length)
+      while (chunk.indexOf(0x0a) < 0 && from + length < segment.size) {
+        length = Math.min(length * 2, segment.size - from)
+        chunk = readFile(file, from, length)
+      }
+      if (chunk.indexOf(0x0a) < 0) {
+        // A torn last line (the writer died mid-write): skipped, counted.
+        this.torn++
+        this.#taken = segment.start + segment.size
+        continue
+      }
+      let offset = 0
+      for (;;) {
+        const newline = chunk.indexOf(0x0a, offset)
+        if (newline < 0) break
+        const line = chunk.toString('utf8', offset, newline)
+        if (
+          entries.length > 0 &&
+          (entries.length >= maxCount || bytes + line.length > maxBytes)
+        ) {
+          full = true
+          break
+        }
+        offset = newline + 1
+        if (isEntry(line)) {
+          entries.push(line)
+          bytes += line.length
+        } else this.torn++
+      }
+      this.#taken = segment.start + from + offset
+    }
+    if (this.#taken >= this.#end) this.#hot = true
+    return entries
+  }
+
+  /** The descriptor to append `bytes` to, starting a new segment when the current one is full. */
+  #segmentFor(bytes: number): number {
+    const last = this.#segments.at(-1)
+    if (
+      this.#writeFd !== undefined &&
+      last !== undefined &&
+      last.size + bytes <= SEGMENT_BYTES
+    )
+      return this.#writeFd
+    if (this.#writeFd !== undefined) closeSync(this.#writeFd)
+    const file = join(this.directory, segmentName(this.#end))
+    try {
+      this.#writeFd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL)
+    } catch (error) {
+      this.#writeFd = undefined
+      throw mlDashError(
+        'ML_DASH_STORE_IO',
+        `cannot create the outbox segment "${file}": ${(error as Error).message}`,
+        error,
+      )
+    }
+    this.#segments.push({ start: this.#end, size: 0 })
+    return this.#writeFd
+  }
+
+  #writeAcked(): void {
+    const text = String(this.#acked).padStart(ACKED_WIDTH, ' ')
+    writeSync(this.#ackedFd, text, 0, 'latin1')
+  }
+}
+
+/** A line a writer wrote whole: JSON text of an entry (a torn one is not). */
+function isEntry(line: string): boolean {
+  if (!line.startsWith('{') || !line.endsWith('}')) return false
+  try {
+    JSON.parse(line)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * This process's outboxes for one server, under one lock: a writer folder
+ * made on first use, holding one outbox per experiment.
+ */
+export class OutboxWriter {
+  readonly directory: string
+  readonly #lockFd: number
+  readonly #outboxes = new Map<string, Outbox>()
+
+  private constructor(directory: string, lockFd: number) {
+    this.directory = directory
+    this.#lockFd = lockFd
+  }
+
+  /** Makes this process's writer folder in `serverDirectory` and locks it. */
+  static create(serverDirectory: string, flock: Flock): OutboxWriter {
+    makeFolder(serverDirectory)
+    const name = [
+      String(Date.now()).padStart(15, '0'),
+      process.pid,
+      threadId,
+      randomBytes(4).toString('hex'),
+    ].join('-')
+    const directory = join(serverDirectory, name)
+    makeFolder(directory)
+    const lockFd = openOwnFile(join(directory, 'writer.lock'), APPEND_CREATE)
+    if (!flock.tryLock(lockFd)) {
+      closeSync(lockFd)
+      throw mlDashError(
+        'ML_DASH_STORE_IO',
+        `another process holds the lock of the new outbox "${directory}"`,
+      )
+    }
+    return new OutboxWriter(directory, lockFd)
+  }
+
+  /** The outbox of `prefix`, made on first use. */
+  outbox(prefix: string, info?: ExperimentInfo): Outbox {
+    let outbox = this.#outboxes.get(prefix)
+    if (outbox === undefined) {
+      const meta: OutboxMeta = { prefix, created: new Date().toISOString() }
+      if (info !== undefined) meta.info = info
+      outbox = Outbox.create(join(this.directory, prefixKey(prefix)), meta)
+      this.#outboxes.set(prefix, outbox)
+    }
+    return outbox
+  }
+
+  /** Writes what every outbox holds in memory (the exit drain). */
+  persistSync(): void {
+    for (const outbox of this.#outboxes.values()) outbox.persistSync()
+  }
+
+  /**
+   * Closes the outbox of `prefix`: removed when the server took everything,
+   * else kept for the next process or `ml-dash-logs sync`.
+   */
+  release(prefix: string): void {
+    const outbox = this.#outboxes.get(prefix)
+    if (outbox === undefined) return
+    this.#outboxes.delete(prefix)
+    if (outbox.empty) outbox.remove()
+    else outbox.close()
+    if (this.#outboxes.size === 0 && readdirSync(this.directory).length === 1) {
+      // Only the lock file is left: the writer folder goes too.
+      rmSync(this.directory, { recursive: true, force: true })
+      closeSync(this.#lockFd)
+    }
+  }
+}
+
+/**
+ * The orphaned writer folders in `serverDirectory`, oldest first, each
+ * locked for the caller (another adopter skips it), with its outboxes.
+ * `release()` unlocks a folder and removes it when nothing is left in it.
+ */
+export function claimOrphans(
+  serverDirectory: string,
+  flock: Flock,
+): ClaimedWriter[] {
+  let names: string[]
+  try {
+    names = readdirSync(serverDirectory).sort()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw mlDashError(
+      'ML_DASH_STORE_IO',
+      `cannot read the outbox folder "${serverDirectory}": ${(error as Error).message}`,
+      error,
+    )
+  }
+  const claimed: ClaimedWriter[] = []
+  for (const name of names) {
+    const directory = join(serverDirectory, name)
+    if (!isFolder(directory)) continue
+    let lockFd: number
+    try {
+      lockFd = openOwnFile(join(directory, 'writer.lock'), APPEND_CREATE)
+    } catch {
+      continue
+    }
+    if (!flock.tryLock(lockFd)) {
+      closeSync(lockFd)
+      continue
+    }
+    const outboxes = readdirSync(directory)
+      .filter((entry) => isFolder(join(directory, entry)))
+      .map((entry) => join(directory, entry))
+    claimed.push({
+      directory,
+      outboxes,
+      release: () => {
+        const left = readdirSync(directory).filter((e) => e !== 'writer.lock')
+        if (left.length === 0)
+          rmSync(directory, { recursive: true, force: true })
+        closeSync(lockFd)
+      },
+    })
+  }
+  return claimed
+}
+
+/** An orphaned writer folder, locked by this process. */
+export interface ClaimedWriter {
+  directory: string
+  /** Its outbox folders. */
+  outboxes: string[]
+  release(): void
+}
+
+/** The folder name of an experiment's outbox: a hash of its prefix (prefixes may be long and deep). */
+function prefixKey(prefix: string): string {
+  return createHash('sha256').update(prefix).digest('hex').slice(0, 24)
+}
+
+/** The folder of `url`'s outboxes under `root`: its host, readable, and a hash of the whole URL. */
+export function serverDirectory(root: string, url: string): string {
+  const host = new URL(url).host.replace(/[^A-Za-z0-9.-]/g, '_')
+  const hash = createHash('sha256').update(url).digest('hex').slice(0, 12)
+  return join(root, `${host}-${hash}`)
+}
+
+function segmentName(start: number): string {
+  return `${String(start).padStart(16, '0')}.log`
+}
+
+function listSegments(directory: string): Segment[] {
+  const starts = readdirSync(directory)
+    .filter((name) => /^\d{16}\.log$/.test(name))
+    .map((name) => Number(name.slice(0, 16)))
+    .sort((a, b) => a - b)
+  return starts.map((start) => {
+    const fd = openOwnFile(join(directory, segmentName(start)), READ_ONLY)
+    try {
+      return { start, size: fstatSync(fd).size }
+    } finally {
+      closeSync(fd)
+    }
+  })
+}
+
+function countLines(file: string, from: number): number {
+  const fd = openOwnFile(file, READ_ONLY)
+  try {
+    const chunk = Buffer.alloc(1 << 20)
+    let count = 0
+    for (let at = from; ;) {
+      const read = readSync(fd, chunk, 0, chunk.length, at)
+      if (read === 0) return count
+      const view = chunk.subarray(0, read)
+      for (let i = view.indexOf(0x0a); i >= 0; i = view.indexOf(0x0a, i + 1))
+        count++
+      at += read
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function readFile(file: string, from: number, length: number): Buffer {
+  const fd = openOwnFile(file, READ_ONLY)
+  try {
+    const buffer = Buffer.alloc(length)
+    let read = 0
+    while (read < length) {
+      const got = readSync(fd, buffer, read, length - read, from + read)
+      if (got === 0) break
+      read += got
+    }
+    return buffer.subarray(0, read)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function readFd(fd: number, from: number, length: number): string {
+  const buffer = Buffer.alloc(length)
+  const read = readSync(fd, buffer, 0, length, from)
+  return buffer.toString('utf8', 0, read)
+}
+
+function readWhole(file: string): string {
+  const fd = openOwnFile(file, READ_ONLY)
+  try {
+    return readFd(fd, 0, fstatSync(fd).size)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function writeWhole(file: string, text: string): void {
+  const fd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL)
+  try {
+    writeSync(fd, text)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Makes `directory` (and what leads to it), refusing a link at its own name. */
+function makeFolder(directory: string): void {
+  mkdirSync(directory, { recursive: true })
+  if (!isFolder(directory))
+    throw mlDashError(
+      'ML_DASH_STORE_IO',
+      `refusing to use "${directory}" as an outbox folder: it is a link or not a folder`,
+    )
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
