@@ -3,6 +3,7 @@
  *
  * `serve` runs the OTLP/HTTP receiver until SIGTERM or SIGINT, then stops
  * accepting, delivers what it accepted and resolves (exit code 0).
+ * `sync` sends what the outboxes of processes that are gone hold.
  * `logs <prefix>` prints a local experiment's entries: `time level message
  * metadata`, or the stored lines with `--json`; `--level` filters (comma
  * list); `--follow` keeps printing new entries until SIGINT or SIGTERM.
@@ -10,7 +11,13 @@
 import { statSync } from 'node:fs'
 import type { MlDashOptions } from '../core/options.js'
 import { parsePrefix } from '../core/prefix.js'
+import { resolveOptions } from '../core/options.js'
+import { adopt, spoolRoot } from '../delivery/spool.js'
+import { processContext } from '../process-context.js'
 import { startReceiver } from '../receiver/server.js'
+import { serverDirectory } from '../store/outbox.js'
+import { displayUrl } from '../store/remote/http-client.js'
+import { requireToken } from '../store/remote/token.js'
 import { logFile, readLinesFrom } from '../store/log-reader.js'
 
 /** What the commands need from their environment (injected in tests). */
@@ -137,3 +144,86 @@ function untilSignal(signals: NodeJS.EventEmitter): Promise<string> {
     signals.once('SIGINT', int)
   })
 }
+
+/** Options of `sync`. */
+export interface SyncOptions {
+  /** The server; undefined: as `dashUrl: true` (ML_DASH_API_URL, config.json, the default). */
+  dashUrl?: string
+  /** The store root whose outboxes are sent (beside it); with none, the user's cache folder. */
+  dashRoot?: string
+  spoolDir?: string
+  env: Readonly<Record<string, string | undefined>>
+  /** True when stderr is a terminal: progress on one line, redrawn. */
+  tty: boolean
+}
+
+/**
+ * Sends what outboxes of processes that are gone hold for one server, then
+ * reports; exit code 0 when nothing is left, 1 when something is.
+ */
+export async function sync(
+  options: SyncOptions,
+  io: CommandIo,
+): Promise<number> {
+  const resolved = resolveOptions(
+    {
+      dashUrl: options.dashUrl ?? true,
+      dashRoot: options.dashRoot ?? false,
+      ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }),
+    },
+    options.env,
+    [],
+    processContext(options.env),
+  )
+  const url = resolved.dashUrl!
+  const token = requireToken(url, resolved.token, options.env)
+  const root = spoolRoot(resolved.spoolDir, resolved.dashRoot, options.env)
+  const started = Date.now()
+  let shownAt = 0
+  const show = (sent: number, total: number, last = false): void => {
+    const now = Date.now()
+    if (!last && now - shownAt < (options.tty ? 200 : 2000)) return
+    shownAt = now
+    const seconds = Math.max(0.001, (now - started) / 1000)
+    const line = `ml-dash-logs: sync: ${sent} of ${total} entries sent (${Math.round(sent / seconds)}/s), ${total - sent} left`
+    io.stderr.write(
+      options.tty ? `\r\x1b[2K${line}${last ? '\n' : ''}` : `${line}\n`,
+    )
+  }
+  const adoption = adopt({
+    root,
+    url,
+    token,
+    network: resolved.network,
+    requestTimeoutMs: resolved.requestTimeoutMs,
+    sink: {
+      maxBatchSize: resolved.batchSize,
+      maxQueueSize: resolved.maxQueueSize,
+      maxQueueBytes: resolved.maxQueueBytes,
+      // A command that ends: retries are bounded here unless asked otherwise.
+      maxRetries: options.env.ML_DASH_MAX_RETRIES?.trim()
+        ? resolved.maxRetries
+        : SYNC_MAX_RETRIES,
+      retryBaseDelayMs: resolved.retryBaseDelayMs,
+      retryMaxDelayMs: resolved.retryMaxDelayMs,
+    },
+    onProgress: show,
+  })
+  const stop = (): void => void adoption.stop(resolved.closeTimeoutMs)
+  io.signals.once('SIGINT', stop)
+  io.signals.once('SIGTERM', stop)
+  // The adoption never holds a process open by itself (an app that ends,
+  // ends); this command exists for it, so it holds it.
+  const hold = setInterval(() => {}, 60_000)
+  const report = await adoption.done.finally(() => clearInterval(hold))
+  io.signals.off('SIGINT', stop)
+  io.signals.off('SIGTERM', stop)
+  show(report.delivered + report.failed, report.entries, true)
+  io.stderr.write(
+    `ml-dash-logs: sync: ${report.outboxes} outboxes of ${displayUrl(url)} in ${serverDirectory(root, url)}: ${report.delivered} sent, ${report.failed} failed, ${report.left} left${report.torn > 0 ? `, ${report.torn} torn lines skipped` : ''}\n`,
+  )
+  return report.left === 0 && report.failed === 0 ? 0 : 1
+}
+
+/** Retries of a batch in `sync` (without ML_DASH_MAX_RETRIES): about 5 minutes of backoff. */
+const SYNC_MAX_RETRIES = 12

@@ -16,13 +16,19 @@ import type { MlDashOptions } from '../core/options.js'
 import { nearestName } from '../core/options.js'
 import type { SinkStats } from '../delivery/sink.js'
 import { createPinoDestination } from '../pino/destination.js'
-import type { CommandIo, LogsOptions, ServeOptions } from './commands.js'
-import { printLogs, serve } from './commands.js'
+import type {
+  CommandIo,
+  LogsOptions,
+  ServeOptions,
+  SyncOptions,
+} from './commands.js'
+import { printLogs, serve, sync } from './commands.js'
 
 /** The `--help` text. */
 export const USAGE = `Usage: ml-dash-logs [options]               read pino NDJSON from stdin
        ml-dash-logs serve [options]         OTLP/HTTP logs receiver
        ml-dash-logs logs <prefix> [options] print a local experiment's logs
+       ml-dash-logs sync [options]          send what outboxes of ended processes hold
        ml-dash-logs --help | --version
 
   node app.js | ml-dash-logs --prefix alice/project/run-7
@@ -46,6 +52,12 @@ serve:
                                  overrides; --auth-token <token>
                                  also works, but every user of the machine
                                  can read a command line)
+sync:
+  --dash-url <url>               the server (default: as dashUrl: true, env
+                                 ML_DASH_API_URL, config.json remote_url)
+  --dash-root <dir>              send the outboxes kept beside this store
+                                 (default: the user's cache folder)
+  --spool-dir <dir>              send the outboxes kept in this folder
 logs:
   --level <list>                 only these levels, e.g. warn,error
   --json                         print the stored lines as they are
@@ -68,6 +80,7 @@ const OPTIONS = {
   'dash-root': { type: 'string' },
   'no-local': { type: 'boolean' },
   'dash-url': { type: 'string' },
+  'spool-dir': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'auth-token': { type: 'string' },
@@ -83,6 +96,7 @@ export type CliCommand =
   | { command: 'pipe'; options: MlDashOptions }
   | { command: 'serve'; options: ServeOptions }
   | { command: 'logs'; options: LogsOptions }
+  | { command: 'sync'; options: Omit<SyncOptions, 'env' | 'tty'> }
 
 /** node:util's parse, with the nearest known flag named for an unknown one. */
 function parseFlags(argv: readonly string[]) {
@@ -133,6 +147,16 @@ export function parseCliArgs(
     )
     if (authToken !== undefined) serveOptions.authToken = authToken
     return { command: 'serve', options: serveOptions }
+  }
+  if (command === 'sync' && rest.length === 0) {
+    const syncOptions: Omit<SyncOptions, 'env' | 'tty'> = {}
+    if (values['dash-url'] !== undefined)
+      syncOptions.dashUrl = values['dash-url']
+    if (values['dash-root'] !== undefined)
+      syncOptions.dashRoot = values['dash-root']
+    if (values['spool-dir'] !== undefined)
+      syncOptions.spoolDir = values['spool-dir']
+    return { command: 'sync', options: syncOptions }
   }
   if (command === 'logs' && rest.length === 1) {
     const dashRoot = values['dash-root'] ?? '.dash'
@@ -222,6 +246,7 @@ export async function runCli(
       return 0
     case 'serve':
     case 'logs':
+    case 'sync':
       return runCommand(parsed, io)
     case 'pipe':
       if (parsed.options.prefix === undefined && !io.env.ML_DASH_PREFIX) {
@@ -248,10 +273,19 @@ function ignoreClosedStdout(stdout: NodeJS.WritableStream): void {
 }
 
 async function runCommand(
-  parsed: Extract<CliCommand, { command: 'serve' | 'logs' }>,
+  parsed: Extract<CliCommand, { command: 'serve' | 'logs' | 'sync' }>,
   io: CliIo,
 ): Promise<number> {
   try {
+    if (parsed.command === 'sync')
+      return await sync(
+        {
+          ...parsed.options,
+          env: io.env,
+          tty: (io.stderr as { isTTY?: boolean }).isTTY === true,
+        },
+        io,
+      )
     return parsed.command === 'serve'
       ? await serve(parsed.options, io)
       : await printLogs(parsed.options, io)

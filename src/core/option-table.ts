@@ -140,8 +140,9 @@ export const SHARED_OPTIONS = {
     kind: 'integer',
     env: 'ML_DASH_MAX_RETRIES',
     min: 0,
-    default: 3,
-    doc: 'retries of a batch after a retryable error',
+    default: Number.MAX_SAFE_INTEGER,
+    defaultText: 'env `ML_DASH_MAX_RETRIES`, else unlimited',
+    doc: 'retries of a batch after a retryable error before it is given up; by default a batch waits in the outbox and is retried (backoff up to `retryMaxDelayMs`) until the server takes it',
   },
   retryBaseDelayMs: {
     kind: 'duration',
@@ -156,6 +157,17 @@ export const SHARED_OPTIONS = {
     min: 0,
     default: 30_000,
     doc: 'longest retry delay, at least `retryBaseDelayMs` (the variable in seconds)',
+  },
+  spoolDir: {
+    kind: 'path',
+    defaultText:
+      '`<dashRoot>/.ml-dash-logs/outbox`, without a local store `$XDG_CACHE_HOME/ml-dash-logs/outbox` (else `~/.cache/…`)',
+    doc: 'where the outboxes of entries bound for the server are kept until the server takes them',
+  },
+  maxSpoolBytes: {
+    kind: 'integer',
+    default: 1024 * MiB,
+    doc: 'most bytes an outbox (per process and experiment) holds on disk; new entries beyond it are dropped, counted and reported',
   },
   requestTimeoutMs: {
     kind: 'duration',

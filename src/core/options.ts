@@ -59,8 +59,25 @@ export interface MlDashOptions {
    * @default 134217728 (128 MiB)
    */
   maxQueueBytes?: number
-  /** Retries of a failed batch. @default env `ML_DASH_MAX_RETRIES`, else 3 */
+  /**
+   * Retries of a batch after a retryable error before it is given up. By
+   * default a batch waits in the outbox and is retried, with backoff up to
+   * `retryMaxDelayMs`, until the server takes it.
+   * @default env `ML_DASH_MAX_RETRIES`, else unlimited (9007199254740991)
+   */
   maxRetries?: number
+  /**
+   * Where the outboxes of entries bound for the server are kept until the
+   * server takes them. @default `<dashRoot>/.ml-dash-logs/outbox`; without
+   * a local store `$XDG_CACHE_HOME/ml-dash-logs/outbox`, else `~/.cache/ml-dash-logs/outbox`
+   */
+  spoolDir?: string
+  /**
+   * Most bytes one outbox (per process and experiment) holds on disk; new
+   * entries beyond it are dropped, counted and reported.
+   * @default 1073741824 (1 GiB)
+   */
+  maxSpoolBytes?: number
   /** First retry delay, doubled each time. @default env `ML_DASH_RETRY_BASE_DELAY` (seconds), else 1000 */
   retryBaseDelayMs?: number
   /** Longest retry delay. @default env `ML_DASH_RETRY_MAX_DELAY` (seconds), else 30000 */
@@ -113,6 +130,9 @@ export interface ResolvedOptions {
   maxQueueSize: number
   maxQueueBytes: number
   maxRetries: number
+  /** Resolved as given; the spool root is chosen with the server (src/delivery/spool.ts). */
+  spoolDir: string | undefined
+  maxSpoolBytes: number
   retryBaseDelayMs: number
   retryMaxDelayMs: number
   requestTimeoutMs: number
@@ -272,6 +292,8 @@ export function resolveOptions(
     maxQueueSize: values.maxQueueSize,
     maxQueueBytes: values.maxQueueBytes,
     maxRetries: values.maxRetries,
+    spoolDir: values.spoolDir,
+    maxSpoolBytes: values.maxSpoolBytes,
     retryBaseDelayMs: values.retryBaseDelayMs,
     retryMaxDelayMs: values.retryMaxDelayMs,
     requestTimeoutMs: values.requestTimeoutMs,

@@ -26,6 +26,10 @@ import type { FoundToken } from '../store/remote/token.js'
 import { onBeforeExit, onExit } from './exit-hooks.js'
 import type { BatchStore, DeliveryReport, Sink, SinkStats } from './sink.js'
 import { createSink } from './sink.js'
+import { reportFailure } from './failure-log.js'
+import type { Adoption } from './spool.js'
+import { adoptionFor, openOutbox, spoolRoot } from './spool.js'
+import type { Outbox } from '../store/outbox.js'
 
 /** Local writes take what has accumulated, up to this many entries per lock hold. */
 const LOCAL_MAX_BATCH = 4096
@@ -85,6 +89,9 @@ class SinkChannel implements Channel {
   readonly #local: { sink: Sink; store: LazyLocalStore } | undefined
   readonly #remote: { sink: Sink; store: RemoteStore } | undefined
   readonly #unregister: (() => void)[] = []
+  /** Lets the outbox go (removed when the server took everything). */
+  #release: (() => void) | undefined
+  #adoption: Adoption | undefined
   #exitFlushedAt = 0
 
   constructor(config: ChannelOptions) {
@@ -119,14 +126,33 @@ class SinkChannel implements Channel {
         write: (e, wanted) => store.write(e, wanted),
         close: () => {},
       }
+      const root = spoolRoot(options.spoolDir, options.dashRoot)
+      const spooled = this.#openOutbox(root, options.dashUrl)
+      this.#release = spooled?.release
+      // What earlier processes left for this server goes first.
+      this.#adoption = adoptionFor({
+        root,
+        url: options.dashUrl,
+        token: config.token,
+        network: options.network,
+        requestTimeoutMs: options.requestTimeoutMs,
+        sink: this.#sinkSettings(options.batchSize),
+      })
       this.#remote = {
         store,
-        sink: this.#sink(
-          `remote ${this.prefix}`,
-          batches,
-          options.batchSize,
-          options.flushIntervalMs,
-        ),
+        sink: createSink({
+          ...this.#sinkSettings(options.batchSize),
+          name: `remote ${this.prefix}`,
+          store: batches,
+          flushIntervalMs: options.flushIntervalMs,
+          queue: spooled?.outbox,
+          startAfter: this.#adoption.done,
+          // On disk, the outbox's bound; in memory (no outbox), the queue's.
+          maxQueueBytes:
+            spooled === undefined
+              ? options.maxQueueBytes
+              : options.maxSpoolBytes,
+        }),
       }
     }
     // At exit: the local store is written synchronously; what the server
@@ -180,7 +206,7 @@ class SinkChannel implements Channel {
     const deadline = Date.now() + timeoutMs
     const [local, remote] = await Promise.all([
       this.#local?.sink.close(timeoutMs),
-      this.#remote?.sink.close(timeoutMs),
+      this.#closeRemote(deadline),
     ])
     const report: ChannelReport = { local, remote }
     if (this.#remote !== undefined && status !== undefined) {
@@ -191,8 +217,21 @@ class SinkChannel implements Channel {
       if (result.status !== 'success') report.statusError = result.error
     }
     this.#remote?.store.close()
+    this.#release?.()
+    this.#release = undefined
     for (const unregister of this.#unregister.splice(0)) unregister()
     return report
+  }
+
+  /**
+   * Closes the remote sink by `deadline`. An adoption still sending an
+   * earlier process's outboxes is stopped first, with half the time: what
+   * it leaves stays in those outboxes, for a later process.
+   */
+  async #closeRemote(deadline: number): Promise<DeliveryReport | undefined> {
+    if (this.#remote === undefined) return undefined
+    await this.#adoption?.stop(Math.max(0, (deadline - Date.now()) / 2))
+    return this.#remote.sink.close(Math.max(0, deadline - Date.now()))
   }
 
   #sink(
@@ -201,13 +240,20 @@ class SinkChannel implements Channel {
     maxBatchSize: number,
     flushIntervalMs: number,
   ): Sink {
-    const { options } = this.#config
     return createSink({
+      ...this.#sinkSettings(maxBatchSize),
       name,
       store,
+      flushIntervalMs,
+    })
+  }
+
+  /** What every sink of the channel shares. */
+  #sinkSettings(maxBatchSize: number) {
+    const { options } = this.#config
+    return {
       maxBatchSize,
       maxBatchBytes: MAX_BATCH_BYTES,
-      flushIntervalMs,
       maxQueueSize: options.maxQueueSize,
       maxQueueBytes: options.maxQueueBytes,
       maxRetries: options.maxRetries,
@@ -215,7 +261,39 @@ class SinkChannel implements Channel {
       retryMaxDelayMs: options.retryMaxDelayMs,
       onError: options.onError,
       silenceErrors: options.silenceErrors,
-    })
+    }
+  }
+
+  /**
+   * This channel's outbox for the server at `url`; undefined (entries then
+   * wait in memory, as they did before outboxes) when it cannot be made,
+   * which is said once.
+   */
+  #openOutbox(
+    root: string,
+    url: string,
+  ): { outbox: Outbox; release: () => void } | undefined {
+    try {
+      const spooled = openOutbox(root, url, this.prefix, this.#config.info)
+      spooled.outbox.onBroken = (error) =>
+        reportFailure(
+          this.#config.options,
+          `remote ${this.prefix}`,
+          'the outbox cannot be written',
+          error,
+          0,
+        )
+      return spooled
+    } catch (error) {
+      reportFailure(
+        this.#config.options,
+        `remote ${this.prefix}`,
+        'no outbox (entries bound for the server wait in memory, and are lost if the process dies)',
+        error as Error,
+        0,
+      )
+      return undefined
+    }
   }
 
   /** The beforeExit flush: only when entries arrived since the last one, so an outage cannot loop. */

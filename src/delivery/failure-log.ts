@@ -165,6 +165,21 @@ export function reportRetrying(
 }
 
 /**
+ * Says, on stderr unless silenced, that entries not sent yet are kept in
+ * the outbox for a later process: not a failure (nothing is lost, onError
+ * is not called), but worth knowing at exit or at a close's deadline.
+ */
+export function reportKept(
+  targets: FailureTargets,
+  place: string,
+  what: string,
+): void {
+  debug('%s: %s', place, what)
+  if (targets.silenceErrors !== true)
+    writeLine(`ml-dash-logs: ${place}: ${what}`)
+}
+
+/**
  * One stderr line for each option name no entry point knows, naming the
  * nearest known one. Written at once (not through `process.emitWarning`,
  * delivered a tick later): a program that exits in this tick still shows it.

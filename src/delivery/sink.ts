@@ -30,7 +30,7 @@ import type { StoreResult } from '../core/result.js'
 import { mlDashError } from '../core/error-codes.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
-import { reportFailure, reportRetrying } from './failure-log.js'
+import { reportFailure, reportKept, reportRetrying } from './failure-log.js'
 import type { RetryDecision } from './retry-policy.js'
 import { decideRetry, passesDeadline } from './retry-policy.js'
 
@@ -72,6 +72,78 @@ export interface SinkOptions {
   onError?: ((error: Error, undelivered: number) => void) | undefined
   /** No stderr line for failures (they still reach onError and the debug log). */
   silenceErrors?: boolean
+  /**
+   * Where waiting entries are kept: in memory (the default), or a durable
+   * queue (the outbox), whose entries outlive the process: at exit and at
+   * a close's deadline they are kept there, not given up.
+   */
+  queue?: EntryQueue
+  /** Nothing is sent before this settles (the outboxes of an earlier process go first). */
+  startAfter?: Promise<unknown>
+  /** Entries the queue holds already (an earlier process's outbox), counted as accepted. */
+  preloaded?: number
+  /** The byte bound while the queue is durable (on disk): `maxSpoolBytes`. @default maxQueueBytes */
+  maxDurableBytes?: number
+}
+
+/**
+ * The entries a sink has accepted and not settled, in order. The sink takes
+ * one batch at a time and says when it is settled (`done`).
+ */
+export interface EntryQueue {
+  /** Entries waiting, not taken. */
+  readonly length: number
+  push(entry: EncodedEntry): void
+  /** The next batch: at most `maxCount` entries and `maxBytes` (a larger single entry goes alone). */
+  take(maxCount: number, maxBytes: number): EncodedEntry[]
+  /** The batch taken last is settled: it is not given again. */
+  done(): void
+  /** Everything waiting is given up. */
+  clear(): void
+  /** Set for a queue whose entries outlive the process: where they are, for messages. */
+  readonly durable?: string
+  /** Writes what it holds in memory to where it outlives the process. */
+  persistSync?(): void
+}
+
+/** The in-memory queue. */
+class MemoryQueue implements EntryQueue {
+  #entries: EncodedEntry[] = []
+  #head = 0
+
+  get length(): number {
+    return this.#entries.length - this.#head
+  }
+
+  push(entry: EncodedEntry): void {
+    this.#entries.push(entry)
+  }
+
+  take(maxCount: number, maxBytes: number): EncodedEntry[] {
+    const most = Math.min(this.#entries.length, this.#head + maxCount)
+    let end = this.#head + 1
+    for (let bytes = entryCost(this.#entries[this.#head]!); end < most; end++) {
+      bytes += entryCost(this.#entries[end]!)
+      if (bytes > maxBytes) break
+    }
+    const entries = this.#entries.slice(this.#head, end)
+    this.#head = end
+    if (this.#head === this.#entries.length) {
+      this.#entries = []
+      this.#head = 0
+    } else if (this.#head > 4096 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head)
+      this.#head = 0
+    }
+    return entries
+  }
+
+  done(): void {}
+
+  clear(): void {
+    this.#entries = []
+    this.#head = 0
+  }
 }
 
 /** Counters of one sink. accepted = delivered + failed + queued (+ in flight). */
@@ -111,7 +183,7 @@ export interface Sink {
    * The process is held open until then (a flush that is awaited must be
    * able to wait out a retry when nothing else keeps the program alive).
    */
-  flush(timeoutMs: number): Promise<DeliveryReport>
+  flush(timeoutMs: number, holdProcess?: boolean): Promise<DeliveryReport>
   /**
    * At process exit: writes everything queued now, blocking, when the store
    * can (the local store); otherwise (the server) counts it as failed and
@@ -170,8 +242,9 @@ interface RetryWait {
 
 class BatchingSink implements Sink {
   readonly #options: SinkOptions
-  #queue: EncodedEntry[] = []
-  #head = 0
+  readonly #queue: EntryQueue
+  /** Nothing is sent while set (see SinkOptions.startAfter). */
+  #gated = false
   /** Cost of the entries queued and in flight. */
   #bytes = 0
   #inflight: Batch | undefined
@@ -202,6 +275,16 @@ class BatchingSink implements Sink {
 
   constructor(options: SinkOptions) {
     this.#options = options
+    this.#queue = options.queue ?? new MemoryQueue()
+    this.#stats.accepted = options.preloaded ?? 0
+    if (options.startAfter !== undefined) {
+      this.#gated = true
+      const open = (): void => {
+        this.#gated = false
+        if (this.#queuedCount() > 0) this.#schedule()
+      }
+      options.startAfter.then(open, open)
+    }
   }
 
   get stats(): Readonly<SinkStats> {
@@ -237,8 +320,15 @@ class BatchingSink implements Sink {
     return (
       !this.#closed &&
       this.#queuedCount() + count <= this.#options.maxQueueSize &&
-      this.#bytes + bytes <= this.#options.maxQueueBytes
+      this.#bytes + bytes <= this.#byteBound()
     )
+  }
+
+  /** On disk, the outbox's bound; in memory, the queue's. */
+  #byteBound(): number {
+    return this.#queue.durable !== undefined
+      ? (this.#options.maxDurableBytes ?? this.#options.maxQueueBytes)
+      : this.#options.maxQueueBytes
   }
 
   /** Why an entry of `cost` bytes cannot be queued now, or undefined when it can. */
@@ -246,12 +336,15 @@ class BatchingSink implements Sink {
     if (this.#closed) return CLOSED_REFUSAL
     if (this.#queuedCount() >= this.#options.maxQueueSize)
       return `queue full: maxQueueSize ${this.#options.maxQueueSize} entries`
-    if (this.#bytes + cost > this.#options.maxQueueBytes)
-      return `queue full: maxQueueBytes ${this.#options.maxQueueBytes} bytes`
+    if (this.#bytes + cost > this.#byteBound())
+      return this.#queue.durable !== undefined &&
+        this.#options.maxDurableBytes !== undefined
+        ? `outbox full: maxSpoolBytes ${this.#options.maxDurableBytes} bytes`
+        : `queue full: maxQueueBytes ${this.#options.maxQueueBytes} bytes`
     return undefined
   }
 
-  flush(timeoutMs: number): Promise<DeliveryReport> {
+  flush(timeoutMs: number, holdProcess = true): Promise<DeliveryReport> {
     const target = this.#stats.accepted
     if (this.#settledCount() >= target) {
       return Promise.resolve(this.#report(false))
@@ -267,6 +360,7 @@ class BatchingSink implements Sink {
         },
       }
       const timer = setTimeout(() => waiter.resolve(true), timeoutMs)
+      if (!holdProcess) timer.unref()
       this.#waiters.push(waiter)
     })
     // After the waiter is registered: the drain sends partial batches only while someone waits.
@@ -277,6 +371,17 @@ class BatchingSink implements Sink {
   flushSync(): void {
     if (this.#stopped) return
     const writeSync = this.#options.store.writeSync?.bind(this.#options.store)
+    if (this.#queue.durable !== undefined) {
+      // Kept where they outlive the process: the next one sends them.
+      try {
+        this.#queue.persistSync?.()
+        this.#reportKept()
+      } catch (error) {
+        const pending = this.#pending()
+        this.#abandon(error as Error, pending)
+      }
+      return
+    }
     if (writeSync === undefined) {
       const pending = this.#pending()
       this.#abandon(
@@ -309,7 +414,10 @@ class BatchingSink implements Sink {
     this.#cutWaitPastDeadline()
     const report = await this.flush(timeoutMs)
     this.#stop()
-    if (report.timedOut) {
+    if (report.timedOut && this.#queue.durable !== undefined) {
+      // Kept where they outlive the process: the next one sends them.
+      this.#reportKept()
+    } else if (report.timedOut) {
       // Give up on what the deadline left: count it, say it.
       const undelivered = this.#pending()
       this.#abandon(
@@ -363,6 +471,7 @@ class BatchingSink implements Sink {
   #startNow(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
+    if (this.#gated) return
     // A retry wait is not woken here: a flush waits it out like everyone.
     if (this.#draining || this.#stopped || this.#outOfTime) return
     this.#draining = true
@@ -487,7 +596,9 @@ class BatchingSink implements Sink {
 
   #settle(batch: Batch, result: StoreResult): void {
     const count = batch.entries.length
-    this.#bytes -= batch.bytes
+    this.#queue.done()
+    // Preloaded entries were not counted in: never below zero.
+    this.#bytes = Math.max(0, this.#bytes - batch.bytes)
     this.#lastRetryError = undefined
     if (result.status === 'success') {
       this.#stats.delivered += count
@@ -495,6 +606,17 @@ class BatchingSink implements Sink {
     }
     this.#stats.failed += count
     this.#reportError(result.error, count)
+  }
+
+  /** Says where the entries not sent yet are kept (a durable queue, at exit or a close's deadline). */
+  #reportKept(): void {
+    const pending = this.#pending()
+    if (pending === 0) return
+    reportKept(
+      this.#options,
+      this.#options.name,
+      `${pending} ${pending === 1 ? 'entry' : 'entries'} not sent yet, kept in the outbox ${this.#queue.durable!}: the next process for this server, or \`ml-dash-logs sync\`, sends them`,
+    )
   }
 
   #reportDrops(): void {
@@ -545,32 +667,17 @@ class BatchingSink implements Sink {
 
   /** The next batch out of the queue; its bytes stay counted until it settles. */
   #take(): Batch {
-    const most = Math.min(
-      this.#queue.length,
-      this.#head + this.#options.maxBatchSize,
+    const entries = this.#queue.take(
+      this.#options.maxBatchSize,
+      this.#options.maxBatchBytes ?? Infinity,
     )
-    const maxBytes = this.#options.maxBatchBytes ?? Infinity
-    let end = this.#head + 1
-    for (let bytes = entryCost(this.#queue[this.#head]!); end < most; end++) {
-      bytes += entryCost(this.#queue[end]!)
-      if (bytes > maxBytes) break
-    }
-    const entries = this.#queue.slice(this.#head, end)
-    this.#head = end
-    if (this.#head === this.#queue.length) {
-      this.#queue = []
-      this.#head = 0
-    } else if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head)
-      this.#head = 0
-    }
     let bytes = 0
     for (const entry of entries) bytes += entryCost(entry)
     return { entries, bytes, settled: false }
   }
 
   #queuedCount(): number {
-    return this.#queue.length - this.#head
+    return this.#queue.length
   }
 
   /** A whole batch is queued: by count, or by bytes (waiting, not in flight). */
@@ -610,14 +717,15 @@ class BatchingSink implements Sink {
     if (this.#immediate !== undefined) clearImmediate(this.#immediate)
     this.#immediate = undefined
     this.#retryWait?.cut()
+    // Nothing is sent any more: no one waits for it.
+    for (const waiter of [...this.#waiters]) waiter.resolve(true)
   }
 
   /** Counts everything still pending as failed and reports it once. */
   #abandon(error: Error, count: number): void {
     if (count === 0) return
     if (this.#inflight !== undefined) this.#inflight.settled = true
-    this.#queue = []
-    this.#head = 0
+    this.#queue.clear()
     this.#bytes = 0
     this.#stats.failed += count
     this.#reportError(error, count)

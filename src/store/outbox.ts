@@ -49,7 +49,6 @@ import {
   readSync,
   readdirSync,
   rmSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -116,6 +115,15 @@ export class Outbox {
   #inflightEnd: number | undefined
   #scheduled: NodeJS.Immediate | undefined
   #closed = false
+  /**
+   * Set when a write failed (the folder vanished, the disk is full): from
+   * then on, new entries wait in memory only (`spill` while older ones are
+   * still read from disk), and the outbox no longer counts as durable.
+   */
+  #broken: Error | undefined
+  #spill: EncodedEntry[] = []
+  /** Told once when a write fails. */
+  onBroken: ((error: Error) => void) | undefined
   /** Torn lines skipped while reading (a power loss mid-write). */
   torn = 0
 
@@ -172,6 +180,11 @@ export class Outbox {
     return new Outbox(directory, meta, segments, ackedFd, acked, waiting)
   }
 
+  /** Where it is (it outlives the process), for messages; undefined once a write failed. */
+  get durable(): string | undefined {
+    return this.#broken === undefined ? this.directory : undefined
+  }
+
   /** Entries not taken yet (on disk or about to be). */
   get length(): number {
     return this.#waiting
@@ -184,13 +197,19 @@ export class Outbox {
 
   /** Queues an entry; it is written at the end of this turn of the event loop, with the others. */
   push(entry: EncodedEntry): void {
+    this.#waiting++
+    if (this.#broken !== undefined) {
+      if (this.#hot) this.#window.push(entry)
+      else this.#spill.push(entry)
+      return
+    }
     this.#unwritten.push(entry)
     this.#unwrittenBytes += Buffer.byteLength(entry) + 1
-    this.#waiting++
     if (this.#hot) {
       this.#window.push(entry)
       this.#windowBytes += entry.length
-      if (this.#windowBytes > WINDOW_BYTES) this.#goCold()
+      if (this.#windowBytes > WINDOW_BYTES && this.#broken === undefined)
+        this.#goCold()
     }
     this.#scheduled ??= setImmediate(() => {
       this.#scheduled = undefined
@@ -199,27 +218,28 @@ export class Outbox {
   }
 
   /**
-   * Writes what was pushed now, with one write.
-   *
-   * @throws Error (`ML_DASH_STORE_IO`) naming the file; nothing pushed is
-   *   lost by the throw: it stays to be written by the next call.
+   * Writes what was pushed now, with one write. Never throws: when the
+   * write fails, the outbox breaks (see `#broken`) and `onBroken` is told.
    */
   persistSync(): void {
     if (this.#unwritten.length === 0 || this.#closed) return
     const text = `${this.#unwritten.join('\n')}\n`
     const bytes = Buffer.from(text)
-    const fd = this.#segmentFor(bytes.length)
-    const file = join(this.directory, segmentName(this.#segments.at(-1)!.start))
-    let written = 0
     try {
-      while (written < bytes.length)
-        written += writeSync(fd, bytes, written, bytes.length - written)
+      const fd = this.#segmentFor(bytes.length)
+      let written = 0
+      try {
+        while (written < bytes.length)
+          written += writeSync(fd, bytes, written, bytes.length - written)
+      } catch (error) {
+        // A part written stays: it is read back as a torn line, skipped.
+        this.#segments.at(-1)!.size += written
+        this.#end += written
+        throw error
+      }
     } catch (error) {
-      throw mlDashError(
-        'ML_DASH_STORE_IO',
-        `cannot write the outbox "${file}": ${(error as Error).message}`,
-        error,
-      )
+      this.#break(error)
+      return
     }
     if (this.#hot) {
       // The window's unwritten tail is exactly what was just written.
@@ -255,14 +275,20 @@ export class Outbox {
     if (this.#inflightEnd === undefined) return
     this.#acked = this.#inflightEnd
     this.#inflightEnd = undefined
-    this.#writeAcked()
+    if (this.#broken !== undefined) return
+    try {
+      this.#writeAcked()
+    } catch (error) {
+      this.#break(error)
+      return
+    }
     // Segments wholly acknowledged go, except the one being written.
     while (
       this.#segments.length > 1 &&
       this.#segments[0]!.start + this.#segments[0]!.size <= this.#acked
     ) {
       const segment = this.#segments.shift()!
-      unlinkSync(join(this.directory, segmentName(segment.start)))
+      rmSync(join(this.directory, segmentName(segment.start)), { force: true })
     }
   }
 
@@ -305,6 +331,27 @@ export class Outbox {
     rmSync(this.directory, { recursive: true, force: true })
   }
 
+  #break(error: unknown): void {
+    const file = join(
+      this.directory,
+      segmentName(this.#segments.at(-1)?.start ?? this.#end),
+    )
+    this.#broken = mlDashError(
+      'ML_DASH_STORE_IO',
+      `cannot write the outbox "${file}": ${(error as Error).message}; entries bound for the server wait in memory from now on, and are lost if the process dies`,
+      error,
+    )
+    // The entries not written: in the window already (hot), else spilled after what is on disk.
+    if (!this.#hot) this.#spill.push(...this.#unwritten)
+    this.#unwritten = []
+    this.#unwrittenBytes = 0
+    try {
+      this.onBroken?.(this.#broken)
+    } catch {
+      // a report must not break the outbox further
+    }
+  }
+
   #goCold(): void {
     this.#hot = false
     this.#window = []
@@ -325,7 +372,9 @@ export class Outbox {
     }
     const entries = this.#window.slice(start, end)
     for (const entry of entries) this.#windowBytes -= entry.length
-    if (end > start) this.#taken = this.#windowEnds[end - 1]!
+    // Entries pushed after a failed write have no place on disk.
+    const last = end > start ? this.#windowEnds[end - 1] : undefined
+    if (last !== undefined) this.#taken = last
     this.#windowHead = end
     if (this.#windowHead === this.#window.length) {
       this.#window = []
@@ -382,7 +431,14 @@ export class Outbox {
       }
       this.#taken = segment.start + from + offset
     }
-    if (this.#taken >= this.#end) this.#hot = true
+    if (this.#taken >= this.#end) {
+      this.#hot = true
+      // After a failed write: what waited in memory comes next.
+      this.#window = this.#spill
+      this.#windowEnds = []
+      this.#windowHead = 0
+      this.#spill = []
+    }
     return entries
   }
 
@@ -392,21 +448,14 @@ export class Outbox {
     if (
       this.#writeFd !== undefined &&
       last !== undefined &&
-      last.size + bytes <= SEGMENT_BYTES
+      (last.size === 0 || last.size + bytes <= SEGMENT_BYTES)
     )
       return this.#writeFd
     if (this.#writeFd !== undefined) closeSync(this.#writeFd)
     const file = join(this.directory, segmentName(this.#end))
-    try {
-      this.#writeFd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL)
-    } catch (error) {
-      this.#writeFd = undefined
-      throw mlDashError(
-        'ML_DASH_STORE_IO',
-        `cannot create the outbox segment "${file}": ${(error as Error).message}`,
-        error,
-      )
-    }
+    // Set again only once the new segment is open.
+    this.#writeFd = undefined
+    this.#writeFd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL)
     this.#segments.push({ start: this.#end, size: 0 })
     return this.#writeFd
   }
@@ -483,19 +532,21 @@ export class OutboxWriter {
 
   /**
    * Closes the outbox of `prefix`: removed when the server took everything,
-   * else kept for the next process or `ml-dash-logs sync`.
+   * else kept for the next process or `ml-dash-logs sync`. True when it was
+   * the writer's last: the writer is closed then (its folder removed when
+   * nothing is left in it, else unlocked: an orphan for the next process).
    */
-  release(prefix: string): void {
+  release(prefix: string): boolean {
     const outbox = this.#outboxes.get(prefix)
-    if (outbox === undefined) return
+    if (outbox === undefined) return false
     this.#outboxes.delete(prefix)
     if (outbox.empty) outbox.remove()
     else outbox.close()
-    if (this.#outboxes.size === 0 && readdirSync(this.directory).length === 1) {
-      // Only the lock file is left: the writer folder goes too.
+    if (this.#outboxes.size > 0) return false
+    if (readdirSync(this.directory).length === 1)
       rmSync(this.directory, { recursive: true, force: true })
-      closeSync(this.#lockFd)
-    }
+    closeSync(this.#lockFd)
+    return true
   }
 }
 

@@ -16,6 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_ENTRY_LIMITS, encodeEntry } from '../../src/core/entry.js'
 import { parsePrefix } from '../../src/core/prefix.js'
 import { openLocalStore } from '../../src/store/local-store.js'
+import {
+  signTestToken,
+  startTestServer,
+} from '../../src/testing/ml-dash-server.js'
 import type { Finished, StoredLine } from '../helpers.js'
 import { FIXTURES, nesting, readLines, run, useTempDir } from '../helpers.js'
 
@@ -51,8 +55,10 @@ function drive(
   entry: Entry,
   scenario: string,
   dashRoot: string,
+  extraEnv: Record<string, string> = {},
 ): Promise<Finished> {
   const args = [DRIVER, entry, scenario, dashRoot, PREFIX]
+  const silentAt = extraEnv.CONFORMANCE_SILENT_URL ?? silentUrl
   const env = {
     ...cleanEnv(),
     // The user every template and default prefix of the suite names.
@@ -60,11 +66,12 @@ function drive(
     CONFORMANCE_SILENT_URL: silentUrl,
     CONFORMANCE_INTO_VICTIM: JSON.stringify(INTO_VICTIM),
     CONFORMANCE_TEMPLATE: TEMPLATE,
+    ...extraEnv,
   }
   if (entry !== 'cli-pipe') return run(process.execPath, args, { env })
   const flags =
     scenario === 'silent-end' || scenario === 'silent-exit'
-      ? ['--prefix', PREFIX, '--no-local', '--dash-url', silentUrl]
+      ? ['--prefix', PREFIX, '--no-local', '--dash-url', silentAt]
       : scenario === 'misspelled'
         ? ['--prefix', PREFIX, '--dash-rot', dashRoot]
         : scenario === 'server-down'
@@ -84,7 +91,10 @@ function drive(
   const node = quote(process.execPath)
   const pipeline = `${node} ${args.map(quote).join(' ')} | ${node} ${quote(CLI)} ${flags.map(quote).join(' ')}`
   return run('sh', ['-c', pipeline], {
-    env: { ...env, ML_DASH_TOKEN: 'opaque-test-token' },
+    env: {
+      ...env,
+      ML_DASH_TOKEN: extraEnv.CONFORMANCE_TOKEN ?? 'opaque-test-token',
+    },
   })
 }
 
@@ -273,10 +283,48 @@ describe.each(ENTRIES)('%s', (entry) => {
     async (scenario) => {
       const result = await drive(entry, scenario, root())
       expect(result.signal).toBeNull()
+      // Nothing is lost: kept in the outbox, and said.
       expect(result.stderr).toMatch(
-        /ml-dash-logs: .*(not delivered|not sent before the process exited).* \[ML_DASH_DEADLINE\]/,
+        /ml-dash-logs: .*not sent yet, kept in the outbox .*ml-dash-logs sync/,
       )
       expect(result.stderr).not.toMatch(/\n\s+at /)
+    },
+  )
+
+  it.each(['silent-end', 'silent-exit'])(
+    'keeps what a server that went silent did not take, and `ml-dash-logs sync` sends it once the server answers (%s)',
+    async (scenario) => {
+      const server = await startTestServer()
+      try {
+        server.inject({ kind: 'hold', count: 1000, match: /logs$/ })
+        const token = signTestToken({ username: 'alice' })
+        const cache = join(temp.dir, 'cache')
+        const result = await drive(entry, scenario, root(), {
+          CONFORMANCE_SILENT_URL: server.url,
+          CONFORMANCE_TOKEN: token,
+          XDG_CACHE_HOME: cache,
+        })
+        expect(result.signal).toBeNull()
+        expect(result.stderr).toMatch(/kept in the outbox/)
+        expect(server.experiment(PREFIX)?.logs ?? []).toEqual([])
+        server.clearFaults()
+        const synced = await run(
+          process.execPath,
+          [CLI, 'sync', '--dash-url', server.url],
+          {
+            env: { ...cleanEnv(), XDG_CACHE_HOME: cache, ML_DASH_TOKEN: token },
+          },
+        )
+        expect(synced.stderr).toMatch(
+          /sync: 1 outboxes .*: 5 sent, 0 failed, 0 left/,
+        )
+        expect(synced.code).toBe(0)
+        expect(server.experiment(PREFIX)?.logs.map((l) => l.message)).toEqual(
+          Array.from({ length: 5 }, (_, i) => `record ${i}`),
+        )
+      } finally {
+        await server.close()
+      }
     },
   )
 

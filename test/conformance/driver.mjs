@@ -38,7 +38,7 @@ function options() {
       prefix,
       dashRoot: false,
       dashUrl: process.env.CONFORMANCE_SILENT_URL,
-      token: 'opaque-test-token',
+      token: process.env.CONFORMANCE_TOKEN ?? 'opaque-test-token',
       closeTimeoutMs: 1500,
       // The Experiment's start() waits this long for the silent server.
       requestTimeoutMs: 1000,

@@ -205,8 +205,13 @@ describe('reported to onError', () => {
     expect(errors[0]?.count).toBe(1)
   })
 
-  it('ML_DASH_DEADLINE: a silent server past the close deadline', async () => {
-    const { exp, errors } = remote('alice/p/silent')
+  it('ML_DASH_DEADLINE: a silent server past the close deadline, with no outbox to keep the entries', async () => {
+    // The outbox cannot be made under a file: the entries wait in memory.
+    const file = join(temp.dir, 'a-file')
+    writeFileSync(file, '')
+    const { exp, errors } = remote('alice/p/silent', {
+      spoolDir: join(file, 'outbox'),
+    })
     await exp.start()
     server.inject({ kind: 'hold', count: 10, match: /logs$/ })
     exp.log('held')

@@ -16,7 +16,10 @@ describe('resolveOptions', () => {
       flushIntervalMs: 5000,
       maxQueueSize: 1_000_000,
       maxQueueBytes: 128 * 1024 * 1024,
-      maxRetries: 3,
+      // Unlimited: a batch waits in the outbox until the server takes it.
+      maxRetries: Number.MAX_SAFE_INTEGER,
+      spoolDir: undefined,
+      maxSpoolBytes: 1024 * 1024 * 1024,
       retryBaseDelayMs: 1000,
       retryMaxDelayMs: 30_000,
       requestTimeoutMs: 30_000,

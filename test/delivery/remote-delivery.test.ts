@@ -293,7 +293,7 @@ describe('delivery through faults', () => {
     expect(report.statusError?.message).toContain('(401)')
   })
 
-  it('gives up at the close deadline when the server never answers, saying what was not delivered', async () => {
+  it('keeps in the outbox what a silent server did not take by the close deadline, and the next process sends it first', async () => {
     const failures: number[] = []
     const exp = await remote('alice/proj/slow', {
       requestTimeoutMs: 60_000,
@@ -303,12 +303,19 @@ describe('delivery through faults', () => {
     exp.log('a')
     exp.log('b')
     const report = await exp.close('COMPLETED', 300)
+    // Not lost, so not failed: kept, and no onError.
     expect(report.remote).toMatchObject({
       accepted: 2,
-      failed: 2,
+      failed: 0,
+      pending: 2,
       timedOut: true,
     })
-    expect(failures).toEqual([2])
+    expect(failures).toEqual([])
+    server.clearFaults()
+    const next = await remote('alice/proj/slow').start()
+    next.log('c')
+    await next.close()
+    expect(messages('alice/proj/slow')).toEqual(['a', 'b', 'c'])
   })
 })
 
@@ -327,7 +334,12 @@ describe('hybrid mode', () => {
     const local = await exp.flush(2000)
     expect(local.local).toMatchObject({ delivered: 100, pending: 0 })
     const report = await exp.close()
-    expect(report.remote).toMatchObject({ delivered: 0, failed: 100 })
+    // Kept in the outbox beside the store, for the next process.
+    expect(report.remote).toMatchObject({
+      delivered: 0,
+      failed: 0,
+      pending: 100,
+    })
     expect(temp.lines(prefix)).toHaveLength(100)
   })
 
@@ -364,8 +376,14 @@ describe('a vanished local root in hybrid mode', () => {
     for (let i = 0; i < 10; i++) exp.log(`m${i}`)
     const report = await exp.close()
     expect(report.local).toMatchObject({ failed: 10 })
-    expect(failures[0]).toMatch(
-      /cannot write ".*root\/alice\/proj\/vanished\/logs\/logs\.jsonl": ENOENT/,
+    expect(failures).toContainEqual(
+      expect.stringMatching(
+        /cannot write ".*root\/alice\/proj\/vanished\/logs\/logs\.jsonl": ENOENT/,
+      ),
+    )
+    // The outbox beside the store vanished too: said, and entries wait in memory.
+    expect(failures).toContainEqual(
+      expect.stringMatching(/cannot write the outbox .*ENOENT.*wait in memory/),
     )
     expect(report.remote).toMatchObject({ delivered: 10 })
     expect(messages(prefix)).toHaveLength(10)

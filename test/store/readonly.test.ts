@@ -34,11 +34,20 @@ it('reports the read-only root by path and keeps delivering to the server (hybri
     server.url,
     signTestToken({ username: 'alice' }),
   ])
-  // The default failure line names the path and the reason, once.
-  expect(result.stderr).toMatch(
-    /^ml-dash-logs: local alice\/readonly\/run: \d+ entries not delivered: .*EACCES/,
+  // The default failure line names the path and the reason, once; and
+  // once that the outbox beside the store cannot be made either.
+  const lines = result.stderr.trim().split('\n')
+  expect(lines).toHaveLength(2)
+  expect(lines).toContainEqual(
+    expect.stringMatching(
+      /^ml-dash-logs: local alice\/readonly\/run: \d+ entries not delivered: .*EACCES/,
+    ),
   )
-  expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  expect(lines).toContainEqual(
+    expect.stringMatching(
+      /^ml-dash-logs: remote alice\/readonly\/run: no outbox .*EACCES.*\[ML_DASH_STORE_IO\]/,
+    ),
+  )
   const { stats, errors } = JSON.parse(result.stdout) as {
     stats: {
       experiments: Record<
@@ -52,9 +61,11 @@ it('reports the read-only root by path and keeps delivering to the server (hybri
     local: { failed: 20 },
     remote: { delivered: 20 },
   })
-  expect(errors[0]?.[0]).toMatch(
-    new RegExp(
-      `cannot open the experiment folder ".*readonly/alice/readonly/run": EACCES`,
+  expect(errors.map(([message]) => message)).toContainEqual(
+    expect.stringMatching(
+      new RegExp(
+        `cannot open the experiment folder ".*readonly/alice/readonly/run": EACCES`,
+      ),
     ),
   )
   expect(server.experiment(prefix)?.logs.map((l) => l.message)).toEqual(
