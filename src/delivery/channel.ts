@@ -65,6 +65,8 @@ export interface Channel {
   /** Opens the stores now; rejects on a permanent failure (a retryable one is retried by writes). */
   open(): Promise<void>
   flush(timeoutMs: number): Promise<ChannelReport>
+  /** True once every entry accepted so far is on disk (local store or outbox). */
+  persist(timeoutMs: number): Promise<boolean>
   close(timeoutMs: number, status?: RemoteStatus): Promise<ChannelReport>
   readonly stats: ChannelStats
 }
@@ -189,6 +191,21 @@ class SinkChannel implements Channel {
     for (const result of results) {
       if (result?.status === 'failure') throw result.error
     }
+  }
+
+  /**
+   * Resolves true once every entry accepted so far is on disk in at least
+   * one store: the local store (written, within `timeoutMs`), or the outbox
+   * (written now). False when neither holds them (the receiver then does
+   * not acknowledge them).
+   */
+  async persist(timeoutMs: number): Promise<boolean> {
+    const inOutbox = this.#remote?.sink.persist() ?? false
+    if (this.#local === undefined) return inOutbox
+    const before = this.#local.sink.stats.failed
+    const report = await this.#local.sink.flush(timeoutMs)
+    const written = !report.timedOut && report.failed === before
+    return written || inOutbox
   }
 
   async flush(timeoutMs: number): Promise<ChannelReport> {

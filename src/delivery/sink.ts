@@ -190,6 +190,11 @@ export interface Sink {
    * reports it, since nothing asynchronous runs any more.
    */
   flushSync(): void
+  /**
+   * Writes what the queue holds in memory to where it outlives the process,
+   * now; true when every accepted entry is there (a durable queue that works).
+   */
+  persist(): boolean
   close(timeoutMs: number): Promise<DeliveryReport>
   readonly stats: Readonly<SinkStats>
 }
@@ -366,6 +371,11 @@ class BatchingSink implements Sink {
     // After the waiter is registered: the drain sends partial batches only while someone waits.
     this.#startNow()
     return flushed
+  }
+
+  persist(): boolean {
+    this.#queue.persistSync?.()
+    return this.#queue.durable !== undefined
   }
 
   flushSync(): void {

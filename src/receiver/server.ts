@@ -45,7 +45,7 @@ import type { OptionSpec } from '../core/option-table.js'
 import { RECEIVER_OPTIONS } from '../core/option-table.js'
 import type { ResolvedTable } from '../core/options.js'
 import { configError, resolveOptions, resolveTable } from '../core/options.js'
-import type { ChannelReport } from '../delivery/channel.js'
+import type { Channel, ChannelReport } from '../delivery/channel.js'
 import { entryCost } from '../delivery/sink.js'
 import type { Routed, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
@@ -438,14 +438,28 @@ export async function startReceiver(
       // Queued a slice at a time too; each entry moves from this request's bytes to what is held.
       let rejected = unrouted
       sliceStart = performance.now()
+      const channels = new Set<Channel>()
       for (const one of routed) {
         if (!one.channel.enqueue(one.entry)) rejected++
+        channels.add(one.channel)
         hold(-entryCost(one.entry), -1)
         if (performance.now() - sliceStart > SLICE_MS) {
           await nextTurn()
           sliceStart = performance.now()
         }
       }
+      // Acknowledged only once on disk: in the local store or the outbox.
+      const kept = await Promise.all(
+        [...channels].map((channel) =>
+          channel.persist(limits.receiveTimeoutMs),
+        ),
+      )
+      if (kept.includes(false))
+        return {
+          status: 503,
+          message:
+            'the records could not be kept on disk (the local store and the outbox failed); they were not acknowledged',
+        }
       const message =
         rejected === 0
           ? ''
