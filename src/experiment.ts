@@ -24,7 +24,12 @@ import type {
   OwnNames,
   ResolvedOptions,
 } from './core/options.js'
-import { resolveOptions } from './core/options.js'
+import {
+  checkDeadline,
+  configError,
+  resolveOptions,
+  resolveTable,
+} from './core/options.js'
 import type { OptionSpec } from './core/option-table.js'
 import { EXPERIMENT_OPTIONS } from './core/option-table.js'
 import { mlDashError } from './core/error-codes.js'
@@ -76,6 +81,8 @@ export interface LogOptions {
 /** How an experiment ended, as the ml-dash server records it. */
 export type ExperimentStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED'
 
+const STATUSES: readonly unknown[] = ['COMPLETED', 'FAILED', 'CANCELLED']
+
 /** Where an experiment is in its life. */
 export type ExperimentState =
   'created' | 'starting' | 'running' | 'closing' | 'closed'
@@ -119,6 +126,8 @@ export class Experiment {
       EXPERIMENT_NAMES,
       context,
     )
+    // experiment.json's fields, checked here too, before any I/O.
+    resolveTable(EXPERIMENT_OPTIONS, options as Record<string, unknown>)
     warnUnknownOptions(this.#options.unknownOptions)
     // Without a prefix, the SDK's default, as the SDK does (adapters still need one).
     this.#parsedPrefix =
@@ -236,6 +245,11 @@ export class Experiment {
   flush(
     timeoutMs: number = this.#options.closeTimeoutMs,
   ): Promise<ChannelReport> {
+    try {
+      checkDeadline('flush(timeoutMs)', timeoutMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return this.#channel?.flush(timeoutMs) ?? Promise.resolve({})
   }
 
@@ -251,6 +265,15 @@ export class Experiment {
     status: ExperimentStatus = 'COMPLETED',
     timeoutMs: number = this.#options.closeTimeoutMs,
   ): Promise<ChannelReport> {
+    try {
+      checkDeadline('close(status, timeoutMs)', timeoutMs)
+      if (!STATUSES.includes(status))
+        throw configError(
+          `close(status) takes one of ${STATUSES.join(', ')} (got ${JSON.stringify(status) ?? String(status)})`,
+        )
+    } catch (error) {
+      return Promise.reject(error)
+    }
     this.#closing ??= this.#close(status, timeoutMs)
     return this.#closing
   }

@@ -218,7 +218,8 @@ function receiverToken(
 }
 
 function portNumber(text: string): number {
-  const port = Number(text)
+  // Decimal digits only: '' (an unset $PORT) or 0x10 would pass Number().
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be 0 to 65535 (got ${text})`)
   return port

@@ -10,9 +10,9 @@
  */
 
 /** Every code, and when it is raised. */
-export const ERROR_CODES = {
+export const ERROR_CODES = Object.freeze({
   ML_DASH_CONFIG:
-    'an option, environment variable, `config.json`, prefix, template or network setting is invalid; thrown at construction, before any I/O',
+    'an option, environment variable, `config.json`, prefix, template or network setting is invalid, or the port is taken; thrown at construction (or by `startReceiver`), before anything is written',
   ML_DASH_AUTH:
     'no token was found for the server, a token source could not be read, or the server refused the token (401, 403)',
   ML_DASH_NETWORK:
@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   ML_DASH_INVALID_LEVEL:
     "`log()` was given a level that is not one of the five (thrown, with the SDK's sentence)",
   ML_DASH_NOT_STARTED: 'an `Experiment` was logged to before `start()`',
-} as const
+} as const)
 
 /** One of {@link ERROR_CODES}. */
 export type MlDashErrorCode = keyof typeof ERROR_CODES

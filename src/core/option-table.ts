@@ -3,7 +3,7 @@
  * and `config.json` key it falls back to, its range and default, and the
  * line the README shows. Resolution and validation (./options.ts), the
  * unknown-option warning and the README's options tables
- * (`npm run docs:options`, checked by test/core/option-table.test.ts) are
+ * (`npm run docs:tables`, checked by test/core/option-table.test.ts) are
  * all driven from here, so that a default is written once.
  */
 
@@ -19,7 +19,7 @@ export type OptionKind =
   | 'secret'
   /** A token a request header can carry (non-empty, no white space), never shown. */
   | 'headerToken'
-  /** A non-empty path (a file read at construction). */
+  /** A non-empty path (a file read at construction, or a folder). */
   | 'path'
   /** A host name or address. */
   | 'host'
@@ -37,8 +37,12 @@ export type OptionKind =
   | 'limits'
   /** A function. */
   | 'function'
-  /** An `experiment.json` field, checked by the store as it writes it. */
-  | 'experimentField'
+  /** A string, or null. */
+  | 'text'
+  /** An array of strings. */
+  | 'strings'
+  /** A plain JSON object, or null. */
+  | 'object'
 
 /** One option. */
 export interface OptionSpec {
@@ -208,22 +212,22 @@ export const SHARED_OPTIONS = {
 /** The `Experiment`'s own options: `experiment.json` fields, kept when reopening unless given. */
 export const EXPERIMENT_OPTIONS = {
   description: {
-    kind: 'experimentField',
+    kind: 'text',
     defaultText: 'kept',
     doc: '`experiment.json` `description` (`Experiment` only)',
   },
   tags: {
-    kind: 'experimentField',
+    kind: 'strings',
     defaultText: 'kept',
     doc: '`experiment.json` `tags` (`Experiment` only)',
   },
   bindrs: {
-    kind: 'experimentField',
+    kind: 'strings',
     defaultText: 'kept',
     doc: '`experiment.json` `bindrs` (`Experiment` only)',
   },
   metadata: {
-    kind: 'experimentField',
+    kind: 'object',
     defaultText: 'kept',
     doc: '`experiment.json` `metadata` (`Experiment` only)',
   },
@@ -281,11 +285,13 @@ export const RECEIVER_OPTIONS = {
   },
   receiveTimeoutMs: {
     kind: 'integer',
+    max: 2_147_483_647,
     default: 30_000,
     doc: 'time limit for receiving one request (408 past it); not `requestTimeoutMs`, which bounds requests to the server',
   },
   headersTimeoutMs: {
     kind: 'integer',
+    max: 2_147_483_647,
     default: 10_000,
     doc: "time limit for receiving a request's headers",
   },

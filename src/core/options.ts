@@ -179,8 +179,9 @@ interface KindValues {
   levelMap: LevelMap
   limits: EntryLimits
   function: ((...args: never[]) => unknown) | undefined
-  /** Checked by the store as it writes experiment.json. */
-  experimentField: unknown
+  text: string | null | undefined
+  strings: string[] | undefined
+  object: Record<string, unknown> | null | undefined
 }
 
 /** The resolved values of a table's options. */
@@ -226,9 +227,9 @@ function resolveOne(
     case 'headerToken':
       return headerToken(name, value)
     case 'path':
-      return optionalString(name, value)
+      return path(name, value)
     case 'host':
-      return optionalString(name, value) ?? spec.default
+      return host(name, value) ?? spec.default
     case 'headers':
       return value
     case 'integer':
@@ -243,8 +244,30 @@ function resolveOne(
       return resolveLimits(value as Partial<EntryLimits> | undefined)
     case 'function':
       return resolveFunction(name, value)
-    case 'experimentField':
-      return value
+    case 'text':
+      if (value === undefined || value === null || typeof value === 'string')
+        return value
+      throw configError(`${name} must be a string or null (got ${show(value)})`)
+    case 'strings':
+      if (
+        value === undefined ||
+        (Array.isArray(value) &&
+          value.every((item) => typeof item === 'string'))
+      )
+        return value
+      throw configError(
+        `${name} must be an array of strings (got ${show(value)})`,
+      )
+    case 'object':
+      if (
+        value === undefined ||
+        value === null ||
+        (typeof value === 'object' && !Array.isArray(value))
+      )
+        return value
+      throw configError(
+        `${name} must be an object or null (got ${show(value)})`,
+      )
   }
 }
 
@@ -260,10 +283,15 @@ export function resolveOptions(
   ownNames: readonly string[] = [],
   context: OptionsContext = {},
 ): ResolvedOptions {
-  const given =
-    typeof options === 'object' && options !== null
-      ? (options as Readonly<Record<string, unknown>>)
-      : {}
+  if (
+    options !== undefined &&
+    options !== null &&
+    (typeof options !== 'object' || Array.isArray(options))
+  )
+    throw configError(
+      `the options must be an object such as { prefix: 'alice/project/run' } (got ${show(options)})`,
+    )
+  const given = (options ?? {}) as Readonly<Record<string, unknown>>
   const values = resolveTable(SHARED_OPTIONS, given, env, context)
   if (values.retryMaxDelayMs < values.retryBaseDelayMs) {
     throw configError(
@@ -335,7 +363,9 @@ function resolvePrefix(
   context: OptionsContext,
 ): ExperimentPrefix | undefined {
   const variable = spec.env
-  const fromEnv = value === undefined && variable !== undefined
+  // null, as pino's options keep it through structured cloning, means not given.
+  const fromEnv =
+    (value === undefined || value === null) && variable !== undefined
   const template = fromEnv ? env[variable] : value
   if (template === undefined) return undefined
   if (typeof template !== 'string') return parsePrefix(template)
@@ -496,8 +526,30 @@ function editDistance(a: string, b: string): number {
 /** A token as a header can carry it. @throws Error naming the rule, never the token */
 function headerToken(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'string' || !/^\S+$/.test(value))
-    throw configError(`${name} must be a non-empty string without white space`)
+  if (typeof value !== 'string' || !/^[\x21-\x7e]+$/.test(value))
+    throw configError(
+      `${name} must be a non-empty string of visible ASCII characters (what an HTTP header carries)`,
+    )
+  return value
+}
+
+/** A path: undefined when not given; an empty one is an error (it would quietly mean none). */
+function path(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0'))
+    throw configError(
+      `${name} must be the path of a file or folder (got ${show(value)})`,
+    )
+  return value
+}
+
+/** A host name or address: undefined when not given; an empty one is an error (Node would listen everywhere). */
+function host(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^[^\s]+$/.test(value))
+    throw configError(
+      `${name} must be a host name or address, such as 127.0.0.1 or 0.0.0.0 (got ${show(value)})`,
+    )
   return value
 }
 
@@ -518,7 +570,13 @@ function integer(
   if (value !== undefined) return checkNumber(name, value, rule)
   const raw = fromEnv(env, spec.env)
   if (raw === undefined) return spec.default as number
-  return checkNumber(spec.env!, Number(raw), rule, raw)
+  // Decimal digits only, as Python's int() reads the SDK's variables (not 0x10 or 1e3).
+  return checkNumber(
+    spec.env!,
+    /^[+-]?\d+$/.test(raw) ? Number(raw) : NaN,
+    rule,
+    raw,
+  )
 }
 
 /** Milliseconds from the option, else seconds from the SDK's variable, else the default. */
@@ -533,7 +591,10 @@ function duration(
   const variable = spec.env
   const raw = fromEnv(env, variable)
   if (raw === undefined) return spec.default as number
-  const seconds = Number(raw)
+  // A decimal number, as Python's float() reads it (not 0x10).
+  const seconds = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw)
+    ? Number(raw)
+    : NaN
   if (!Number.isFinite(seconds)) {
     throw configError(
       `${variable} must be a number of seconds (got ${show(raw)})`,
@@ -555,6 +616,14 @@ function fromEnv(env: Env, variable: string | undefined): string | undefined {
 
 /** Durations are capped where Node's timers stop working (2^31-1 ms). */
 const MAX_TIMER_MS = 2_147_483_647
+
+/**
+ * A deadline given to a call (`flush(timeoutMs)`, `close(…, timeoutMs)`):
+ * milliseconds from 0 to 2^31-1. @throws Error (`ML_DASH_CONFIG`) naming the call
+ */
+export function checkDeadline(name: string, value: unknown): void {
+  checkNumber(name, value, { min: 0, integer: false })
+}
 
 /** `value` when it is a number in range (a safe integer if `integer`), else a named error. */
 function checkNumber(
@@ -600,6 +669,13 @@ function resolveLevelMap(map: unknown): LevelMap {
 }
 
 function resolveLimits(limits: Partial<EntryLimits> | undefined): EntryLimits {
+  if (
+    limits !== undefined &&
+    (typeof limits !== 'object' || limits === null || Array.isArray(limits))
+  )
+    throw configError(
+      `limits must be an object such as { maxMessageLength: 10000 } (got ${show(limits)})`,
+    )
   const merged: EntryLimits = { ...DEFAULT_ENTRY_LIMITS }
   for (const key of LIMIT_NAMES as (keyof EntryLimits)[]) {
     const value = limits?.[key]
@@ -618,6 +694,8 @@ function resolveFunction(name: string, value: unknown): KindValues['function'] {
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
+  // JSON would write NaN and the infinities as null.
+  if (typeof value === 'number') return String(value)
   if (typeof value === 'bigint') return `${value}n`
   try {
     return JSON.stringify(value) ?? String(value)

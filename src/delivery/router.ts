@@ -57,6 +57,8 @@ export interface RouterStats {
   refusedPrefixes: number
   /** Records with neither a routed nor a default prefix (not stored). */
   unrouted: number
+  /** Records given after `close()` (not stored; reported, `ML_DASH_CLOSED`). */
+  afterClose: number
 }
 
 /** A record routed and encoded, not queued yet. */
@@ -132,6 +134,9 @@ class PrefixRouter implements Router {
   #unreported = 0
   readonly #reportsUnrouted: boolean
   #closed = false
+  #afterClose = 0
+  /** Records after close not yet reported. */
+  #afterCloseUnreported = 0
 
   constructor(options: ResolvedOptions, reportsUnrouted: boolean) {
     this.#options = options
@@ -151,6 +156,7 @@ class PrefixRouter implements Router {
       experiments,
       refusedPrefixes: this.#refused,
       unrouted: this.#unrouted,
+      afterClose: this.#afterClose,
     }
   }
 
@@ -160,7 +166,7 @@ class PrefixRouter implements Router {
   }
 
   route(input: EntryInput, routedPrefix?: unknown): Routed | undefined {
-    if (this.#closed) return undefined
+    if (this.#closed) return this.#refuseAfterClose()
     let channel = this.#own()
     let entry = input
     if (
@@ -185,7 +191,7 @@ class PrefixRouter implements Router {
   }
 
   enqueueEncoded(entry: EncodedEntry): boolean {
-    if (this.#closed) return false
+    if (this.#closed) return this.#refuseAfterClose() ?? false
     const channel = this.#own()
     if (channel === undefined) return this.#unroutable()
     return channel.enqueue(entry)
@@ -197,6 +203,27 @@ class PrefixRouter implements Router {
     if (this.#reportsUnrouted && this.#unreported++ === 0)
       setImmediate(() => this.#reportUnrouted())
     return false
+  }
+
+  /** Counts a record given after close and reports it, out of band, once a turn. */
+  #refuseAfterClose(): undefined {
+    this.#afterClose++
+    if (this.#afterCloseUnreported++ === 0)
+      setImmediate(() => {
+        const count = this.#afterCloseUnreported
+        this.#afterCloseUnreported = 0
+        reportFailure(
+          this.#options,
+          'router',
+          `${count} records not stored`,
+          mlDashError(
+            'ML_DASH_CLOSED',
+            `${count} records came after close(): they are not stored`,
+          ),
+          count,
+        )
+      })
+    return undefined
   }
 
   #reportUnrouted(): void {

@@ -211,8 +211,20 @@ export function entryCost(entry: EncodedEntry): number {
   return entry.length + ENTRY_OVERHEAD_BYTES
 }
 
+/** Least time between two reports of drops by one sink. */
+const DROP_REPORT_MS = 1000
+
 /** Why an entry given after `close()` is dropped. */
 const CLOSED_REFUSAL = 'they came after close()'
+
+/** A deadline as a timer can wait it: 0 to 2^31-1 ms (NaN: 0). */
+function clampDeadline(ms: number): number {
+  return Number.isFinite(ms)
+    ? Math.min(Math.max(0, ms), 2_147_483_647)
+    : ms > 0
+      ? 2_147_483_647
+      : 0
+}
 
 /** The fixed part of {@link entryCost}. */
 const ENTRY_OVERHEAD_BYTES = 48
@@ -270,6 +282,7 @@ class BatchingSink implements Sink {
   /** Entries dropped since the last report, and why the first of them was. */
   #dropsUnreported = 0
   #dropReason = ''
+  #lastDropReport = -Infinity
   readonly #stats = {
     accepted: 0,
     delivered: 0,
@@ -307,10 +320,12 @@ class BatchingSink implements Sink {
     const refused = this.#refusal(cost)
     if (refused !== undefined) {
       this.#stats.dropped++
-      // Reported out of band, once per turn of the event loop however many there are.
+      // Reported out of band, with how many: at most once a second.
       if (this.#dropsUnreported++ === 0) {
         this.#dropReason = refused
-        setImmediate(() => this.#reportDrops())
+        const wait = this.#lastDropReport + DROP_REPORT_MS - Date.now()
+        if (wait <= 0) setImmediate(() => this.#reportDrops())
+        else setTimeout(() => this.#reportDrops(), wait).unref()
       }
       return false
     }
@@ -350,6 +365,7 @@ class BatchingSink implements Sink {
   }
 
   flush(timeoutMs: number, holdProcess = true): Promise<DeliveryReport> {
+    timeoutMs = clampDeadline(timeoutMs)
     const target = this.#stats.accepted
     if (this.#settledCount() >= target) {
       return Promise.resolve(this.#report(false))
@@ -380,6 +396,8 @@ class BatchingSink implements Sink {
 
   flushSync(): void {
     if (this.#stopped) return
+    // Drops of this tick are said before the process goes.
+    this.#reportDrops()
     const writeSync = this.#options.store.writeSync?.bind(this.#options.store)
     if (this.#queue.durable !== undefined) {
       // Kept where they outlive the process: the next one sends them.
@@ -417,6 +435,7 @@ class BatchingSink implements Sink {
   }
 
   async close(timeoutMs: number): Promise<DeliveryReport> {
+    timeoutMs = clampDeadline(timeoutMs)
     this.#closed = true
     // Drops not reported yet are reported before the close resolves.
     this.#reportDrops()
@@ -633,6 +652,7 @@ class BatchingSink implements Sink {
     const count = this.#dropsUnreported
     if (count === 0) return
     this.#dropsUnreported = 0
+    this.#lastDropReport = Date.now()
     reportFailure(
       this.#options,
       this.#options.name,

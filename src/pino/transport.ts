@@ -19,7 +19,7 @@
  * pino ends the stream and waits for `close`, which flushes every store.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { isMlDashError } from '../core/error-codes.js'
+import { isMlDashError, mlDashError } from '../core/error-codes.js'
 import build from 'pino-abstract-transport'
 import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
@@ -109,7 +109,7 @@ function withCodeInMessage<T>(make: () => T): T {
     return make()
   } catch (error) {
     if (!isMlDashError(error)) throw error
-    throw new Error(`${error.message} [${error.code}]`, { cause: error })
+    throw mlDashError(error.code, `${error.message} [${error.code}]`, error)
   }
 }
 

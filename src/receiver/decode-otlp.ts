@@ -61,7 +61,7 @@ const MAX_VALUES_PER_REQUEST = 2_000_000
  * {@link MAX_VALUES_PER_REQUEST} lets through, and a request refused as
  * JSON is one refused as protobuf too.
  */
-const MAX_CONTAINERS_PER_REQUEST = 4 * MAX_VALUES_PER_REQUEST
+const MAX_CONTAINERS_PER_REQUEST = 2 * MAX_VALUES_PER_REQUEST
 
 /** Parts (resource logs, scope logs, records found) read between two `null`s of a generator. */
 const TICK_PARTS = 4096

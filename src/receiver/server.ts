@@ -131,30 +131,19 @@ const RECEIVER_NAMES = Object.keys(
 /** Work done between two hand-backs of the event loop while a request is decoded. */
 const SLICE_MS = 4
 
-/**
- * Retries of a retryable failure when neither `maxRetries` nor
- * `ML_DASH_MAX_RETRIES` is set: the receiver answered 200 for what it holds,
- * so it keeps trying through an outage (its senders meanwhile get 429)
- * until the server takes the entries or the receiver is closed.
- */
-const RECEIVER_MAX_RETRIES = Number.MAX_SAFE_INTEGER
-
 /** Starts the receiver. @throws Error naming an invalid option; rejects if the port cannot be bound. */
 export async function startReceiver(
   options: ReceiverOptions = {},
 ): Promise<Receiver> {
-  const withRetries =
-    options.maxRetries === undefined &&
-    process.env.ML_DASH_MAX_RETRIES === undefined
-      ? { ...options, maxRetries: RECEIVER_MAX_RETRIES }
-      : options
+  // Retries are unlimited by default (the option table): what the receiver
+  // answered 200 for waits in the outbox through an outage.
   const limits = resolveTable(
     RECEIVER_OPTIONS,
     options as Readonly<Record<string, unknown>>,
     process.env,
   )
   const resolved = resolveOptions(
-    withStoreBounds(withRetries, limits),
+    withStoreBounds(options, limits),
     process.env,
     RECEIVER_NAMES,
     processContext(),
@@ -478,7 +467,16 @@ export async function startReceiver(
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      // The stores were made for it: let them go with it.
+      void router.close(0)
+      reject(
+        configError(
+          `cannot listen on ${host}:${limits.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`,
+          error,
+        ),
+      )
+    })
     server.listen(limits.port, host, () => resolve())
   })
   const { port, address } = server.address() as {

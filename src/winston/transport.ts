@@ -14,7 +14,7 @@
  */
 import TransportStream from 'winston-transport'
 import type { MlDashOptions, OwnNames } from '../core/options.js'
-import { resolveOptions } from '../core/options.js'
+import { configError, resolveOptions } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import type { ChannelReport } from '../delivery/channel.js'
 import type { Router, RouterStats } from '../delivery/router.js'
@@ -49,6 +49,9 @@ export class MlDashTransport extends TransportStream {
   constructor(options: MlDashTransportOptions = {}) {
     super(options)
     const userOnError = options.onError
+    // Checked before it is wrapped: the wrapper itself is always a function.
+    if (userOnError !== undefined && typeof userOnError !== 'function')
+      throw configError('onError must be a function')
     const resolved = resolveOptions(
       {
         ...options,

@@ -95,12 +95,17 @@ describe('the doc comments editors show', () => {
         expect(text, `${name} has no @default`).not.toBe('')
         if (spec.env !== undefined)
           expect(text, `${name}'s @default`).toContain(spec.env)
-        if (spec.default !== undefined)
-          expect(text, `${name}'s @default`).toContain(
+        if (spec.default !== undefined) {
+          const shown =
             typeof spec.default === 'string'
               ? JSON.stringify(spec.default)
-              : String(spec.default),
+              : String(spec.default)
+          // The value as a word: a table default of 100 is not the doc's 1000.
+          const word = new RegExp(
+            `(^|[^0-9A-Za-z])${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^0-9A-Za-z])`,
           )
+          expect(text, `${name}'s @default`).toMatch(word)
+        }
       }
     },
   )

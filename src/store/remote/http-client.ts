@@ -219,6 +219,8 @@ function tunnelRoute(
   const named = `the proxy ${proxy.url.origin} (from ${proxy.source})`
   return {
     ...directRoute(base, network),
+    // In brackets: hpagent writes it into `CONNECT host:port` as it is.
+    hostname: base.hostname,
     agent: new HttpsProxyAgent({
       ...POOL,
       ...network.tls,

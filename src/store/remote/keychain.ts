@@ -22,6 +22,7 @@
  * environment (kept in memory only, as the token is anyway).
  */
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { accessSync, constants, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
 
@@ -103,15 +104,19 @@ export function readKeychainToken(
   if (mac) args.push('-w')
   const now = (options.now ?? Date.now)()
   // The tool's answer depends on its path and its environment, nothing else.
-  const key = JSON.stringify([path, Object.entries(env).sort()])
+  // Hashed: the environment may hold other secrets, which are not kept.
+  const key = createHash('sha256')
+    .update(JSON.stringify([path, Object.entries(env).sort()]))
+    .digest('hex')
+  const cacheMs = options.cacheMs ?? KEYCHAIN_CACHE_MS
   if (
+    cacheMs > 0 &&
     lastLookup !== undefined &&
     lastLookup.key === key &&
     now < lastLookup.until
   )
     return lastLookup.result
   const result = runLookup(tool, path, args, env, timeoutMs)
-  const cacheMs = options.cacheMs ?? KEYCHAIN_CACHE_MS
   lastLookup = cacheMs > 0 ? { key, until: now + cacheMs, result } : undefined
   return result
 }

@@ -233,7 +233,12 @@ export function bypassesProxy(url: URL, noProxy: readonly string[]): boolean {
 /** An IPv6 address in its one written form (`0:0::1` is `::1`), else the text as it is. */
 function canonicalIp(text: string): string {
   if (isIP(text) !== 6) return text
-  return new URL(`http://[${text}]/`).hostname.slice(1, -1)
+  try {
+    return new URL(`http://[${text}]/`).hostname.slice(1, -1)
+  } catch {
+    // A zone (fe80::1%eth0) is not in URL syntax: compared as written.
+    return text
+  }
 }
 
 function splitPort(entry: string): { name: string; entryPort?: string } {

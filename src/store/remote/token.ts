@@ -169,8 +169,9 @@ export function requireToken(
   // Sent as `Authorization: Bearer <token>`: anything a header cannot carry
   // would fail every request later, with a less clear error.
   if (!/^[\x21-\x7e]+$/.test(found.token)) {
+    // The option is configuration; a stored token is the login's.
     throw mlDashError(
-      'ML_DASH_AUTH',
+      found.source === 'the token option' ? 'ML_DASH_CONFIG' : 'ML_DASH_AUTH',
       `the token from ${found.source} holds white space or characters an HTTP header cannot carry (it is not shown): ${TOKEN_HELP}`,
     )
   }

@@ -85,6 +85,9 @@ describe.each([
         .status,
     ).toBe('found')
     expect(calls()).toEqual([tool, tool, tool])
+    // cacheMs 0: asked every time, even with an answer cached.
+    readKeychainToken(env, { ...options, cacheMs: 0 })
+    expect(calls()).toHaveLength(4)
   })
 
   it('takes a missing item as no token', () => {
