@@ -33,7 +33,7 @@ import { reportFailure } from './failure-log.js'
 import type { DeliveryReport, Sink, SinkOptions } from './sink.js'
 import { createSink } from './sink.js'
 
-/** The folder under a store root that holds the outboxes. */
+/** The folder under a store root that holds the outboxes (no prefix may name it: core/prefix.ts). */
 export const SPOOL_FOLDER = '.ml-dash-logs'
 
 type Env = Readonly<Record<string, string | undefined>>

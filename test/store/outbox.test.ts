@@ -15,7 +15,10 @@ import {
   claimOrphans,
   serverDirectory,
 } from '../../src/store/outbox.js'
-import { FIXTURES, useTempDir } from '../helpers.js'
+import { parsePrefix } from '../../src/core/prefix.js'
+import { spoolRoot } from '../../src/delivery/spool.js'
+import { openLocalStore } from '../../src/store/local-store.js'
+import { FIXTURES, run, useTempDir } from '../helpers.js'
 
 const temp = useTempDir()
 const entry = (n: number, pad = 0) =>
@@ -109,4 +112,26 @@ it('leaves an orphan when its writer is killed, which another process claims and
   orphan.remove()
   claimed!.release()
   expect(existsSync(claimed!.directory)).toBe(false)
+})
+
+it("leaves the store as the SDK's tools see it: an outbox beside it is no experiment, and no prefix can name its folder", async () => {
+  const root = join(temp.dir, 'store')
+  const local = await openLocalStore(root, parsePrefix('alice/p/run'))
+  local.close()
+  const writer = OutboxWriter.create(
+    serverDirectory(spoolRoot(undefined, root), 'https://api.example.test'),
+    await loadFlock(),
+  )
+  writer.outbox('alice/p/run').push(entry(1))
+  writer.persistSync()
+  const validated = await run('python3', [
+    join(FIXTURES, 'sdk_validate.py'),
+    root,
+  ])
+  expect(validated.stderr).toBe('')
+  expect(validated.code).toBe(0)
+  expect(validated.stdout.trim().split('\n')).toEqual(['alice/p/run\tp/run'])
+  expect(() => parsePrefix('.ML-Dash-Logs/outbox/run')).toThrow(
+    /where the library keeps its outboxes/,
+  )
 })
