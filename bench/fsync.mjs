@@ -1,12 +1,24 @@
 // What an fsync per outbox write would cost: one write of a turn's batch
 // (100 entries of about 200 bytes) to a file in the outbox's folder, with
 // and without fdatasync after it. `node bench/fsync.mjs [folder]`.
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const folder = mkdtempSync(join(process.argv[2] ?? tmpdir(), 'fsync-'))
-const entry = JSON.stringify({ timestamp: new Date().toISOString(), level: 'info', message: 'x'.repeat(120), metadata: { step: 1 } })
+const entry = JSON.stringify({
+  timestamp: new Date().toISOString(),
+  level: 'info',
+  message: 'x'.repeat(120),
+  metadata: { step: 1 },
+})
 const batch = Buffer.from(`${Array(100).fill(entry).join('\n')}\n`)
 const writes = 2000
 

@@ -248,7 +248,9 @@ export class Experiment {
     try {
       checkDeadline('flush(timeoutMs)', timeoutMs)
     } catch (error) {
-      return Promise.reject(error)
+      return Promise.reject(
+        error instanceof Error ? error : new Error(String(error)),
+      )
     }
     return this.#channel?.flush(timeoutMs) ?? Promise.resolve({})
   }
@@ -272,7 +274,9 @@ export class Experiment {
           `close(status) takes one of ${STATUSES.join(', ')} (got ${JSON.stringify(status) ?? String(status)})`,
         )
     } catch (error) {
-      return Promise.reject(error)
+      return Promise.reject(
+        error instanceof Error ? error : new Error(String(error)),
+      )
     }
     this.#closing ??= this.#close(status, timeoutMs)
     return this.#closing
