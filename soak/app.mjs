@@ -15,8 +15,9 @@ const transport = pino.transport({
     dashRoot: false,
     batchSize: 1000,
     flushIntervalMs: 200,
-    maxQueueSize: 500_000,
-    maxRetries: 50,
+    ...(process.env.SOAK_UNLIMITED_RETRIES ? {} : { maxQueueSize: 500_000 }),
+    // The outage soak: unlimited (the default), the batches waiting in the outbox.
+    ...(process.env.SOAK_UNLIMITED_RETRIES ? {} : { maxRetries: 50 }),
     retryBaseDelayMs: 50,
     retryMaxDelayMs: 1000,
     closeTimeoutMs: 120_000,
@@ -54,6 +55,7 @@ process.stdout.write(
     stats: stats?.experiments?.[prefix]?.remote,
     errors,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    pid: process.pid,
     seconds,
   }) + '\n',
 )

@@ -133,12 +133,12 @@ export const SHARED_OPTIONS = {
   maxQueueSize: {
     kind: 'integer',
     default: 1_000_000,
-    doc: 'most entries waiting per store and experiment; new ones beyond it are dropped, counted and reported',
+    doc: 'most entries waiting in memory per store and experiment (not in an outbox, which `maxSpoolBytes` bounds); new ones beyond it are dropped, counted and reported',
   },
   maxQueueBytes: {
     kind: 'integer',
     default: 128 * MiB,
-    doc: 'most bytes waiting per store and experiment (JSON text + 48 per entry); new entries beyond it are dropped, counted and reported',
+    doc: 'most bytes waiting in memory per store and experiment (JSON text + 48 per entry; not in an outbox); new entries beyond it are dropped, counted and reported',
   },
   maxRetries: {
     kind: 'integer',

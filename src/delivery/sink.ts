@@ -339,7 +339,8 @@ class BatchingSink implements Sink {
   canTake(count: number, bytes: number): boolean {
     return (
       !this.#closed &&
-      this.#queuedCount() + count <= this.#options.maxQueueSize &&
+      (this.#queue.durable !== undefined ||
+        this.#queuedCount() + count <= this.#options.maxQueueSize) &&
       this.#bytes + bytes <= this.#byteBound()
     )
   }
@@ -354,7 +355,11 @@ class BatchingSink implements Sink {
   /** Why an entry of `cost` bytes cannot be queued now, or undefined when it can. */
   #refusal(cost: number): string | undefined {
     if (this.#closed) return CLOSED_REFUSAL
-    if (this.#queuedCount() >= this.#options.maxQueueSize)
+    // On disk, entries cost no memory: only the outbox's byte bound counts.
+    if (
+      this.#queue.durable === undefined &&
+      this.#queuedCount() >= this.#options.maxQueueSize
+    )
       return `queue full: maxQueueSize ${this.#options.maxQueueSize} entries`
     if (this.#bytes + cost > this.#byteBound())
       return this.#queue.durable !== undefined &&
