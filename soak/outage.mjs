@@ -5,13 +5,11 @@
 // of where it was when the outage began, and that every record arrives,
 // once and in order, after the server recovers. Before the outbox (issue
 // 14), the same app held the backlog in memory: 383 MB for a million records.
-import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { signTestToken, startTestServer } from 'ml-dash-logs/testing'
+import { startTestServer } from 'ml-dash-logs/testing'
+import { startApp } from './start-app.mjs'
 
 const OUTAGE_MS = Number(process.env.SOAK_OUTAGE_MS ?? 60_000)
 const RATE = Number(process.env.SOAK_OUTAGE_RATE ?? 50_000)
@@ -22,23 +20,10 @@ const prefix = 'alice/soak/outage'
 const cache = mkdtempSync(join(tmpdir(), 'ml-dash-logs-soak-'))
 
 const server = await startTestServer()
-const app = spawn(
-  process.execPath,
-  [
-    fileURLToPath(new URL('./app.mjs', import.meta.url)),
-    server.url,
-    signTestToken({ username: 'alice' }),
-    prefix,
-    String(N),
-    String(RATE),
-  ],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, XDG_CACHE_HOME: cache, SOAK_UNLIMITED_RETRIES: '1' },
-  },
-)
-let output = ''
-app.stdout.on('data', (chunk) => (output += chunk))
+const app = startApp(server, prefix, N, RATE, {
+  XDG_CACHE_HOME: cache,
+  SOAK_UNLIMITED_RETRIES: '1',
+})
 const rssMb = () => {
   try {
     const status = readFileSync(`/proc/${app.pid}/status`, 'utf8')
@@ -63,10 +48,9 @@ console.log(
 )
 await server.down(OUTAGE_MS)
 const recoveredAt = rssMb()
-const code = await new Promise((resolve) => app.on('close', resolve))
+const { code, report } = await app.finished
 sampling = false
 await sampler
-const report = JSON.parse(output)
 const logs = server.experiment(prefix)?.logs ?? []
 await server.close()
 rmSync(cache, { recursive: true, force: true })

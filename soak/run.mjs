@@ -6,9 +6,8 @@
 // failed, with dropped = failed = 0), and that the app's peak memory stays
 // under PEAK_RSS_LIMIT_MB. Exits non-zero on any difference.
 //   SOAK_RECORDS (1000000), SOAK_RATE (records/s, 100000), FAULT_EVERY_MS (2000), PEAK_RSS_LIMIT_MB (600)
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { signTestToken, startTestServer } from 'ml-dash-logs/testing'
+import { startTestServer } from 'ml-dash-logs/testing'
+import { startApp } from './start-app.mjs'
 
 const N = Number(process.env.SOAK_RECORDS ?? 1_000_000)
 const RATE = Number(process.env.SOAK_RATE ?? 100_000)
@@ -43,27 +42,11 @@ const faultLoop = (async () => {
   }
 })()
 
-const app = spawn(
-  process.execPath,
-  [
-    fileURLToPath(new URL('./app.mjs', import.meta.url)),
-    server.url,
-    signTestToken({ username: 'alice' }),
-    prefix,
-    String(N),
-    String(RATE),
-  ],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-)
-let output = ''
-app.stdout.on('data', (chunk) => (output += chunk))
-const code = await new Promise((resolve) => app.on('close', resolve))
+const { finished } = startApp(server, prefix, N, RATE)
+const { code, report } = await finished
 running = false
 await faultLoop
 
-const report = JSON.parse(output)
 const logs = server.experiment(prefix)?.logs ?? []
 await server.close()
 
