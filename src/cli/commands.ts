@@ -180,7 +180,9 @@ export async function sync(
   const root = spoolRoot(resolved.spoolDir, resolved.dashRoot, options.env)
   const started = Date.now()
   let shownAt = 0
+  let sentSoFar = 0
   const show = (sent: number, total: number, last = false): void => {
+    sentSoFar = sent
     const now = Date.now()
     if (!last && now - shownAt < (options.tty ? 200 : 2000)) return
     shownAt = now
@@ -200,10 +202,8 @@ export async function sync(
       maxBatchSize: resolved.batchSize,
       maxQueueSize: resolved.maxQueueSize,
       maxQueueBytes: resolved.maxQueueBytes,
-      // A command that ends: retries are bounded here unless asked otherwise.
-      maxRetries: options.env.ML_DASH_MAX_RETRIES?.trim()
-        ? resolved.maxRetries
-        : SYNC_MAX_RETRIES,
+      // An adoption never gives up a retryable batch: the watchdog below stops it.
+      maxRetries: resolved.maxRetries,
       retryBaseDelayMs: resolved.retryBaseDelayMs,
       retryMaxDelayMs: resolved.retryMaxDelayMs,
     },
@@ -214,7 +214,15 @@ export async function sync(
   io.signals.once('SIGTERM', stop)
   // The adoption never holds a process open by itself (an app that ends,
   // ends); this command exists for it, so it holds it.
-  const hold = setInterval(() => {}, 60_000)
+  // A server that takes nothing for SYNC_STALL_MS: stop, leaving the rest (exit 1).
+  let progressAt = Date.now()
+  let lastSent = -1
+  const hold = setInterval(() => {
+    if (sentSoFar !== lastSent) {
+      lastSent = sentSoFar
+      progressAt = Date.now()
+    } else if (Date.now() - progressAt > SYNC_STALL_MS) stop()
+  }, 1000)
   const report = await adoption.done.finally(() => clearInterval(hold))
   io.signals.off('SIGINT', stop)
   io.signals.off('SIGTERM', stop)
@@ -222,8 +230,14 @@ export async function sync(
   io.stderr.write(
     `ml-dash-logs: sync: ${report.outboxes} outboxes of ${displayUrl(url)} in ${serverDirectory(root, url)}: ${report.delivered} sent, ${report.failed} failed, ${report.left} left${report.torn > 0 ? `, ${report.torn} torn lines skipped` : ''}\n`,
   )
-  return report.left === 0 && report.failed === 0 ? 0 : 1
+  if (report.unreadable > 0)
+    io.stderr.write(
+      `ml-dash-logs: sync: ${report.unreadable} outboxes could not be read and were left as they are (NODE_DEBUG=ml-dash-logs says why)\n`,
+    )
+  return report.left === 0 && report.failed === 0 && report.unreadable === 0
+    ? 0
+    : 1
 }
 
-/** Retries of a batch in `sync` (without ML_DASH_MAX_RETRIES): about 5 minutes of backoff. */
-const SYNC_MAX_RETRIES = 12
+/** How long `sync` waits for a server that takes nothing before it stops. */
+const SYNC_STALL_MS = 5 * 60_000

@@ -67,6 +67,8 @@ export interface Channel {
   flush(timeoutMs: number): Promise<ChannelReport>
   /** True once every entry accepted so far is on disk (local store or outbox). */
   persist(timeoutMs: number): Promise<boolean>
+  /** Whether entries accepted now would be kept on disk. */
+  canKeep(): boolean
   close(timeoutMs: number, status?: RemoteStatus): Promise<ChannelReport>
   readonly stats: ChannelStats
 }
@@ -149,11 +151,8 @@ class SinkChannel implements Channel {
           flushIntervalMs: options.flushIntervalMs,
           queue: spooled?.outbox,
           startAfter: this.#adoption.done,
-          // On disk, the outbox's bound; in memory (no outbox), the queue's.
-          maxQueueBytes:
-            spooled === undefined
-              ? options.maxQueueBytes
-              : options.maxSpoolBytes,
+          // On disk, the outbox's bound; in memory (no outbox, or a broken one), the queue's.
+          maxDurableBytes: options.maxSpoolBytes,
         }),
       }
     }
@@ -204,8 +203,15 @@ class SinkChannel implements Channel {
     if (this.#local === undefined) return inOutbox
     const before = this.#local.sink.stats.failed
     const report = await this.#local.sink.flush(timeoutMs)
-    const written = !report.timedOut && report.failed === before
+    // Still queued at the deadline (a Python writer holds the lock): it is
+    // written later, so answering "not kept" would only bring a duplicate.
+    const written = report.timedOut || report.failed === before
     return written || inOutbox
+  }
+
+  /** Whether entries accepted now would be kept on disk (a local store, or an outbox that works). */
+  canKeep(): boolean {
+    return this.#local !== undefined || this.#remote?.sink.persist() === true
   }
 
   async flush(timeoutMs: number): Promise<ChannelReport> {

@@ -538,6 +538,8 @@ class BatchingSink implements Sink {
         first || this.#waiters.length > 0 || this.#options.flushIntervalMs === 0
       if (!partialAllowed && !this.#fullBatchWaits()) return
       const batch = this.#take()
+      // A queue may find less than it counted (torn lines in an outbox).
+      if (batch.entries.length === 0) return
       this.#inflight = batch
       await this.#deliver(batch)
       // Out of time: it stays in flight for the close's deadline accounting.

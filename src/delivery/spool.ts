@@ -92,7 +92,7 @@ export function openOutbox(
     outbox,
     release: () => {
       try {
-        if (owner.release(prefix)) writers.delete(directory)
+        if (owner.release(outbox)) writers.delete(directory)
       } catch (error) {
         debug(
           'outbox %s: release failed: %s',
@@ -131,6 +131,8 @@ export interface AdoptionReport {
   left: number
   /** Torn lines skipped (a power loss mid-write). */
   torn: number
+  /** Outboxes that could not be read (left as they are). */
+  unreadable: number
 }
 
 /** A running adoption. */
@@ -172,6 +174,7 @@ export function adopt(settings: AdoptionSettings): Adoption {
     failed: 0,
     left: 0,
     torn: 0,
+    unreadable: 0,
   }
   let stopped: number | undefined
   let current: Sink | undefined
@@ -182,6 +185,7 @@ export function adopt(settings: AdoptionSettings): Adoption {
   try {
     claimed = claimOrphans(directory, loadFlockSync())
   } catch (error) {
+    report.unreadable++
     reportFailure(
       settings.sink,
       `outbox ${directory}`,
@@ -196,6 +200,7 @@ export function adopt(settings: AdoptionSettings): Adoption {
       try {
         outboxes.push({ writer, outbox: Outbox.adopt(folder) })
       } catch (error) {
+        report.unreadable++
         debug(
           'outbox %s: not readable, left: %s',
           folder,
@@ -208,17 +213,29 @@ export function adopt(settings: AdoptionSettings): Adoption {
   for (const { outbox } of outboxes) report.entries += outbox.length
 
   const run = async (): Promise<AdoptionReport> => {
-    for (const { outbox } of outboxes) {
-      if (stopped !== undefined) break
-      await send(outbox)
+    try {
+      for (const { outbox } of outboxes) {
+        if (stopped !== undefined) break
+        await send(outbox)
+      }
+    } finally {
+      for (const { outbox } of outboxes) {
+        report.left += outbox.length
+        report.torn += outbox.torn
+        try {
+          if (outbox.empty) outbox.remove()
+          else outbox.close()
+        } catch (error) {
+          debug('outbox %s: %s', outbox.directory, describeThrown(error))
+        }
+      }
+      for (const writer of claimed)
+        try {
+          writer.release()
+        } catch (error) {
+          debug('outbox %s: %s', writer.directory, describeThrown(error))
+        }
     }
-    for (const { outbox } of outboxes) {
-      report.left += outbox.length
-      report.torn += outbox.torn
-      if (outbox.empty) outbox.remove()
-      else outbox.close()
-    }
-    for (const writer of claimed) writer.release()
     if (report.outboxes > 0)
       debug(
         'adopted %d outboxes of %s: %o',
@@ -230,7 +247,15 @@ export function adopt(settings: AdoptionSettings): Adoption {
   }
 
   const send = async (outbox: Outbox): Promise<void> => {
-    const prefix = parsePrefix(outbox.meta.prefix)
+    let prefix: ReturnType<typeof parsePrefix>
+    try {
+      prefix = parsePrefix(outbox.meta.prefix)
+    } catch (error) {
+      // Left as it is, and counted: nothing can be sent without its experiment.
+      debug('outbox %s: %s', outbox.directory, describeThrown(error))
+      report.unreadable++
+      return
+    }
     const store = createRemoteStore({
       url: settings.url,
       token: settings.token.token,
@@ -239,9 +264,12 @@ export function adopt(settings: AdoptionSettings): Adoption {
       info: outbox.meta.info,
       requestTimeoutMs: settings.requestTimeoutMs,
       network: settings.network,
+      background: true,
     })
     const sink = createSink({
       ...settings.sink,
+      // Never given up while retryable: left in the outbox when stopped.
+      maxRetries: Number.MAX_SAFE_INTEGER,
       name: `remote ${prefix.prefix} (outbox of an earlier process)`,
       store,
       queue: outbox,
@@ -280,4 +308,4 @@ export function adopt(settings: AdoptionSettings): Adoption {
 }
 
 /** How long one wait of an adoption's sender is (it waits again while entries are left). */
-const ADOPTION_FLUSH_MS = 60_000
+const ADOPTION_FLUSH_MS = 1000

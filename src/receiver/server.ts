@@ -425,12 +425,21 @@ export async function startReceiver(
       const full = noRoom(0) ?? noStoreRoom(routed)
       if (full !== undefined) return { status: 429, message: full }
       // Queued a slice at a time too; each entry moves from this request's bytes to what is held.
+      // Nothing is queued that would not be kept on disk (a sender's retry
+      // of a request answered 503 after queueing would be a duplicate).
+      const channels = new Set<Channel>()
+      for (const one of routed) channels.add(one.channel)
+      for (const channel of channels)
+        if (!channel.canKeep())
+          return {
+            status: 503,
+            message:
+              'the receiver cannot keep records on disk now (its outbox cannot be written); they were not taken',
+          }
       let rejected = unrouted
       sliceStart = performance.now()
-      const channels = new Set<Channel>()
       for (const one of routed) {
         if (!one.channel.enqueue(one.entry)) rejected++
-        channels.add(one.channel)
         hold(-entryCost(one.entry), -1)
         if (performance.now() - sliceStart > SLICE_MS) {
           await nextTurn()

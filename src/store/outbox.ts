@@ -44,6 +44,7 @@ import {
   closeSync,
   constants,
   fstatSync,
+  ftruncateSync,
   lstatSync,
   mkdirSync,
   readSync,
@@ -65,10 +66,14 @@ const SEGMENT_BYTES = 16 * 1024 * 1024
 /** Past this many bytes waiting in memory, the rest is read back from the segments. */
 const WINDOW_BYTES = 8 * 1024 * 1024
 
+/** Past this many bytes not yet written, a push writes them at once. */
+const WRITE_AT_BYTES = 1024 * 1024
+
 /** What a cold read takes from a segment at once, at most. */
 const READ_CHUNK_BYTES = 4 * 1024 * 1024
 
 const READ_ONLY = constants.O_RDONLY
+const WRITE_APPEND = constants.O_WRONLY | constants.O_APPEND
 const READ_WRITE_CREATE = constants.O_RDWR | constants.O_CREAT
 
 /** `acked`: the position as decimal digits, padded to a fixed width so one pwrite replaces it. */
@@ -152,7 +157,11 @@ export class Outbox {
   static create(directory: string, meta: OutboxMeta): Outbox {
     makeFolder(directory)
     writeWhole(join(directory, 'outbox.json'), JSON.stringify(meta))
-    const ackedFd = openOwnFile(join(directory, 'acked'), READ_WRITE_CREATE)
+    const ackedFd = openOwnFile(
+      join(directory, 'acked'),
+      READ_WRITE_CREATE,
+      0o600,
+    )
     const outbox = new Outbox(directory, meta, [], ackedFd, 0, 0)
     outbox.#writeAcked()
     return outbox
@@ -168,16 +177,27 @@ export class Outbox {
     const meta = JSON.parse(
       readWhole(join(directory, 'outbox.json')),
     ) as OutboxMeta
-    const ackedFd = openOwnFile(join(directory, 'acked'), READ_WRITE_CREATE)
-    const acked = Number(readFd(ackedFd, 0, ACKED_WIDTH).trim() || '0')
-    const segments = listSegments(directory)
-    let waiting = 0
-    for (const segment of segments) {
-      const from = Math.max(0, acked - segment.start)
-      if (from >= segment.size) continue
-      waiting += countLines(join(directory, segmentName(segment.start)), from)
+    const ackedFd = openOwnFile(
+      join(directory, 'acked'),
+      READ_WRITE_CREATE,
+      0o600,
+    )
+    try {
+      // Digits only: a zero-filled or garbled file (a power loss) counts as 0.
+      const text = readFd(ackedFd, 0, ACKED_WIDTH).trim()
+      const acked = /^\d{1,16}$/.test(text) ? Number(text) : 0
+      const segments = listSegments(directory)
+      let waiting = 0
+      for (const segment of segments) {
+        const from = Math.max(0, acked - segment.start)
+        if (from >= segment.size) continue
+        waiting += countLines(join(directory, segmentName(segment.start)), from)
+      }
+      return new Outbox(directory, meta, segments, ackedFd, acked, waiting)
+    } catch (error) {
+      closeSync(ackedFd)
+      throw error
     }
-    return new Outbox(directory, meta, segments, ackedFd, acked, waiting)
   }
 
   /** Where it is (it outlives the process), for messages; undefined once a write failed. */
@@ -197,6 +217,7 @@ export class Outbox {
 
   /** Queues an entry; it is written at the end of this turn of the event loop, with the others. */
   push(entry: EncodedEntry): void {
+    if (this.#closed) return
     this.#waiting++
     if (this.#broken !== undefined) {
       if (this.#hot) this.#window.push(entry)
@@ -211,6 +232,8 @@ export class Outbox {
       if (this.#windowBytes > WINDOW_BYTES && this.#broken === undefined)
         this.#goCold()
     }
+    // A burst that never yields is written as it grows, not held whole.
+    if (this.#unwrittenBytes > WRITE_AT_BYTES) this.persistSync()
     this.#scheduled ??= setImmediate(() => {
       this.#scheduled = undefined
       this.persistSync()
@@ -223,18 +246,17 @@ export class Outbox {
    */
   persistSync(): void {
     if (this.#unwritten.length === 0 || this.#closed) return
-    const text = `${this.#unwritten.join('\n')}\n`
-    const bytes = Buffer.from(text)
+    let bytes: Buffer
     try {
+      bytes = Buffer.from(`${this.#unwritten.join('\n')}\n`)
       const fd = this.#segmentFor(bytes.length)
       let written = 0
       try {
         while (written < bytes.length)
           written += writeSync(fd, bytes, written, bytes.length - written)
       } catch (error) {
-        // A part written stays: it is read back as a torn line, skipped.
-        this.#segments.at(-1)!.size += written
-        this.#end += written
+        // A part written is cut off again: those entries are sent from memory.
+        if (written > 0) ftruncateSync(fd, this.#segments.at(-1)!.size)
         throw error
       }
     } catch (error) {
@@ -272,14 +294,14 @@ export class Outbox {
 
   /** The batch taken last was settled (sent, or given up): it is not sent again. */
   done(): void {
-    if (this.#inflightEnd === undefined) return
+    if (this.#inflightEnd === undefined || this.#closed) return
     this.#acked = this.#inflightEnd
     this.#inflightEnd = undefined
-    if (this.#broken !== undefined) return
     try {
       this.#writeAcked()
     } catch (error) {
-      this.#break(error)
+      // Best effort once broken: only the writing of new entries failed.
+      if (this.#broken === undefined) this.#break(error)
       return
     }
     // Segments wholly acknowledged go, except the one being written.
@@ -302,6 +324,7 @@ export class Outbox {
     this.#windowHead = 0
     this.#windowBytes = 0
     this.#hot = true
+    this.#spill = []
     this.#waiting = 0
     this.done()
   }
@@ -372,9 +395,14 @@ export class Outbox {
     }
     const entries = this.#window.slice(start, end)
     for (const entry of entries) this.#windowBytes -= entry.length
-    // Entries pushed after a failed write have no place on disk.
-    const last = end > start ? this.#windowEnds[end - 1] : undefined
-    if (last !== undefined) this.#taken = last
+    // Entries pushed after a failed write have no place on disk: the last that has one counts.
+    for (let i = end - 1; i >= start; i--) {
+      const last = this.#windowEnds[i]
+      if (last !== undefined) {
+        this.#taken = last
+        break
+      }
+    }
     this.#windowHead = end
     if (this.#windowHead === this.#window.length) {
       this.#window = []
@@ -396,7 +424,8 @@ export class Outbox {
       const segment = this.#segments.find(
         (s) => this.#taken < s.start + s.size,
       )!
-      const from = this.#taken - segment.start
+      // A segment shorter than the next one's name says (a power loss): from its start.
+      const from = Math.max(0, this.#taken - segment.start)
       const file = join(this.directory, segmentName(segment.start))
       // Grown until it holds a whole line (an entry may be larger than a chunk).
       let length = Math.min(READ_CHUNK_BYTES, segment.size - from)
@@ -406,7 +435,8 @@ export class Outbox {
         chunk = readFile(file, from, length)
       }
       if (chunk.indexOf(0x0a) < 0) {
-        // A torn last line (the writer died mid-write): skipped, counted.
+        // A torn last line (the writer died mid-write): skipped, counted
+        // (it was not counted as waiting: it has no newline).
         this.torn++
         this.#taken = segment.start + segment.size
         continue
@@ -427,7 +457,11 @@ export class Outbox {
         if (isEntry(line)) {
           entries.push(line)
           bytes += line.length
-        } else this.torn++
+        } else {
+          // Counted as waiting (it ends in a newline), never to be sent.
+          this.torn++
+          this.#waiting--
+        }
       }
       this.#taken = segment.start + from + offset
     }
@@ -455,7 +489,7 @@ export class Outbox {
     const file = join(this.directory, segmentName(this.#end))
     // Set again only once the new segment is open.
     this.#writeFd = undefined
-    this.#writeFd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL)
+    this.#writeFd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL, 0o600)
     this.#segments.push({ start: this.#end, size: 0 })
     return this.#writeFd
   }
@@ -477,6 +511,9 @@ function isEntry(line: string): boolean {
   }
 }
 
+/** The writer folders this thread holds. */
+const liveWriters = new Set<string>()
+
 /**
  * This process's outboxes for one server, under one lock: a writer folder
  * made on first use, holding one outbox per experiment.
@@ -484,7 +521,9 @@ function isEntry(line: string): boolean {
 export class OutboxWriter {
   readonly directory: string
   readonly #lockFd: number
-  readonly #outboxes = new Map<string, Outbox>()
+  readonly #outboxes = new Set<Outbox>()
+  /** Outboxes made so far: each gets its own folder, even for one prefix. */
+  #made = 0
 
   private constructor(directory: string, lockFd: number) {
     this.directory = directory
@@ -502,7 +541,11 @@ export class OutboxWriter {
     ].join('-')
     const directory = join(serverDirectory, name)
     makeFolder(directory)
-    const lockFd = openOwnFile(join(directory, 'writer.lock'), APPEND_CREATE)
+    const lockFd = openOwnFile(
+      join(directory, 'writer.lock'),
+      APPEND_CREATE,
+      0o600,
+    )
     if (!flock.tryLock(lockFd)) {
       closeSync(lockFd)
       throw mlDashError(
@@ -510,43 +553,56 @@ export class OutboxWriter {
         `another process holds the lock of the new outbox "${directory}"`,
       )
     }
+    liveWriters.add(directory)
     return new OutboxWriter(directory, lockFd)
   }
 
-  /** The outbox of `prefix`, made on first use. */
+  /**
+   * A new outbox for `prefix`, in a folder of its own: two channels of one
+   * process for the same experiment (an Experiment and a transport) each
+   * have their own, and a prefix opened again after a close that kept
+   * entries starts a new one (the kept one is an orphan for the next adopter).
+   */
   outbox(prefix: string, info?: ExperimentInfo): Outbox {
-    let outbox = this.#outboxes.get(prefix)
-    if (outbox === undefined) {
-      const meta: OutboxMeta = { prefix, created: new Date().toISOString() }
-      if (info !== undefined) meta.info = info
-      outbox = Outbox.create(join(this.directory, prefixKey(prefix)), meta)
-      this.#outboxes.set(prefix, outbox)
-    }
+    const meta: OutboxMeta = { prefix, created: new Date().toISOString() }
+    if (info !== undefined) meta.info = info
+    const name = `${String(++this.#made).padStart(6, '0')}-${prefixKey(prefix)}`
+    const outbox = Outbox.create(join(this.directory, name), meta)
+    this.#outboxes.add(outbox)
     return outbox
   }
 
   /** Writes what every outbox holds in memory (the exit drain). */
   persistSync(): void {
-    for (const outbox of this.#outboxes.values()) outbox.persistSync()
+    for (const outbox of this.#outboxes) outbox.persistSync()
   }
 
   /**
-   * Closes the outbox of `prefix`: removed when the server took everything,
-   * else kept for the next process or `ml-dash-logs sync`. True when it was
-   * the writer's last: the writer is closed then (its folder removed when
-   * nothing is left in it, else unlocked: an orphan for the next process).
+   * Closes `outbox`: removed when the server took everything, else kept for
+   * the next process or `ml-dash-logs sync`. True when it was the writer's
+   * last: the writer is closed then (its folder removed when nothing is left
+   * in it, else unlocked: an orphan for the next process).
    */
-  release(prefix: string): boolean {
-    const outbox = this.#outboxes.get(prefix)
-    if (outbox === undefined) return false
-    this.#outboxes.delete(prefix)
-    if (outbox.empty) outbox.remove()
-    else outbox.close()
-    if (this.#outboxes.size > 0) return false
-    if (readdirSync(this.directory).length === 1)
-      rmSync(this.directory, { recursive: true, force: true })
-    closeSync(this.#lockFd)
-    return true
+  release(outbox: Outbox): boolean {
+    if (!this.#outboxes.delete(outbox)) return false
+    try {
+      if (outbox.empty) outbox.remove()
+      else outbox.close()
+    } finally {
+      if (this.#outboxes.size === 0) this.#closeWriter()
+    }
+    return this.#outboxes.size === 0
+  }
+
+  /** The last outbox went: the folder goes too when nothing is left in it; the lock is released either way. */
+  #closeWriter(): void {
+    try {
+      if (readdirSync(this.directory).length === 1)
+        rmSync(this.directory, { recursive: true, force: true })
+    } finally {
+      liveWriters.delete(this.directory)
+      closeSync(this.#lockFd)
+    }
   }
 }
 
@@ -573,30 +629,45 @@ export function claimOrphans(
   const claimed: ClaimedWriter[] = []
   for (const name of names) {
     const directory = join(serverDirectory, name)
-    if (!isFolder(directory)) continue
+    // This thread's own writers are alive, whatever the lock says (on NFS,
+    // flock is emulated per process).
+    if (liveWriters.has(directory) || !isFolder(directory)) continue
     let lockFd: number
     try {
-      lockFd = openOwnFile(join(directory, 'writer.lock'), APPEND_CREATE)
+      // Not created: a folder without its lock yet is a writer being made.
+      lockFd = openOwnFile(join(directory, 'writer.lock'), WRITE_APPEND)
     } catch {
       continue
     }
-    if (!flock.tryLock(lockFd)) {
-      closeSync(lockFd)
-      continue
-    }
-    const outboxes = readdirSync(directory)
-      .filter((entry) => isFolder(join(directory, entry)))
-      .map((entry) => join(directory, entry))
-    claimed.push({
-      directory,
-      outboxes,
-      release: () => {
-        const left = readdirSync(directory).filter((e) => e !== 'writer.lock')
-        if (left.length === 0)
-          rmSync(directory, { recursive: true, force: true })
+    try {
+      // Another user's outbox is not sent with this user's token.
+      const owner = fstatSync(lockFd).uid
+      if (owner !== (process.getuid?.() ?? owner) || !flock.tryLock(lockFd)) {
         closeSync(lockFd)
-      },
-    })
+        continue
+      }
+      const outboxes = readdirSync(directory)
+        .filter((entry) => isFolder(join(directory, entry)))
+        .map((entry) => join(directory, entry))
+      claimed.push({
+        directory,
+        outboxes,
+        release: () => {
+          try {
+            const left = readdirSync(directory).filter(
+              (e) => e !== 'writer.lock',
+            )
+            if (left.length === 0)
+              rmSync(directory, { recursive: true, force: true })
+          } finally {
+            closeSync(lockFd)
+          }
+        },
+      })
+    } catch {
+      // Vanished meanwhile: not an orphan to send.
+      closeSync(lockFd)
+    }
   }
   return claimed
 }
@@ -690,7 +761,7 @@ function readWhole(file: string): string {
 }
 
 function writeWhole(file: string, text: string): void {
-  const fd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL)
+  const fd = openOwnFile(file, APPEND_CREATE | constants.O_EXCL, 0o600)
   try {
     writeSync(fd, text)
   } finally {
@@ -700,7 +771,8 @@ function writeWhole(file: string, text: string): void {
 
 /** Makes `directory` (and what leads to it), refusing a link at its own name. */
 function makeFolder(directory: string): void {
-  mkdirSync(directory, { recursive: true })
+  // Only its user may read it: entries are the user's logs.
+  mkdirSync(directory, { recursive: true, mode: 0o700 })
   if (!isFolder(directory))
     throw mlDashError(
       'ML_DASH_STORE_IO',

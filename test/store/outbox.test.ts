@@ -5,12 +5,19 @@
  * process claims and reads from where the server stopped.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { loadFlock } from '../../src/store/flock.js'
-import type { Outbox } from '../../src/store/outbox.js'
 import {
+  Outbox,
   OutboxWriter,
   claimOrphans,
   serverDirectory,
@@ -50,7 +57,7 @@ it('is on disk at the end of the turn, gives the entries back in order, and dele
     Array.from({ length: 1000 }, (_, i) => entry(i)),
   )
   expect(outbox.empty).toBe(true)
-  writer.release('alice/p/run')
+  writer.release(outbox)
   // Nothing left: the writer's folder is gone too.
   expect(readdirSync(server)).toEqual([])
 })
@@ -101,7 +108,6 @@ it('leaves an orphan when its writer is killed, which another process claims and
   expect(claimed!.outboxes).toHaveLength(1)
   // Claimed here, it cannot be claimed twice.
   expect(claimOrphans(server, flock)).toEqual([])
-  const { Outbox } = await import('../../src/store/outbox.js')
   const orphan = Outbox.adopt(claimed!.outboxes[0]!)
   expect(orphan.meta.prefix).toBe('alice/p/killed')
   // The writer acknowledged the first 10 of its 100 before it was killed.
@@ -134,4 +140,45 @@ it("leaves the store as the SDK's tools see it: an outbox beside it is no experi
   expect(() => parsePrefix('.ML-Dash-Logs/outbox/run')).toThrow(
     /where the library keeps its outboxes/,
   )
+})
+
+it('skips a garbled line and a segment cut short by a power loss, sending the rest, and ends', async () => {
+  const flock = await loadFlock()
+  const server = join(temp.dir, 'server')
+  const writer = OutboxWriter.create(server, flock)
+  const outbox = writer.outbox('alice/p/garbled')
+  for (let i = 0; i < 3; i++) outbox.push(entry(i))
+  outbox.persistSync()
+  const directory = outbox.directory
+  outbox.close()
+  const segments = readdirSync(directory).filter((f) => f.endsWith('.log'))
+  const first = join(directory, segments[0]!)
+  const size = statSync(first).size
+  // A zero-filled stretch and a newline (a power loss), then a second
+  // segment named past where the first one now ends.
+  appendFileSync(first, `${'\0'.repeat(10)}\n`)
+  const next = String(size + 100).padStart(16, '0')
+  writeFileSync(join(directory, `${next}.log`), `${entry(3)}\n${entry(4)}\n`)
+  const orphan = Outbox.adopt(directory)
+  expect(drain(orphan)).toEqual([0, 1, 2, 3, 4].map((i) => entry(i)))
+  expect(orphan.length).toBe(0)
+  expect(orphan.torn).toBe(1)
+  orphan.remove()
+})
+
+it('gives two channels of one process for the same experiment an outbox each', async () => {
+  const writer = OutboxWriter.create(
+    join(temp.dir, 'server'),
+    await loadFlock(),
+  )
+  const one = writer.outbox('alice/p/same')
+  const two = writer.outbox('alice/p/same')
+  expect(one.directory).not.toBe(two.directory)
+  one.push(entry(1))
+  two.push(entry(2))
+  expect(writer.release(one)).toBe(false)
+  // The other goes on, its files open.
+  two.push(entry(3))
+  expect(drain(two)).toEqual([entry(2), entry(3)])
+  expect(writer.release(two)).toBe(true)
 })

@@ -59,6 +59,8 @@ export function createHttpClient(
   baseUrl: string,
   timeoutMs: number,
   network: ResolvedNetwork = DIRECT_NETWORK,
+  /** Requests that never hold the process open (sending an earlier process's outboxes). */
+  background = false,
 ): HttpClient {
   const base = new URL(baseUrl)
   const route = createRoute(base, network)
@@ -141,6 +143,10 @@ export function createHttpClient(
         reject(error)
         req.destroy(error)
       }, timeoutMs)
+      if (background) {
+        deadline.unref()
+        req.once('socket', (socket) => socket.unref())
+      }
       req.on('error', (error) => reject(route.explain(error)))
       req.end(payload)
     })

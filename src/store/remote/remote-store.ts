@@ -54,6 +54,8 @@ export interface RemoteStoreOptions {
    * `resolveNetwork`. @default direct connections, Node's CAs, no extra headers
    */
   network?: ResolvedNetwork
+  /** Its requests never hold the process open (an adoption's). @default false */
+  background?: boolean
 }
 
 /** Query options of `GET /api/experiments/{id}/logs`. */
@@ -115,6 +117,7 @@ class HttpRemoteStore implements RemoteStore {
       options.url,
       options.requestTimeoutMs,
       options.network,
+      options.background === true,
     )
   }
 
