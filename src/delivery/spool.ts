@@ -182,38 +182,45 @@ export function adopt(settings: AdoptionSettings): Adoption {
   let closing: Promise<DeliveryReport> | undefined
   const directory = serverDirectory(settings.root, settings.url)
   let claimed: ClaimedWriter[] = []
-  try {
-    claimed = claimOrphans(directory, loadFlockSync())
-  } catch (error) {
-    report.unreadable++
-    reportFailure(
-      settings.sink,
-      `outbox ${directory}`,
-      'orphaned outboxes not read',
-      error as Error,
-      0,
-    )
-  }
   const outboxes: { writer: ClaimedWriter; outbox: Outbox }[] = []
-  for (const writer of claimed) {
-    for (const folder of writer.outboxes) {
-      try {
-        outboxes.push({ writer, outbox: Outbox.adopt(folder) })
-      } catch (error) {
-        report.unreadable++
-        debug(
-          'outbox %s: not readable, left: %s',
-          folder,
-          describeThrown(error),
-        )
+
+  /** Claims and counts the orphans: a turn later, never inside the logging call that opened the channel. */
+  const claim = (): void => {
+    try {
+      claimed = claimOrphans(directory, loadFlockSync())
+    } catch (error) {
+      report.unreadable++
+      reportFailure(
+        settings.sink,
+        `outbox ${directory}`,
+        'orphaned outboxes not read',
+        error as Error,
+        0,
+      )
+    }
+    for (const writer of claimed) {
+      for (const folder of writer.outboxes) {
+        try {
+          outboxes.push({ writer, outbox: Outbox.adopt(folder) })
+        } catch (error) {
+          report.unreadable++
+          debug(
+            'outbox %s: not readable, left: %s',
+            folder,
+            describeThrown(error),
+          )
+        }
       }
     }
+    report.outboxes = outboxes.length
+    for (const { outbox } of outboxes) report.entries += outbox.length
   }
-  report.outboxes = outboxes.length
-  for (const { outbox } of outboxes) report.entries += outbox.length
 
   const run = async (): Promise<AdoptionReport> => {
+    await new Promise((resolve) => setImmediate(resolve))
+    if (stopped !== undefined) return report
     try {
+      claim()
       for (const { outbox } of outboxes) {
         if (stopped !== undefined) break
         await send(outbox)
