@@ -115,6 +115,47 @@ describe.each(['experiment', 'winston', 'pino-destination', 'otel'])(
   },
 )
 
+// pino's worker reads what the app logged from thread-stream's buffer: what
+// the buffer holds at a kill never reached the worker's outbox, so only the
+// order is promised there: what arrives is every entry up to some point.
+it.each(['SIGKILL', 'SIGTERM'] as const)(
+  'an app logging through the pino worker transport, killed with %s: what arrives is gapless and in order',
+  async (signal) => {
+    const prefix = `alice/kill/pino-transport-${signal}`
+    const child = spawn(
+      process.execPath,
+      [
+        join(FIXTURES, 'kill-app.mjs'),
+        'pino-transport',
+        server.url,
+        token,
+        prefix,
+      ],
+      { env: env() },
+    )
+    // Once the worker is up (it starts in a few hundred ms; what is logged
+    // before waits in the buffer), at a random moment.
+    const after = 300 + Math.floor(Math.random() * 3000)
+    await watch(child, (text) => {
+      const last = /logged (\d+)\n$/.exec(text)
+      return last !== null && Number(last[1]) >= after
+    })
+    await new Promise((resolve) =>
+      setTimeout(resolve, 1000 + Math.random() * 500),
+    )
+    child.kill(signal)
+    await new Promise((resolve) => child.once('exit', resolve))
+    await syncAll()
+    const messages = server.experiment(prefix)?.logs.map((l) => l.message) ?? []
+    const twice = checkArrived(messages, 0)
+    console.log(
+      `pino-transport, ${signal} after ${after}+ logged: ${messages.length} stored, ${twice} twice`,
+    )
+    expect(messages.length).toBeGreaterThan(0)
+    expect(twice).toBeLessThanOrEqual(100)
+  },
+)
+
 it('serve killed with SIGKILL loses no record it answered 200 for', async () => {
   const child = spawn(
     process.execPath,
