@@ -555,8 +555,16 @@ class BatchingSink implements Sink {
    */
   async #deliver(batch: Batch): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const result = await this.#write(batch)
+      const written = await this.#write(batch)
       if (batch.settled || this.#stopped) return
+      // A refused token is the login's fault, not the entries': in an
+      // outbox they wait (retried, kept at the deadline) rather than go.
+      const result: StoreResult =
+        written.status === 'failure' &&
+        this.#queue.durable !== undefined &&
+        (written.error as { code?: unknown }).code === 'ML_DASH_AUTH'
+          ? { status: 'retryable', error: written.error }
+          : written
       const decision = decideRetry({
         attempt,
         result,

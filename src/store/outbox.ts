@@ -131,6 +131,8 @@ export class Outbox {
   onBroken: ((error: Error) => void) | undefined
   /** Torn lines skipped while reading (a power loss mid-write). */
   torn = 0
+  /** Entries on disk that could not be read back (the outbox's folder vanished). */
+  unreadable = 0
 
   private constructor(
     directory: string,
@@ -284,9 +286,25 @@ export class Outbox {
    */
   take(maxCount: number, maxBytes: number): EncodedEntry[] {
     this.persistSync()
-    const entries = this.#hot
-      ? this.#takeFromWindow(maxCount, maxBytes)
-      : this.#takeFromDisk(maxCount, maxBytes)
+    let entries: EncodedEntry[]
+    try {
+      entries = this.#hot
+        ? this.#takeFromWindow(maxCount, maxBytes)
+        : this.#takeFromDisk(maxCount, maxBytes)
+    } catch (error) {
+      // The segments cannot be read (the folder was deleted): what only
+      // they held is gone; what waits in memory goes on.
+      this.#break(error, 'read')
+      this.#taken = this.#end
+      this.#hot = true
+      this.#window = this.#spill
+      this.#windowEnds = []
+      this.#windowHead = 0
+      this.#spill = []
+      this.unreadable += this.#waiting - this.#window.length
+      this.#waiting = this.#window.length
+      return []
+    }
     this.#waiting -= entries.length
     this.#inflightEnd = this.#taken
     return entries
@@ -354,14 +372,14 @@ export class Outbox {
     rmSync(this.directory, { recursive: true, force: true })
   }
 
-  #break(error: unknown): void {
+  #break(error: unknown, what = 'write'): void {
     const file = join(
       this.directory,
       segmentName(this.#segments.at(-1)?.start ?? this.#end),
     )
     this.#broken = mlDashError(
       'ML_DASH_STORE_IO',
-      `cannot write the outbox "${file}": ${(error as Error).message}; entries bound for the server wait in memory from now on, and are lost if the process dies`,
+      `cannot ${what} the outbox "${file}": ${(error as Error).message}; entries bound for the server wait in memory from now on, and are lost if the process dies`,
       error,
     )
     // The entries not written: in the window already (hot), else spilled after what is on disk.
@@ -504,8 +522,8 @@ export class Outbox {
 function isEntry(line: string): boolean {
   if (!line.startsWith('{') || !line.endsWith('}')) return false
   try {
-    JSON.parse(line)
-    return true
+    const entry = JSON.parse(line) as Record<string, unknown> | null
+    return typeof entry?.message === 'string'
   } catch {
     return false
   }
@@ -687,8 +705,11 @@ function prefixKey(prefix: string): string {
 
 /** The folder of `url`'s outboxes under `root`: its host, readable, and a hash of the whole URL. */
 export function serverDirectory(root: string, url: string): string {
-  const host = new URL(url).host.replace(/[^A-Za-z0-9.-]/g, '_')
-  const hash = createHash('sha256').update(url).digest('hex').slice(0, 12)
+  // As URL writes it (scheme and host lower-cased), without a trailing slash.
+  const parsed = new URL(url)
+  const host = parsed.host.replace(/[^A-Za-z0-9.-]/g, '_')
+  const canonical = parsed.href.replace(/\/+$/, '')
+  const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 12)
   return join(root, `${host}-${hash}`)
 }
 

@@ -277,20 +277,27 @@ describe('delivery through faults', () => {
     expect(messages(prefix)).toEqual(['m2', 'm3', 'm4', 'm5'])
   })
 
-  it('never hangs close() on a token refused mid-run: it returns with the failure counted', async () => {
+  it('never hangs close() on a token refused mid-run, and keeps the entry in the outbox for a process whose token works', async () => {
     const exp = await remote('alice/proj/revoked', {
       closeTimeoutMs: 2000,
     }).start()
     server.inject({ kind: 'status', status: 401, count: 1000 })
-    exp.log('lost')
+    exp.log('kept')
     const report = await exp.close()
+    // A refused token is not the entry's fault: kept, not thrown away.
     expect(report.remote).toMatchObject({
       accepted: 1,
       delivered: 0,
-      failed: 1,
-      timedOut: false,
+      failed: 0,
+      pending: 1,
+      timedOut: true,
     })
     expect(report.statusError?.message).toContain('(401)')
+    server.clearFaults()
+    await remote('alice/proj/revoked')
+      .start()
+      .then((next) => next.close())
+    expect(messages('alice/proj/revoked')).toEqual(['kept'])
   })
 
   it('keeps in the outbox what a silent server did not take by the close deadline, and the next process sends it first', async () => {

@@ -10,6 +10,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs'
@@ -181,4 +182,30 @@ it('gives two channels of one process for the same experiment an outbox each', a
   two.push(entry(3))
   expect(drain(two)).toEqual([entry(2), entry(3)])
   expect(writer.release(two)).toBe(true)
+})
+
+it('goes on from memory when its folder is deleted under it, counting what only the disk held', async () => {
+  const writer = OutboxWriter.create(
+    join(temp.dir, 'server'),
+    await loadFlock(),
+  )
+  const outbox = writer.outbox('alice/p/vanished')
+  // Past the memory window: the first entries are then on disk only.
+  for (let i = 0; i < 10_000; i++) outbox.push(entry(i, 1000))
+  outbox.persistSync()
+  rmSync(outbox.directory, { recursive: true, force: true })
+  let taken: string[] = []
+  expect(() => (taken = drain(outbox))).not.toThrow()
+  expect(outbox.unreadable + taken.length).toBe(10_000)
+  expect(outbox.length).toBe(0)
+  expect(outbox.durable).toBeUndefined()
+  // From then on, in memory.
+  outbox.push(entry(-1))
+  expect(drain(outbox)).toEqual([entry(-1)])
+})
+
+it('names one folder per server however its URL is written', () => {
+  expect(serverDirectory(temp.dir, 'HTTP://Example.test:1')).toBe(
+    serverDirectory(temp.dir, 'http://example.test:1/'),
+  )
 })
