@@ -97,8 +97,8 @@ export const MIN_EXPERIMENT_SEGMENTS = 3
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/
 
-/** The folder beside the store's owners where outboxes are kept (src/delivery/spool.ts), as folded. */
-const SPOOL_OWNER = '.ml-dash-logs'
+/** The folder beside the store's owners where the library keeps its outboxes (src/delivery/spool.ts); no prefix may name it. */
+export const SPOOL_FOLDER = '.ml-dash-logs'
 
 /** The reason `prefix` is refused, or undefined when it is valid. */
 export function prefixProblem(prefix: unknown): string | undefined {
@@ -127,7 +127,7 @@ export function prefixProblem(prefix: unknown): string | undefined {
   if (segments.length > MAX_PREFIX_SEGMENTS) {
     return `it has more than ${MAX_PREFIX_SEGMENTS} segments`
   }
-  if (foldName(segments[0]!) === SPOOL_OWNER)
+  if (foldName(segments[0]!) === SPOOL_FOLDER)
     return `its owner "${segments[0]}" is the folder where the library keeps its outboxes, beside the store`
   return storeNameProblem(segments)
 }

@@ -15,7 +15,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { isMlDashError, mlDashError } from '../core/error-codes.js'
 import { describeThrown } from '../core/serialize.js'
-import { parsePrefix } from '../core/prefix.js'
+import { SPOOL_FOLDER, parsePrefix } from '../core/prefix.js'
 import { debug } from '../debug.js'
 import { loadFlockSync } from '../store/flock.js'
 import type { ExperimentInfo } from '../store/experiment-file.js'
@@ -32,9 +32,6 @@ import type { FoundToken } from '../store/remote/token.js'
 import { reportFailure } from './failure-log.js'
 import type { DeliveryReport, Sink, SinkOptions } from './sink.js'
 import { createSink } from './sink.js'
-
-/** The folder under a store root that holds the outboxes (no prefix may name it: core/prefix.ts). */
-export const SPOOL_FOLDER = '.ml-dash-logs'
 
 type Env = Readonly<Record<string, string | undefined>>
 

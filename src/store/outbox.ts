@@ -590,11 +590,6 @@ export class OutboxWriter {
     return outbox
   }
 
-  /** Writes what every outbox holds in memory (the exit drain). */
-  persistSync(): void {
-    for (const outbox of this.#outboxes) outbox.persistSync()
-  }
-
   /**
    * Closes `outbox`: removed when the server took everything, else kept for
    * the next process or `ml-dash-logs sync`. True when it was the writer's

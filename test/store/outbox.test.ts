@@ -129,8 +129,9 @@ it("leaves the store as the SDK's tools see it: an outbox beside it is no experi
     serverDirectory(spoolRoot(undefined, root), 'https://api.example.test'),
     await loadFlock(),
   )
-  writer.outbox('alice/p/run').push(entry(1))
-  writer.persistSync()
+  const outbox = writer.outbox('alice/p/run')
+  outbox.push(entry(1))
+  outbox.persistSync()
   const validated = await run('python3', [
     join(FIXTURES, 'sdk_validate.py'),
     root,
