@@ -13,6 +13,7 @@ import type { MlDashOptions } from '../core/options.js'
 import { parsePrefix } from '../core/prefix.js'
 import { resolveOptions } from '../core/options.js'
 import { adopt, spoolRoot } from '../delivery/spool.js'
+import { remoteBatching } from '../delivery/channel.js'
 import { processContext } from '../process-context.js'
 import { startReceiver } from '../receiver/server.js'
 import { serverDirectory } from '../store/outbox.js'
@@ -199,7 +200,7 @@ export async function sync(
     network: resolved.network,
     requestTimeoutMs: resolved.requestTimeoutMs,
     sink: {
-      maxBatchSize: resolved.batchSize,
+      ...remoteBatching(resolved),
       maxQueueSize: resolved.maxQueueSize,
       maxQueueBytes: resolved.maxQueueBytes,
       // An adoption never gives up a retryable batch: the watchdog below stops it.

@@ -46,8 +46,15 @@ export interface MlDashOptions {
   keyFile?: string
   /** Extra headers on every ml-dash server request; they win over env `ML_DASH_HEADERS` (`key=value,key2=value2`, values URL-encoded). @default env `ML_DASH_HEADERS`, else none */
   headers?: Record<string, string>
-  /** Most entries per remote request. @default env `ML_DASH_LOG_BATCH_SIZE`, else 100 */
+  /**
+   * Entries waiting that start a server request before `flushIntervalMs`;
+   * the request then carries everything waiting, up to 10 000 entries and
+   * `maxBatchBytes`, one request in flight.
+   * @default env `ML_DASH_LOG_BATCH_SIZE`, else 100
+   */
   batchSize?: number
+  /** Most bytes in one server request, counted as `maxQueueBytes` counts them (a single larger entry goes alone). @default 1048576 (1 MiB) */
+  maxBatchBytes?: number
   /** Longest wait before a partial remote batch is sent. @default env `ML_DASH_FLUSH_INTERVAL` (seconds), else 5000 */
   flushIntervalMs?: number
   /** Most entries waiting per store and experiment; beyond it new entries are dropped, counted and reported (`ML_DASH_QUEUE_FULL`). @default 1000000 */
@@ -126,6 +133,7 @@ export interface ResolvedOptions {
   /** CA, client certificate, extra headers and proxies of server requests (undefined: direct, Node's CAs, no extra headers). */
   network: ResolvedNetwork | undefined
   batchSize: number
+  maxBatchBytes: number
   flushIntervalMs: number
   maxQueueSize: number
   maxQueueBytes: number
@@ -316,6 +324,7 @@ export function resolveOptions(
           ),
     token: values.token,
     batchSize: values.batchSize,
+    maxBatchBytes: values.maxBatchBytes,
     flushIntervalMs: values.flushIntervalMs,
     maxQueueSize: values.maxQueueSize,
     maxQueueBytes: values.maxQueueBytes,

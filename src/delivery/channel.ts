@@ -24,7 +24,13 @@ import type { RemoteStatus, RemoteStore } from '../store/remote/remote-store.js'
 import { createRemoteStore } from '../store/remote/remote-store.js'
 import type { FoundToken } from '../store/remote/token.js'
 import { onBeforeExit, onExit } from './exit-hooks.js'
-import type { BatchStore, DeliveryReport, Sink, SinkStats } from './sink.js'
+import type {
+  BatchStore,
+  DeliveryReport,
+  Sink,
+  SinkOptions,
+  SinkStats,
+} from './sink.js'
 import { createSink } from './sink.js'
 import { reportFailure } from './failure-log.js'
 import type { Adoption } from './spool.js'
@@ -34,8 +40,22 @@ import type { Outbox } from '../store/outbox.js'
 /** Local writes take what has accumulated, up to this many entries per lock hold. */
 const LOCAL_MAX_BATCH = 4096
 
+/** A server request carries what waits, up to this many entries (and `maxBatchBytes`). */
+export const REMOTE_MAX_BATCH = 10_000
+
+/** How server requests are batched: started by `batchSize`, carrying what waits up to the bounds. */
+export function remoteBatching(
+  options: Pick<ResolvedOptions, 'batchSize' | 'maxBatchBytes'>,
+): Pick<SinkOptions, 'batchSize' | 'maxBatchSize' | 'maxBatchBytes'> {
+  return {
+    batchSize: options.batchSize,
+    maxBatchSize: Math.max(REMOTE_MAX_BATCH, options.batchSize),
+    maxBatchBytes: options.maxBatchBytes,
+  }
+}
+
 /**
- * Most bytes in one batch, either store: a write builds the batch's text and
+ * Most bytes in one batch of the local store: a write builds the batch's text and
  * then its bytes, so large entries (up to 256 KiB of metadata each) would
  * otherwise build hundreds of megabytes at once.
  */
@@ -110,7 +130,14 @@ class SinkChannel implements Channel {
       )
       this.#local = {
         store,
-        sink: this.#sink(`local ${this.prefix}`, store, LOCAL_MAX_BATCH, 0),
+        sink: createSink({
+          ...this.#sinkSettings(),
+          name: `local ${this.prefix}`,
+          store,
+          maxBatchSize: LOCAL_MAX_BATCH,
+          maxBatchBytes: MAX_BATCH_BYTES,
+          flushIntervalMs: 0,
+        }),
       }
     }
     if (options.dashUrl !== undefined) {
@@ -140,12 +167,12 @@ class SinkChannel implements Channel {
         token: config.token,
         network: options.network,
         requestTimeoutMs: options.requestTimeoutMs,
-        sink: this.#sinkSettings(options.batchSize),
+        sink: this.#remoteBatches(),
       })
       this.#remote = {
         store,
         sink: createSink({
-          ...this.#sinkSettings(options.batchSize),
+          ...this.#remoteBatches(),
           name: `remote ${this.prefix}`,
           store: batches,
           flushIntervalMs: options.flushIntervalMs,
@@ -257,26 +284,14 @@ class SinkChannel implements Channel {
     return this.#remote.sink.close(Math.max(0, deadline - Date.now()))
   }
 
-  #sink(
-    name: string,
-    store: BatchStore,
-    maxBatchSize: number,
-    flushIntervalMs: number,
-  ): Sink {
-    return createSink({
-      ...this.#sinkSettings(maxBatchSize),
-      name,
-      store,
-      flushIntervalMs,
-    })
+  #remoteBatches() {
+    return { ...this.#sinkSettings(), ...remoteBatching(this.#config.options) }
   }
 
   /** What every sink of the channel shares. */
-  #sinkSettings(maxBatchSize: number) {
+  #sinkSettings() {
     const { options } = this.#config
     return {
-      maxBatchSize,
-      maxBatchBytes: MAX_BATCH_BYTES,
       maxQueueSize: options.maxQueueSize,
       maxQueueBytes: options.maxQueueBytes,
       maxRetries: options.maxRetries,

@@ -52,7 +52,16 @@ export interface SinkOptions {
   store: BatchStore
   /** For diagnostics: which experiment and store. */
   name: string
+  /** Most entries in one batch. */
   maxBatchSize: number
+  /**
+   * Entries waiting that start a batch before `flushIntervalMs` ends. The
+   * batch then takes everything waiting, up to `maxBatchSize` and
+   * `maxBatchBytes`: a backlog drains in batches as large as the bounds
+   * allow, one in flight.
+   * @default maxBatchSize
+   */
+  batchSize?: number
   /**
    * Most bytes ({@link entryCost}) in one batch; a single larger entry goes
    * alone. Bounds what a write builds (the batch's text, then its bytes).
@@ -725,9 +734,13 @@ class BatchingSink implements Sink {
     return this.#queue.length
   }
 
-  /** A whole batch is queued: by count, or by bytes (waiting, not in flight). */
+  /** Enough waits to start a batch: by count (`batchSize`), or by bytes (waiting, not in flight). */
   #fullBatchWaits(): boolean {
-    if (this.#queuedCount() >= this.#options.maxBatchSize) return true
+    if (
+      this.#queuedCount() >=
+      (this.#options.batchSize ?? this.#options.maxBatchSize)
+    )
+      return true
     const maxBytes = this.#options.maxBatchBytes
     if (maxBytes === undefined) return false
     const inFlight =

@@ -71,9 +71,12 @@ class RateLimitedLogs extends RegExp {
 describe('an Experiment on the server', () => {
   it("makes the SDK's requests and ends with every entry in call order and the status recorded", async () => {
     const prefix = 'alice/proj/f1/run'
-    await remote(prefix, { batchSize: 3 }).run((exp) => {
-      for (let i = 0; i < 7; i++)
+    await remote(prefix).run(async (exp) => {
+      for (let i = 0; i < 7; i++) {
         exp.log(`m${i}`, { level: i % 2 ? 'warn' : 'info', metadata: { i } })
+        // Three requests: what waits at each flush.
+        if (i === 2 || i === 4) await exp.flush()
+      }
     })
     const calls = server.requests.map(
       (r) => `${r.method} ${r.path.replace(/-\d+/g, '')}`,
@@ -94,6 +97,56 @@ describe('an Experiment on the server', () => {
       metadata: { i: 1 },
     })
     expect(server.experiment(prefix)?.status).toBe('COMPLETED')
+  })
+
+  it('sends a backlog in requests carrying everything waiting, up to 10 000 entries and maxBatchBytes, in call order', async () => {
+    const byCount = 'alice/proj/backlog-count'
+    await remote(byCount, { maxBatchBytes: 64 * 1024 * 1024 }).run((exp) => {
+      for (let i = 0; i < 25_000; i++) exp.log(`m${i}`)
+    })
+    const logBodies = () =>
+      server.requests
+        .filter((r) => r.method === 'POST' && r.path.endsWith('/logs'))
+        .map((r) => (r.body as { logs: unknown[] }).logs)
+    expect(logBodies().map((logs) => logs.length)).toEqual([
+      10_000, 10_000, 5_000,
+    ])
+    expect(messages(byCount)).toEqual(
+      Array.from({ length: 25_000 }, (_, i) => `m${i}`),
+    )
+
+    const byBytes = 'alice/proj/backlog-bytes'
+    server.requests.length = 0
+    await remote(byBytes, { maxBatchBytes: 4096 }).run((exp) => {
+      for (let i = 0; i < 500; i++)
+        exp.log(`b${i}`, { metadata: { pad: 'x'.repeat(100) } })
+    })
+    const bodies = logBodies()
+    for (const logs of bodies) {
+      const text = logs.map((entry) => JSON.stringify(entry)).join('')
+      expect(text.length).toBeLessThanOrEqual(4096)
+    }
+    // Each request as full as the bound allows: 500 entries of about 190 bytes.
+    expect(bodies.length).toBeLessThanOrEqual(Math.ceil((500 * 200) / 4096) + 1)
+    expect(messages(byBytes)).toEqual(
+      Array.from({ length: 500 }, (_, i) => `b${i}`),
+    )
+  })
+
+  it('takes a burst of 200 000 entries with default options and delivers it whole, in call order', async () => {
+    const prefix = 'alice/proj/burst'
+    const exp = await remote(prefix).start()
+    for (let i = 0; i < 200_000; i++)
+      exp.log('request handled', { metadata: { i, route: '/api/items' } })
+    const report = await exp.close()
+    expect(report.remote).toMatchObject({
+      accepted: 200_000,
+      delivered: 200_000,
+      dropped: 0,
+    })
+    const logs = server.experiment(prefix)!.logs
+    expect(logs.every((entry, i) => entry.metadata?.i === i)).toBe(true)
+    expect(logs).toHaveLength(200_000)
   })
 
   it('records FAILED when run() throws', async () => {
@@ -268,7 +321,11 @@ describe('delivery through faults', () => {
       onError: (e, n) => failures.push([e.message, n]),
     }).start()
     server.inject({ kind: 'status', status: 400, count: 1, match: /logs$/ })
-    for (let i = 0; i < 6; i++) exp.log(`m${i}`)
+    // The first request carries m0 and m1 (what waits at the flush).
+    for (let i = 0; i < 6; i++) {
+      exp.log(`m${i}`)
+      if (i === 1) await exp.flush()
+    }
     const report = await exp.close()
     expect(report.remote).toMatchObject({ delivered: 4, failed: 2, pending: 0 })
     expect(failures).toEqual([
