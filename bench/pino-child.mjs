@@ -23,11 +23,6 @@ const targets = {
     target: 'ml-dash-logs/pino',
     options: { dashRoot: join(dir, '.dash'), prefix: 'bench/pino/run' },
   },
-  // A design alternative: the same encoder and store on raw chunks.
-  'raw chunks (same encoder and store)': {
-    target: fileURLToPath(new URL('./pino-raw-transport.cjs', import.meta.url)),
-    options: { dashRoot: join(dir, '.dash'), prefix: 'bench/pino/run' },
-  },
   // References: pino-abstract-transport alone, storing nothing.
   'abstract-transport (JSON.parse, no store)': { target: reference },
   'abstract-transport (lines, no store)': {

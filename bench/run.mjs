@@ -3,8 +3,7 @@
 //   pino:    pino + pino/file          vs pino + ml-dash-logs/pino (local store);
 //            for reference, pino-abstract-transport alone (parsing lines, or
 //            just splitting them; nothing stored): the cost any transport
-//            built on it starts from; and the same encoder and store on
-//            thread-stream's raw chunks, a design alternative
+//            built on it starts from (ours reads thread-stream's chunks)
 //   winston: winston + File transport  vs winston + MlDashTransport (local store)
 //   otel:    sdk-logs + OTLP/proto exporter to a loopback sink (own process)
 //            vs sdk-logs + MlDashLogRecordExporter (local store)
@@ -63,7 +62,6 @@ if (runs('pino')) {
   const [pinoFile, pinoOurs, ...references] = measure('./pino-child.mjs', [
     'pino/file',
     'ml-dash-logs/pino',
-    'raw chunks (same encoder and store)',
     'abstract-transport (JSON.parse, no store)',
     'abstract-transport (lines, no store)',
   ])
