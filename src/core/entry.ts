@@ -65,6 +65,16 @@ export interface EntryInput {
    * without a second walk.
    */
   parsedJson?: boolean
+  /**
+   * Metadata members shared by many entries (an OpenTelemetry record's
+   * resource and scope), stored after the metadata's own members. The same
+   * object for every entry that shares them: its text is made once per
+   * object (and limits), not once per entry. Merged into the metadata and
+   * walked with it instead when the joined text would pass
+   * `maxMetadataBytes` or the item limit, or the metadata has one of its
+   * keys (a key is never written twice). Never mutated once given.
+   */
+  metadataTail?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -163,9 +173,12 @@ export function encodeEntry(
     level: input.level,
     message: toMessage(input.message, limits),
   })
-  const metadata = input.parsedJson
-    ? parsedMetadataJson(input.metadata)
-    : metadataJson(input.metadata, limits)
+  const metadata =
+    input.metadataTail === undefined
+      ? input.parsedJson
+        ? parsedMetadataJson(input.metadata)
+        : metadataJson(input.metadata, limits)
+      : metadataWithTail(input.metadata, input.metadataTail, limits)
   const text =
     metadata === undefined
       ? head
@@ -261,6 +274,74 @@ function parsedMetadataJson(metadata: unknown): string | undefined {
   if (typeof metadata !== 'object' || metadata === null) return undefined
   for (const _ in metadata) return JSON.stringify(metadata)
   return undefined
+}
+
+/**
+ * The metadata's JSON text with the tail's members after its own; the tail
+ * merged into the metadata and walked with it when the joined text passes
+ * the byte limit, or the metadata is not a plain object that lacks the
+ * tail's keys (a key is never written twice).
+ */
+function metadataWithTail(
+  metadata: unknown,
+  tail: Readonly<Record<string, unknown>>,
+  limits: EntryLimits,
+): string | undefined {
+  const merged = (): string | undefined =>
+    metadataJson({ ...(metadata as object), ...tail }, limits)
+  const tailJson = membersJson(tail, limits)
+  if (tailJson === undefined) return merged()
+  if (metadata !== undefined) {
+    if (!isPlainRecord(metadata)) return merged()
+    let members = 0
+    for (const key in tail) {
+      members++
+      if (Object.hasOwn(metadata, key)) return merged()
+    }
+    // Past the item limit together: the walk cuts and marks, as when merged.
+    for (const _ in metadata) if (++members > limits.maxItems) return merged()
+  }
+  const own = metadataJson(metadata, limits)
+  if (tailJson === '') return own
+  const text =
+    own === undefined ? `{${tailJson}}` : `${own.slice(0, -1)},${tailJson}}`
+  if (text.length * 3 <= limits.maxMetadataBytes) return text
+  // The walk of the metadata alone may have cut it to fit: then walk both.
+  return Buffer.byteLength(text) <= limits.maxMetadataBytes &&
+    own?.includes(`"${METADATA_TRUNCATED_KEY}"`) !== true
+    ? text
+    : merged()
+}
+
+/** A tail's members as JSON text (`"k":v,…`), made once per tail and limits; undefined when it does not fit alone. */
+function membersJson(
+  tail: Readonly<Record<string, unknown>>,
+  limits: EntryLimits,
+): string | undefined {
+  const cached = tailTexts.get(tail)
+  if (cached?.limits === limits) return cached.json
+  const whole = metadataJson(tail, limits)
+  const json =
+    whole === undefined
+      ? ''
+      : whole.includes(`"${METADATA_TRUNCATED_KEY}"`)
+        ? undefined
+        : whole.slice(1, -1)
+  tailTexts.set(tail, { limits, json })
+  return json
+}
+
+/** Each tail's text, with the limits it was made under. */
+const tailTexts = new WeakMap<
+  object,
+  { limits: EntryLimits; json: string | undefined }
+>()
+
+/** An object whose own members are the metadata (not an array, not a class instance). */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
 }
 
 /** The metadata's JSON text, or undefined when there is none to store. */

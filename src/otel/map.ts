@@ -15,6 +15,9 @@
  *   `trace_id`, `span_id`, `trace_flags` (as the pino bridge writes them);
  *   the resource's attributes under `otel.resource`; the instrumentation
  *   scope under `otel.scope` ({ name, version }); `eventName` as `event_name`.
+ *   Resource and scope are the entry's `metadataTail`, made once per
+ *   resource attributes and scope objects (the SDK shares them across a
+ *   logger's records): their text is encoded once, not per record.
  * - `ml_dash.prefix` from the record's attributes, else the resource's, is
  *   returned apart for routing.
  *
@@ -58,8 +61,12 @@ export function mapOtelLogRecord(
   record: OtelLogRecord,
   levelMap?: LevelMap,
 ): MappedRecord {
-  const [recordPrefix, attributes] = splitPrefix(record.attributes)
-  const [resourcePrefix, resource] = splitPrefix(record.resource?.attributes)
+  const attributes = record.attributes ?? {}
+  const recordPrefix = ownPrefix(attributes)
+  const { prefix: resourcePrefix, tail } = sharedPart(
+    record.resource?.attributes,
+    record.instrumentationScope,
+  )
   const metadata = groupExceptionAttributes(attributes)
   const { body } = record
   if (
@@ -76,19 +83,15 @@ export function mapOtelLogRecord(
       .toString(16)
       .padStart(2, '0')
   }
-  if (Object.keys(resource).length > 0) metadata[RESOURCE_KEY] = resource
-  if (record.instrumentationScope) {
-    const { name, version } = record.instrumentationScope
-    metadata[SCOPE_KEY] = version === undefined ? { name } : { name, version }
-  }
   const source = record.severityText ?? record.severityNumber
   if (source !== undefined) metadata[SOURCE_LEVEL_KEY] = source
-  const input = {
+  const input: MappedRecord['input'] = {
     level: otelLevelOf(record, levelMap),
     message: body,
     metadata,
     time: hrTimeToMs(record.hrTime) ?? hrTimeToMs(record.hrTimeObserved),
   }
+  if (tail !== undefined) input.metadataTail = tail
   const prefix = recordPrefix ?? resourcePrefix
   return prefix === undefined ? { input } : { input, prefix }
 }
@@ -189,6 +192,53 @@ function splitPrefix(
   ]
 }
 
+/** A resource's routing prefix, and the metadata tail its records share with their scope. */
+interface SharedPart {
+  prefix: unknown
+  tail: Readonly<Record<string, unknown>> | undefined
+}
+
+/**
+ * The resource's `ml_dash.prefix` and the tail of `otel.resource` and
+ * `otel.scope`, made once per resource attributes and scope objects: the
+ * SDK gives every record of a logger the same two (a Resource is
+ * immutable), and so does the receiver's decoder for the records of one
+ * ScopeLogs, so each tail's text is made once too (`metadataTail`).
+ * Records with other objects are mapped alike, each once.
+ */
+function sharedPart(
+  attributes: Readonly<Record<string, unknown>> | undefined,
+  scope: OtelLogRecord['instrumentationScope'],
+): SharedPart {
+  const resourceKey = attributes ?? NO_OBJECT
+  const scopeKey = scope ?? NO_OBJECT
+  let byScope = sharedParts.get(resourceKey)
+  const cached = byScope?.get(scopeKey)
+  if (cached !== undefined) return cached
+  const [prefix, resource] = splitPrefix(attributes)
+  const tail: Record<string, unknown> = {}
+  if (Object.keys(resource).length > 0) tail[RESOURCE_KEY] = resource
+  if (scope) {
+    const { name, version } = scope
+    tail[SCOPE_KEY] = version === undefined ? { name } : { name, version }
+  }
+  const part: SharedPart = {
+    prefix,
+    tail: Object.keys(tail).length > 0 ? Object.freeze(tail) : undefined,
+  }
+  if (byScope === undefined) {
+    byScope = new WeakMap()
+    sharedParts.set(resourceKey, byScope)
+  }
+  byScope.set(scopeKey, part)
+  return part
+}
+
+/** The key of a missing resource or scope. */
+const NO_OBJECT = Object.freeze({})
+
+const sharedParts = new WeakMap<object, WeakMap<object, SharedPart>>()
+
 function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap): Level {
   const fallback = otelLevel(record.severityNumber, record.severityText)
   return mapLevel(
@@ -206,13 +256,21 @@ export function hrTimeToMs(time: HrTime | undefined): number | undefined {
   return seconds * 1000 + Math.floor(nanos / 1000) / 1000
 }
 
-/** Copies attributes, moving `exception.*` into one `exception` object. */
+/** The attributes' own `ml_dash.prefix` (see {@link splitPrefix}). */
+function ownPrefix(attributes: Readonly<Record<string, unknown>>): unknown {
+  return Object.hasOwn(attributes, PREFIX_ATTRIBUTE)
+    ? attributes[PREFIX_ATTRIBUTE]
+    : undefined
+}
+
+/** Copies attributes but `ml_dash.prefix`, moving `exception.*` into one `exception` object. */
 function groupExceptionAttributes(
   attributes: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   const metadata: Record<string, unknown> = {}
   let exception: Record<string, unknown> | undefined
   for (const [key, value] of Object.entries(attributes)) {
+    if (key === PREFIX_ATTRIBUTE) continue
     if (key.startsWith('exception.')) {
       exception ??= {}
       setKey(exception, key.slice('exception.'.length), value)

@@ -1,4 +1,5 @@
 import { serialize } from 'node:v8'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_ENTRY_LIMITS,
@@ -127,5 +128,72 @@ describe('encodeEntry', () => {
     expect(line).toBe(
       '{"sequenceNumber":7,"timestamp":"1970-01-01T00:00:00.000Z","level":"info","message":"m"}\n',
     )
+  })
+})
+
+describe('encodeEntry with a metadata tail', () => {
+  // Small limits, so the generated values reach every one of them.
+  const limits = {
+    ...DEFAULT_ENTRY_LIMITS,
+    maxStringLength: 40,
+    maxItems: 6,
+    maxDepth: 3,
+    maxMetadataBytes: 300,
+  }
+  const json = fc.jsonValue({ maxDepth: 4 })
+  const key = fc.constantFrom('a', 'b', 'otel.resource', 'otel.scope', 'x')
+  const record = (values: fc.Arbitrary<unknown>) =>
+    fc.dictionary(key, values, { maxKeys: 8 })
+
+  it('stores what merging the tail into the metadata stores, whatever the limits cut (but the walk budget, counted per part)', () => {
+    fc.assert(
+      fc.property(
+        fc.option(record(json), { nil: undefined }),
+        record(json),
+        (metadata, tail) => {
+          const input = { level: 'info' as const, message: 'm', time: 0 }
+          const withTail = encodeEntry(
+            { ...input, metadata, metadataTail: Object.freeze(tail) },
+            limits,
+          )
+          const merged = encodeEntry(
+            { ...input, metadata: { ...metadata, ...tail } },
+            limits,
+          )
+          const budget = 'size budget spent'
+          // Near the byte limit, the merged walk's budget (spent on both
+          // parts) may cut, or its marker make the whole pass the limit.
+          const nearLimit =
+            merged.includes(budget) ||
+            withTail.includes(budget) ||
+            merged.includes('ml_dash_truncated')
+          if (!nearLimit) {
+            expect(JSON.parse(withTail)).toEqual(JSON.parse(merged))
+            return
+          }
+          // The walk's size budget is counted per part: the tail, walked
+          // once apart, may keep more before the byte limit, never past it.
+          const stored = JSON.parse(withTail) as { metadata: object }
+          expect(
+            Buffer.byteLength(JSON.stringify(stored.metadata)),
+          ).toBeLessThanOrEqual(limits.maxMetadataBytes)
+        },
+      ),
+      { numRuns: 2000 },
+    )
+  })
+
+  it("writes a tail key once, the tail's value, when the metadata has it too", () => {
+    const text = encodeEntry({
+      level: 'info',
+      message: 'm',
+      metadata: { 'otel.scope': 'mine', a: 1 },
+      metadataTail: Object.freeze({ 'otel.scope': { name: 'lib' } }),
+    })
+    expect(text.match(/otel\.scope/g)).toHaveLength(1)
+    expect(JSON.parse(text).metadata).toEqual({
+      'otel.scope': { name: 'lib' },
+      a: 1,
+    })
   })
 })
