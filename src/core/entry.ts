@@ -299,7 +299,9 @@ function metadataWithTail(
       if (Object.hasOwn(metadata, key)) return merged()
     }
     // Past the item limit together: the walk cuts and marks, as when merged.
-    for (const _ in metadata) if (++members > limits.maxItems) return merged()
+    for (const key in metadata)
+      if (Object.hasOwn(metadata, key) && ++members > limits.maxItems)
+        return merged()
   }
   const own = metadataJson(metadata, limits)
   if (tailJson === '') return own

@@ -221,7 +221,7 @@ export class LineSplitter {
     const text =
       typeof chunk === 'string'
         ? chunk
-        : (this.#decoder ??= new StringDecoder('utf8')).write(chunk as Buffer)
+        : (this.#decoder ??= new StringDecoder('utf8')).write(chunk)
     let start = 0
     let end = text.indexOf('\n')
     if (end < 0) {

@@ -191,7 +191,7 @@ describe('encodeEntry with a metadata tail', () => {
       metadataTail: Object.freeze({ 'otel.scope': { name: 'lib' } }),
     })
     expect(text.match(/otel\.scope/g)).toHaveLength(1)
-    expect(JSON.parse(text).metadata).toEqual({
+    expect((JSON.parse(text) as { metadata: unknown }).metadata).toEqual({
       'otel.scope': { name: 'lib' },
       a: 1,
     })
