@@ -30,7 +30,7 @@ export const ERROR_CODES = Object.freeze({
   ML_DASH_DEADLINE:
     'entries were not delivered before a `flush()`/`close()` deadline, or before the process exited',
   ML_DASH_UNDELIVERED:
-    'the result of an OpenTelemetry `export()` some of whose records were not delivered (each failure went to `onError` with its own code)',
+    'the result of an OpenTelemetry `export()` some of whose records were neither kept on disk nor delivered (each failure went to `onError` with its own code)',
   ML_DASH_CLOSED:
     'a write came after `close()` (or after the exporter was shut down)',
   ML_DASH_INVALID_LEVEL:

@@ -84,6 +84,13 @@ export interface Router {
   /** Queues an entry already encoded, into the router's own experiment; false when not taken. */
   enqueueEncoded(entry: EncodedEntry): boolean
   flush(timeoutMs?: number): Promise<Record<string, ChannelReport>>
+  /**
+   * Resolves true once every entry accepted so far is kept on disk in every
+   * experiment: written to the local store (within `timeoutMs`), or in the
+   * outbox. False when some experiment holds entries only in memory (its
+   * outbox cannot be written): then only a flush says they arrived.
+   */
+  persist(timeoutMs?: number): Promise<boolean>
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
   readonly stats: RouterStats
 }
@@ -247,6 +254,13 @@ class PrefixRouter implements Router {
     timeoutMs = this.#options.closeTimeoutMs,
   ): Promise<Record<string, ChannelReport>> {
     return this.#each((channel) => channel.flush(timeoutMs))
+  }
+
+  async persist(timeoutMs = this.#options.closeTimeoutMs): Promise<boolean> {
+    const kept = await Promise.all(
+      [...this.#channels.values()].map((channel) => channel.persist(timeoutMs)),
+    )
+    return kept.every(Boolean)
   }
 
   async close(

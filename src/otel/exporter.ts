@@ -4,9 +4,14 @@
  * `SimpleLogRecordProcessor`.
  *
  * `export(records, callback)` never throws: it maps and queues the records,
- * waits until they are delivered, and reports through the callback:
- * SUCCESS when everything of this call was delivered, FAILED with an error
- * saying how many of how many were not. Each record is mapped on its own:
+ * waits until they are kept on disk (written to the local store, or in the
+ * outbox for the server, which sends them on its own: the server's round
+ * trip is not waited for, so the processor's next batch is taken while
+ * this one is sent; without an outbox, until the server has them), and
+ * reports through the callback: SUCCESS when everything of this call was
+ * kept, FAILED with an error saying how many of how many were not. A
+ * server's later refusal is reported as every delivery failure is
+ * (`onError`, stderr), and `forceFlush()`/`shutdown()` wait for delivery. Each record is mapped on its own:
  * one whose getters throw is stored as well as it can be, marked (see
  * `mapUnmappableRecord`), and never costs the others. `forceFlush()`
  * delivers everything queued; `shutdown()` delivers and closes
@@ -76,25 +81,32 @@ export class MlDashLogRecordExporter {
       if (mapped === undefined) unmapped++
       else this.#router.enqueue(mapped.input, mapped.prefix)
     }
-    this.#router.flush().then(
-      () => {
-        const lost = undelivered(this.#router.stats) - before + unmapped
-        resultCallback(
-          lost === 0
-            ? { code: SUCCESS }
-            : {
-                code: FAILED,
-                error: lostError(lost, records.length, unmapped),
-              },
-        )
-      },
-      (error: unknown) =>
-        resultCallback({
-          code: FAILED,
-          error:
-            error instanceof Error ? error : new Error(describeThrown(error)),
-        }),
-    )
+    // Kept on disk (the local store written, or the outbox) is what the
+    // call answers for: the server's round trip is not waited for, so the
+    // processor's next batch goes while this one is sent. Entries held only
+    // in memory (no outbox) are waited for until delivered.
+    this.#router
+      .persist()
+      .then((kept) => (kept ? undefined : this.#router.flush()))
+      .then(
+        () => {
+          const lost = undelivered(this.#router.stats) - before + unmapped
+          resultCallback(
+            lost === 0
+              ? { code: SUCCESS }
+              : {
+                  code: FAILED,
+                  error: lostError(lost, records.length, unmapped),
+                },
+          )
+        },
+        (error: unknown) =>
+          resultCallback({
+            code: FAILED,
+            error:
+              error instanceof Error ? error : new Error(describeThrown(error)),
+          }),
+      )
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   LoggerProvider,
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ExportResult } from '../../src/otel/exporter.js'
@@ -165,39 +165,62 @@ describe('MlDashLogRecordExporter mapping', () => {
     expect(existsSync(join(temp.dir, 'x'))).toBe(false)
   })
 
-  it('reports FAILED through the callback, never a throw, when delivery fails', async () => {
+  it('answers once the records are in the outbox, not after the server: a batch goes while the server sits on the last', async () => {
     const server = await startTestServer()
     try {
+      const failures: string[] = []
       const exporter = new MlDashLogRecordExporter({
-        prefix: 'alice/otel/refused',
+        prefix: 'alice/otel/held',
         dashUrl: server.url,
         token: signTestToken({ username: 'alice' }),
         dashRoot: false,
+        // The held request gives up after this, and its retry is refused.
+        requestTimeoutMs: 1000,
+        retryBaseDelayMs: 10,
+        onError: (error) => failures.push(error.message),
       })
-      server.inject({ kind: 'status', status: 400, count: 1, match: /logs$/ })
-      const result = await new Promise<{ code: number; error?: Error }>(
-        (resolve) =>
-          exporter.export([{ body: 'x', hrTime: [1_700_000_000, 0] }], resolve),
-      )
-      expect(result.code).toBe(1)
-      expect(result.error?.message).toContain(
-        '1 of 1 log records were not delivered',
-      )
-      const ok = await new Promise<{ code: number }>((resolve) =>
-        exporter.export([{ body: 'y' }], resolve),
-      )
-      expect(ok.code).toBe(0)
-      await exporter.shutdown()
+      const exportOne = (body: string) =>
+        new Promise<ExportResult>((resolve) =>
+          exporter.export([{ body, hrTime: [1_700_000_000, 0] }], resolve),
+        )
+      // The experiment is created, then the server sits on every log POST.
+      expect((await exportOne('first')).code).toBe(0)
+      server.inject({ kind: 'hold', count: 1, match: /logs$/ })
+      const results = [await exportOne('a'), await exportOne('b')]
+      expect(results.map((r) => r.code)).toEqual([0, 0])
       expect(
-        server.experiment('alice/otel/refused')?.logs.map((l) => l.message),
-      ).toEqual(['y'])
-      const after = await new Promise<{ code: number }>((resolve) =>
-        exporter.export([{ body: 'z' }], resolve),
-      )
-      expect(after.code).toBe(1)
+        exporter.stats.experiments['alice/otel/held']?.remote,
+      ).toMatchObject({ accepted: 3 })
+      // A refusal after the answer is reported as delivery failures are.
+      server.inject({ kind: 'status', status: 400, count: 10, match: /logs$/ })
+      expect((await exportOne('refused')).code).toBe(0)
+      await exporter.shutdown()
+      expect(failures.some((m) => m.includes('answered 400'))).toBe(true)
     } finally {
       await server.close()
     }
+  })
+
+  it('reports FAILED through the callback, never a throw, when the records cannot be kept', async () => {
+    const notADirectory = join(temp.dir, 'a-file')
+    writeFileSync(notADirectory, '')
+    const exporter = new MlDashLogRecordExporter({
+      prefix: 'alice/otel/refused',
+      dashRoot: notADirectory,
+      silenceErrors: true,
+    })
+    const result = await new Promise<ExportResult>((resolve) =>
+      exporter.export([{ body: 'x', hrTime: [1_700_000_000, 0] }], resolve),
+    )
+    expect(result.code).toBe(1)
+    expect(result.error?.message).toContain(
+      '1 of 1 log records were not delivered',
+    )
+    await exporter.shutdown()
+    const after = await new Promise<ExportResult>((resolve) =>
+      exporter.export([{ body: 'z' }], resolve),
+    )
+    expect(after.code).toBe(1)
   })
 })
 
