@@ -89,6 +89,8 @@ export interface Channel {
   persist(timeoutMs: number): Promise<boolean>
   /** Whether entries accepted now would be kept on disk. */
   canKeep(): boolean
+  /** What was accepted so far will be kept on disk without a wait (see the implementation). */
+  keepsUp(): boolean
   close(timeoutMs: number, status?: RemoteStatus): Promise<ChannelReport>
   readonly stats: ChannelStats
 }
@@ -234,6 +236,18 @@ class SinkChannel implements Channel {
     // written later, so answering "not kept" would only bring a duplicate.
     const written = report.timedOut || report.failed === before
     return written || inOutbox
+  }
+
+  /**
+   * True when what was accepted so far will be kept on disk without a wait:
+   * the local store took its last batch and little waits for it (up to one
+   * lock hold's batch), and the outbox, when there is a server, works.
+   */
+  keepsUp(): boolean {
+    return (
+      (this.#local?.sink.keepsUp(LOCAL_MAX_BATCH) ?? true) &&
+      (this.#remote === undefined || this.#remote.sink.persist())
+    )
   }
 
   /** Whether entries accepted now would be kept on disk (a local store, or an outbox that works). */

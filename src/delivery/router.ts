@@ -91,6 +91,8 @@ export interface Router {
    * outbox cannot be written): then only a flush says they arrived.
    */
   persist(timeoutMs?: number): Promise<boolean>
+  /** True when every experiment keeps up (see `Channel.keepsUp`): what was accepted is kept without a wait. */
+  keepsUp(): boolean
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
   readonly stats: RouterStats
 }
@@ -254,6 +256,12 @@ class PrefixRouter implements Router {
     timeoutMs = this.#options.closeTimeoutMs,
   ): Promise<Record<string, ChannelReport>> {
     return this.#each((channel) => channel.flush(timeoutMs))
+  }
+
+  keepsUp(): boolean {
+    for (const channel of this.#channels.values())
+      if (!channel.keepsUp()) return false
+    return true
   }
 
   async persist(timeoutMs = this.#options.closeTimeoutMs): Promise<boolean> {

@@ -34,6 +34,12 @@ import { reportFailure, reportKept, reportRetrying } from './failure-log.js'
 import type { RetryDecision } from './retry-policy.js'
 import { decideRetry, passesDeadline } from './retry-policy.js'
 
+/** A batch smaller than this makes the next write (of a store written as soon as it can) wait up to {@link LINGER_MS}. */
+const SMALL_BATCH = 64
+
+/** Longest such wait: what the local store's latency grows by while entries trickle into many experiments. */
+const LINGER_MS = 100
+
 /** A store as the sink sees it. */
 export interface BatchStore {
   /** Writes a batch. `stillWanted()` false after the wait for a lock: skip it (already written). */
@@ -204,6 +210,13 @@ export interface Sink {
    * now; true when every accepted entry is there (a durable queue that works).
    */
   persist(): boolean
+  /**
+   * True when the store took the last batch written and at most
+   * `maxPending` entries wait: what is accepted now will be written soon
+   * without anyone waiting for it (an OpenTelemetry export may answer at
+   * once). False before any batch was written.
+   */
+  keepsUp(maxPending: number): boolean
   close(timeoutMs: number): Promise<DeliveryReport>
   readonly stats: Readonly<SinkStats>
 }
@@ -281,6 +294,11 @@ class BatchingSink implements Sink {
   #waiters: Waiter[] = []
   #closed = false
   #lastError: string | undefined
+  /** Entries in the last batch taken, and when it was taken (`performance.now()`). */
+  #lastBatchSize = Infinity
+  #lastBatchAt = -Infinity
+  /** The last batch settled was written (none yet: false). */
+  #lastWriteOk = false
   /** Why the batch now waiting for a retry failed: named if the close's deadline ends the wait. */
   #lastRetryError: Error | undefined
   /** The close's deadline (`Date.now()` time); the retry policy's deadline. */
@@ -403,6 +421,10 @@ class BatchingSink implements Sink {
     return flushed
   }
 
+  keepsUp(maxPending: number): boolean {
+    return this.#lastWriteOk && !this.#closed && this.#pending() <= maxPending
+  }
+
   persist(): boolean {
     this.#queue.persistSync?.()
     return this.#queue.durable !== undefined
@@ -492,7 +514,14 @@ class BatchingSink implements Sink {
 
   #schedule(): void {
     if (this.#draining || this.#stopped || this.#outOfTime) return
-    if (this.#options.flushIntervalMs === 0 || this.#fullBatchWaits()) {
+    if (this.#options.flushIntervalMs === 0) {
+      const linger = this.#lingerMs()
+      if (linger <= 0) this.#startSoon()
+      else if (this.#timer === undefined) {
+        this.#timer = setTimeout(() => this.#startNow(), linger)
+        this.#timer.unref()
+      }
+    } else if (this.#fullBatchWaits()) {
       this.#startSoon()
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(
@@ -501,6 +530,19 @@ class BatchingSink implements Sink {
       )
       this.#timer.unref()
     }
+  }
+
+  /**
+   * How long a write that starts as soon as it can (the local store) waits
+   * still: when the last batch was small and went less than
+   * {@link LINGER_MS} ago, until then, so that many experiments each
+   * taking a few entries a turn write a few times a second each, not once
+   * a turn each (every write costs a lock hold and a dozen system calls).
+   * A flush, a full batch or a pause in the flow starts at once.
+   */
+  #lingerMs(): number {
+    if (this.#lastBatchSize >= SMALL_BATCH || this.#fullBatchWaits()) return 0
+    return this.#lastBatchAt + LINGER_MS - performance.now()
   }
 
   /** Starts a drain after the current turn, so a burst of calls forms one batch. */
@@ -546,10 +588,14 @@ class BatchingSink implements Sink {
       const partialAllowed =
         first || this.#waiters.length > 0 || this.#options.flushIntervalMs === 0
       if (!partialAllowed && !this.#fullBatchWaits()) return
+      // Written as soon as it can, but a trickle into many experiments lingers (see #lingerMs).
+      if (!first && this.#waiters.length === 0 && this.#lingerMs() > 0) return
       const batch = this.#take()
       // A queue may find less than it counted (torn lines in an outbox).
       if (batch.entries.length === 0) return
       this.#inflight = batch
+      this.#lastBatchSize = batch.entries.length
+      this.#lastBatchAt = performance.now()
       await this.#deliver(batch)
       // Out of time: it stays in flight for the close's deadline accounting.
       if (!batch.settled) return
@@ -653,6 +699,7 @@ class BatchingSink implements Sink {
     // Preloaded entries were not counted in: never below zero.
     this.#bytes = Math.max(0, this.#bytes - batch.bytes)
     this.#lastRetryError = undefined
+    this.#lastWriteOk = result.status === 'success'
     if (result.status === 'success') {
       this.#stats.delivered += count
       return

@@ -3,15 +3,19 @@
  * that writes into ml-dash experiments, under `BatchLogRecordProcessor` or
  * `SimpleLogRecordProcessor`.
  *
- * `export(records, callback)` never throws: it maps and queues the records,
- * waits until they are kept on disk (written to the local store, or in the
- * outbox for the server, which sends them on its own: the server's round
- * trip is not waited for, so the processor's next batch is taken while
- * this one is sent; without an outbox, until the server has them), and
- * reports through the callback: SUCCESS when everything of this call was
- * kept, FAILED with an error saying how many of how many were not. A
- * server's later refusal is reported as every delivery failure is
- * (`onError`, stderr), and `forceFlush()`/`shutdown()` wait for delivery. Each record is mapped on its own:
+ * `export(records, callback)` never throws: it maps and queues the records
+ * and reports through the callback: SUCCESS when everything of this call
+ * was kept, FAILED with an error saying how many of how many were not.
+ * When every record was taken and every experiment keeps up (its local
+ * store took its last batch and little waits; its outbox works), it
+ * answers at once: the records are written within the turn, and the
+ * processor's next batch goes meanwhile. Otherwise (the first call, a
+ * store that failed, a backlog) it waits until they are kept on disk:
+ * written to the local store, or in the outbox for the server, which sends
+ * them on its own (the server's round trip is never waited for); without
+ * an outbox, until the server has them. A later failure is reported as
+ * every delivery failure is (`onError`, stderr), and makes the next call
+ * wait and report; `forceFlush()` and `shutdown()` wait for delivery. Each record is mapped on its own:
  * one whose getters throw is stored as well as it can be, marked (see
  * `mapUnmappableRecord`), and never costs the others. `forceFlush()`
  * delivers everything queued; `shutdown()` delivers and closes
@@ -73,24 +77,38 @@ export class MlDashLogRecordExporter {
       })
       return
     }
-    const before = undelivered(this.#router.stats)
     // Each record on its own: one that throws must not cost the others.
     let unmapped = 0
+    let refused = 0
     for (const record of records) {
       const mapped = this.#map(record)
       if (mapped === undefined) unmapped++
-      else this.#router.enqueue(mapped.input, mapped.prefix)
+      else if (!this.#router.enqueue(mapped.input, mapped.prefix)) refused++
+    }
+    // Every record taken, and every experiment keeps up: they will be kept
+    // without a wait, so the processor's next batch need not wait either
+    // (the local store then writes what several calls gave in one lock
+    // hold per experiment). Otherwise the call waits until they are kept.
+    if (refused === 0 && unmapped === 0 && this.#router.keepsUp()) {
+      resultCallback({ code: SUCCESS })
+      return
     }
     // Kept on disk (the local store written, or the outbox) is what the
     // call answers for: the server's round trip is not waited for, so the
     // processor's next batch goes while this one is sent. Entries held only
     // in memory (no outbox) are waited for until delivered.
+    const before = undelivered(this.#router.stats)
     this.#router
       .persist()
       .then((kept) => (kept ? undefined : this.#router.flush()))
       .then(
         () => {
-          const lost = undelivered(this.#router.stats) - before + unmapped
+          // Refused at once, or failed while this call waited (an earlier
+          // call's records among them: the call answers for what failed).
+          const lost = Math.min(
+            records.length,
+            refused + unmapped + undelivered(this.#router.stats) - before,
+          )
           resultCallback(
             lost === 0
               ? { code: SUCCESS }

@@ -41,6 +41,7 @@ import {
   closeSync,
   constants,
   ftruncateSync,
+  fstatSync,
   mkdirSync,
   readSync,
   writeSync,
@@ -253,6 +254,14 @@ class FileStore implements LocalStore {
   #closed = false
   /** Appends waiting for or holding the lock; the last one closes the descriptor after close(). */
   #users = 0
+  /**
+   * The log as this store's last append left it. When it is still that
+   * file, at that size and modification time, under the next lock hold,
+   * nobody wrote it meanwhile (every writer's append grows it), so its
+   * tail need not be read again: its last number is known. Anything else
+   * reads the tail (and repairs it). The counter is read every time.
+   */
+  #known: KnownTail | undefined
 
   constructor(directory: string, logs: string, lockFd: number, flock: Flock) {
     this.directory = directory
@@ -344,27 +353,56 @@ class FileStore implements LocalStore {
       this.#logFile,
       writing ? APPEND_READ_CREATE : constants.O_RDWR,
     )
-    const tail = log === undefined ? NO_TAIL : repairTail(log, this.#logFile)
+    const known = this.#known
+    this.#known = undefined
+    const now = log === undefined ? undefined : fstatSync(log)
+    const unchanged =
+      known !== undefined &&
+      now !== undefined &&
+      now.ino === known.ino &&
+      now.dev === known.dev &&
+      now.size === known.size &&
+      now.mtimeMs === known.mtimeMs
+    const tail =
+      log === undefined
+        ? NO_TAIL
+        : unchanged
+          ? { lastSequence: known.next - 1, tornBytes: 0, size: known.size }
+          : repairTail(log, this.#logFile)
     if (tail.tornBytes > 0)
       debug('cut %d torn bytes off %s', tail.tornBytes, this.#logFile)
     const counterFd = files.open(this.#counterFile, constants.O_RDWR)
-    const counter = counterFd === undefined ? 0 : readCounter(counterFd)
-    const next = Math.max(counter, tail.lastSequence + 1)
+    // Read every time: a counter written alone (by hand) must be seen.
+    const counter =
+      counterFd === undefined ? NO_COUNTER : readCounter(counterFd)
+    const next = Math.max(counter.value, tail.lastSequence + 1)
     if (!Number.isSafeInteger(next + entries.length)) {
-      const file = next === counter ? this.#counterFile : this.#logFile
+      const file = next === counter.value ? this.#counterFile : this.#logFile
       return tooLarge(file, next, entries.length)
     }
     if (!writing) {
-      return next === counter
+      return next === counter.value
         ? SUCCESS
         : this.#storeCounter(files, counterFd, next)
     }
     files.path = this.#logFile
     appendLines(log!, entries, next, tail.size)
-    const stored = this.#storeCounter(files, counterFd, next + entries.length)
-    return stored.status === 'success'
-      ? stored
-      : rollBack(log!, tail.size, stored)
+    const stored = this.#storeCounter(
+      files,
+      counterFd,
+      next + entries.length,
+      counter.length,
+    )
+    if (stored.status !== 'success') return rollBack(log!, tail.size, stored)
+    const after = fstatSync(log!)
+    this.#known = {
+      ino: after.ino,
+      dev: after.dev,
+      size: after.size,
+      mtimeMs: after.mtimeMs,
+      next: next + entries.length,
+    }
+    return stored
   }
 
   /** Writes the next number, creating the counter file when missing. */
@@ -372,12 +410,14 @@ class FileStore implements LocalStore {
     files: HeldFiles,
     counterFd: number | undefined,
     next: number,
+    /** The file's length before (undefined: unknown). */
+    length?: number,
   ): StoreResult {
     try {
       const fd =
         counterFd ??
         files.open(this.#counterFile, constants.O_RDWR | constants.O_CREAT)!
-      writeCounter(fd, next)
+      writeCounter(fd, next, counterFd === undefined ? 0 : length)
       return SUCCESS
     } catch (error) {
       return classify(error, this.#counterFile)
@@ -425,6 +465,15 @@ class HeldFiles {
 /** Open for reading and appending, created when missing (the log, when writing). */
 const APPEND_READ_CREATE =
   constants.O_RDWR | constants.O_APPEND | constants.O_CREAT
+
+/** The log file and its size after this store's last append, and the next number it gave the counter. */
+interface KnownTail {
+  ino: number
+  dev: number
+  size: number
+  mtimeMs: number
+  next: number
+}
 
 /** What an absent log holds. */
 const NO_TAIL = { lastSequence: -1, tornBytes: 0, size: 0 }
@@ -504,22 +553,35 @@ function rollBack(fd: number, size: number, failed: StoreResult): StoreResult {
  * The counter as the SDK reads it (`int(text.strip())`); 0 when empty or
  * unreadable. It may be past 2^53 - 1 (then inexact): the caller refuses it.
  */
-function readCounter(fd: number): number {
+function readCounter(fd: number): Counter {
   const buffer = Buffer.alloc(64)
   const read = readSync(fd, buffer, 0, buffer.length, 0)
   const text = buffer.toString('utf8', 0, read).trim()
-  return /^\d+$/.test(text) ? Number(text) : 0
+  // 64 bytes read: the file may be longer (then it is always cut).
+  const length = read < buffer.length ? read : Infinity
+  return { value: /^\d+$/.test(text) ? Number(text) : 0, length }
 }
+
+/** The counter's number, and the file's length in bytes (Infinity: unknown). */
+interface Counter {
+  value: number
+  length: number
+}
+
+/** A missing counter. */
+const NO_COUNTER: Counter = { value: 0, length: 0 }
 
 /**
  * Stores the next number as bare digits. The new text is written over the
  * old before the file is cut to its length (numbers only grow), so a crash
  * in between leaves a whole number, never an empty file.
  */
-function writeCounter(fd: number, next: number): void {
+function writeCounter(fd: number, next: number, length?: number): void {
   const text = Buffer.from(String(next))
   writeSync(fd, text, 0, text.length, 0)
-  ftruncateSync(fd, text.length)
+  // A file no longer than the new number has nothing left after it.
+  if (length === undefined || length > text.length)
+    ftruncateSync(fd, text.length)
 }
 
 /**

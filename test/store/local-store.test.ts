@@ -1,4 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { encodeEntry } from '../../src/core/entry.js'
@@ -220,6 +226,39 @@ describe('sequence numbers past 2^53 - 1', () => {
     )
     expect(existsSync(join(logs, 'logs.jsonl.torn'))).toBe(false)
   }
+
+  it('reads the tail again when the log was replaced or rewritten between two appends, even at the same size', async () => {
+    store = await openLocalStore(temp.dir, PREFIX)
+    await store.append(entries(2))
+    const file = join(logs, 'logs.jsonl')
+    const before = readFileSync(file, 'utf8')
+    // The same bytes, but the last line numbered 7 (one digit, same size):
+    // written to a new file put in its place, then in place.
+    const renumbered = before.replace(
+      /^\{"sequenceNumber":1,/m,
+      '{"sequenceNumber":7,',
+    )
+    expect(renumbered.length).toBe(before.length)
+    writeFileSync(`${file}.new`, renumbered)
+    renameSync(`${file}.new`, file)
+    writeFileSync(join(logs, '.log_sequence'), '0')
+    await store.append(entries(1, 'after replace'))
+    const numbers = () =>
+      readLines(file).map(
+        (l) => (l as { sequenceNumber: number }).sequenceNumber,
+      )
+    expect(numbers()).toEqual([0, 7, 8])
+    // Rewritten in place, same size: the last number is read again too.
+    const now = readFileSync(file, 'utf8')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    writeFileSync(
+      file,
+      now.replace('"sequenceNumber":8,', '"sequenceNumber":9,'),
+    )
+    writeFileSync(join(logs, '.log_sequence'), '0')
+    await store.append(entries(1, 'after rewrite'))
+    expect(numbers()).toEqual([0, 7, 9, 10])
+  })
 
   it.each(['9007199254740991', '999999999999999999999'])(
     'refuses a counter of %s, naming the counter file, and writes nothing',
