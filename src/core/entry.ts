@@ -168,11 +168,8 @@ export function encodeEntry(
   input: EntryInput,
   limits: EntryLimits = DEFAULT_ENTRY_LIMITS,
 ): EncodedEntry {
-  const head = JSON.stringify({
-    timestamp: formatTimestamp(input.time),
-    level: input.level,
-    message: toMessage(input.message, limits),
-  })
+  // Built as text: what JSON.stringify of { timestamp, level, message } gives.
+  const head = `{"timestamp":"${formatTimestamp(input.time)}","level":${JSON.stringify(input.level)},"message":${JSON.stringify(toMessage(input.message, limits))}`
   const metadata =
     input.metadataTail === undefined
       ? input.parsedJson
@@ -180,9 +177,7 @@ export function encodeEntry(
         : metadataJson(input.metadata, limits)
       : metadataWithTail(input.metadata, input.metadataTail, limits)
   const text =
-    metadata === undefined
-      ? head
-      : `${head.slice(0, -1)},"metadata":${metadata}}`
+    metadata === undefined ? `${head}}` : `${head},"metadata":${metadata}}`
   return text.length > MARKED_LENGTH && text.includes('…')
     ? oneByteMarkers(text)
     : text
@@ -339,6 +334,84 @@ const tailTexts = new WeakMap<
   { limits: EntryLimits; json: string | undefined }
 >()
 
+/**
+ * The text of a plain object whose members are all strings within
+ * `maxStringLength`, finite numbers, booleans or null (what most log calls
+ * give: OpenTelemetry attributes, winston's and pino's fields), no more
+ * than `maxItems` of them, within the walk's budget: what the walk would
+ * store, made without its copy. Each value is read once. Undefined for
+ * anything else (the walk decides), and when a getter throws.
+ */
+function flatMetadataJson(
+  metadata: unknown,
+  limits: EntryLimits,
+): string | undefined {
+  if (!isPlainRecord(metadata) || limits.maxDepth <= 0) return undefined
+  // The walk's budget, spent as it spends it (toJsonValue), so that both
+  // stop at the same member: its size estimate, and its count of values.
+  let left =
+    limits.maxMetadataBytes - Math.min(4096, limits.maxMetadataBytes / 4) - 2
+  let nodes = limits.maxNodes - 1
+  // Data properties only (the mapping's own object): one native stringify once checked.
+  const own = ownMetadata.has(metadata)
+  let text = '{'
+  let count = 0
+  try {
+    for (const key in metadata) {
+      if (!Object.hasOwn(metadata, key)) continue
+      if (count >= limits.maxItems || left < 0 || nodes < 0) return undefined
+      // A long key is cut, and two cleaned keys may become one: the walk decides.
+      if (key.length > limits.maxStringLength || !key.isWellFormed())
+        return undefined
+      const value = metadata[key]
+      nodes--
+      let json: string
+      if (typeof value === 'string') {
+        if (value.length > limits.maxStringLength) return undefined
+        if (own) {
+          // JSON.stringify would escape a lone surrogate; the walk replaces it.
+          if (!value.isWellFormed()) return undefined
+          json = ''
+        } else
+          json = JSON.stringify(
+            value.isWellFormed() ? value : value.toWellFormed(),
+          )
+        left -= value.length + 3
+      } else if (typeof value === 'number') {
+        if (!Number.isFinite(value)) return undefined
+        json = value === 0 ? '0' : String(value)
+        left -= Number.isInteger(value) && Math.abs(value) < 1e9 ? 11 : 25
+      } else if (typeof value === 'boolean') {
+        json = value ? 'true' : 'false'
+        left -= 6
+      } else if (value === null) json = 'null'
+      else return undefined
+      left -= key.length + 4
+      if (own) count++
+      else text += `${count++ === 0 ? '' : ','}${JSON.stringify(key)}:${json}`
+    }
+  } catch {
+    return undefined
+  }
+  // -0 is written 0 either way.
+  text = own ? JSON.stringify(metadata) : `${text}}`
+  if (text.length * 3 <= limits.maxMetadataBytes) return text
+  return Buffer.byteLength(text) <= limits.maxMetadataBytes ? text : undefined
+}
+
+/**
+ * Metadata objects an adapter's mapping made itself, with data properties
+ * only (no getter, no prototype tricks): {@link flatMetadataJson} checks
+ * their values and gives them to `JSON.stringify` at once.
+ */
+const ownMetadata = new WeakSet<object>()
+
+/** Marks `metadata` as made by the mapping with data properties only (see {@link flatMetadataJson}); returns it. */
+export function mappedMetadata<T extends object>(metadata: T): T {
+  ownMetadata.add(metadata)
+  return metadata
+}
+
 /** An object whose own members are the metadata (not an array, not a class instance). */
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
@@ -352,6 +425,8 @@ function metadataJson(
   limits: EntryLimits,
 ): string | undefined {
   if (metadata === undefined || metadata === null) return undefined
+  const flat = flatMetadataJson(metadata, limits)
+  if (flat !== undefined) return flat === '{}' ? undefined : flat
   const converted = toJsonValue(metadata, limits, limits.maxMetadataBytes)
   if (converted === undefined) return undefined
   const object =

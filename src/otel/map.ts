@@ -26,6 +26,7 @@
  * `ml_dash.unmapped`.
  */
 import type { MappedRecord } from '../core/entry.js'
+import { mappedMetadata } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
@@ -267,7 +268,8 @@ function ownPrefix(attributes: Readonly<Record<string, unknown>>): unknown {
 function groupExceptionAttributes(
   attributes: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
-  const metadata: Record<string, unknown> = {}
+  // Data properties only (setKey defines them): stored without a copy.
+  const metadata: Record<string, unknown> = mappedMetadata({})
   let exception: Record<string, unknown> | undefined
   for (const [key, value] of Object.entries(attributes)) {
     if (key === PREFIX_ATTRIBUTE) continue

@@ -9,6 +9,7 @@ import {
   longestParsedLine,
   toStoreLine,
 } from '../../src/core/entry.js'
+import { toJsonValue } from '../../src/core/serialize.js'
 
 describe('longestParsedLine', () => {
   it('is the tightest of the string, message and metadata limits', () => {
@@ -195,5 +196,57 @@ describe('encodeEntry with a metadata tail', () => {
       'otel.scope': { name: 'lib' },
       a: 1,
     })
+  })
+})
+
+describe('encodeEntry of flat metadata', () => {
+  // Small, so that the items, the string length and the walk's budget
+  // (maxMetadataBytes less a quarter) are each reached.
+  const limits = {
+    ...DEFAULT_ENTRY_LIMITS,
+    maxStringLength: 12,
+    maxItems: 9,
+    maxMetadataBytes: 320,
+  }
+  // Text with lone surrogates among the characters.
+  const text = fc.string({
+    unit: fc.oneof(
+      fc.constantFrom('a', 'é', '\ud800', '\udfff', '"'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 14,
+  })
+  const value = fc.oneof(
+    text,
+    fc.string({ minLength: 10, maxLength: 12 }),
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(-0, 0, 1e21, true, false, null),
+  )
+  // Members near the string limit, to spend the walk's budget.
+  const long = fc.string({ minLength: 10, maxLength: 12 })
+  const key = fc.oneof(text, long, fc.constantFrom('__proto__', 'a', 'b'))
+
+  it('stores what the walk stores, member for member', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, value, { minKeys: 3, maxKeys: 12 }),
+        (metadata) => {
+          const text = encodeEntry(
+            { level: 'info', message: 'm', time: 0, metadata },
+            limits,
+          )
+          // What the walk makes of it, as metadataJson stored it before the fast path.
+          const walked = JSON.stringify(
+            toJsonValue(metadata, limits, limits.maxMetadataBytes),
+          )
+          if (walked === '{}') expect(text).not.toContain('"metadata"')
+          else if (Buffer.byteLength(walked) > limits.maxMetadataBytes)
+            expect(text).toContain('"metadata":{"ml_dash_truncated":')
+          else expect(text).toContain(`"metadata":${walked}}`)
+        },
+      ),
+      { numRuns: 5000 },
+    )
   })
 })
