@@ -26,6 +26,8 @@ const bin = fileURLToPath(
 const serve = spawn(
   process.execPath,
   [
+    // SERVE_NODE_OPTIONS: flags for serve's node, e.g. --cpu-prof to profile it.
+    ...(process.env.SERVE_NODE_OPTIONS?.split(' ') ?? []),
     bin,
     'serve',
     '--port',

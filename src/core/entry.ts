@@ -75,6 +75,12 @@ export interface EntryInput {
    * keys (a key is never written twice). Never mutated once given.
    */
   metadataTail?: Readonly<Record<string, unknown>>
+  /**
+   * True when `metadata` is an object the mapping made itself, with data
+   * properties only (no getter): flat, it goes to `JSON.stringify` once its
+   * values are checked, without building the text member by member.
+   */
+  ownMetadata?: boolean
 }
 
 /**
@@ -174,8 +180,13 @@ export function encodeEntry(
     input.metadataTail === undefined
       ? input.parsedJson
         ? parsedMetadataJson(input.metadata)
-        : metadataJson(input.metadata, limits)
-      : metadataWithTail(input.metadata, input.metadataTail, limits)
+        : metadataJson(input.metadata, limits, input.ownMetadata)
+      : metadataWithTail(
+          input.metadata,
+          input.metadataTail,
+          limits,
+          input.ownMetadata,
+        )
   const text =
     metadata === undefined ? `${head}}` : `${head},"metadata":${metadata}}`
   return text.length > MARKED_LENGTH && text.includes('…')
@@ -281,9 +292,11 @@ function metadataWithTail(
   metadata: unknown,
   tail: Readonly<Record<string, unknown>>,
   limits: EntryLimits,
+  own = false,
 ): string | undefined {
+  // A spread makes data properties, each value read once.
   const merged = (): string | undefined =>
-    metadataJson({ ...(metadata as object), ...tail }, limits)
+    metadataJson({ ...(metadata as object), ...tail }, limits, true)
   const tailJson = membersJson(tail, limits)
   if (tailJson === undefined) return merged()
   if (metadata !== undefined) {
@@ -298,14 +311,16 @@ function metadataWithTail(
       if (Object.hasOwn(metadata, key) && ++members > limits.maxItems)
         return merged()
   }
-  const own = metadataJson(metadata, limits)
-  if (tailJson === '') return own
+  const ownText = metadataJson(metadata, limits, own)
+  if (tailJson === '') return ownText
   const text =
-    own === undefined ? `{${tailJson}}` : `${own.slice(0, -1)},${tailJson}}`
+    ownText === undefined
+      ? `{${tailJson}}`
+      : `${ownText.slice(0, -1)},${tailJson}}`
   if (text.length * 3 <= limits.maxMetadataBytes) return text
   // The walk of the metadata alone may have cut it to fit: then walk both.
   return Buffer.byteLength(text) <= limits.maxMetadataBytes &&
-    own?.includes(`"${METADATA_TRUNCATED_KEY}"`) !== true
+    ownText?.includes(`"${METADATA_TRUNCATED_KEY}"`) !== true
     ? text
     : merged()
 }
@@ -339,12 +354,15 @@ const tailTexts = new WeakMap<
  * `maxStringLength`, finite numbers, booleans or null (what most log calls
  * give: OpenTelemetry attributes, winston's and pino's fields), no more
  * than `maxItems` of them, within the walk's budget: what the walk would
- * store, made without its copy. Each value is read once. Undefined for
- * anything else (the walk decides), and when a getter throws.
+ * store, made without its copy. Each value is read once (`own`: the
+ * mapping's object, data properties only, given to `JSON.stringify` once
+ * checked). Undefined for anything else (the walk decides), and when a
+ * getter throws.
  */
 function flatMetadataJson(
   metadata: unknown,
   limits: EntryLimits,
+  own: boolean,
 ): string | undefined {
   if (!isPlainRecord(metadata) || limits.maxDepth <= 0) return undefined
   // The walk's budget, spent as it spends it (toJsonValue), so that both
@@ -352,8 +370,6 @@ function flatMetadataJson(
   let left =
     limits.maxMetadataBytes - Math.min(4096, limits.maxMetadataBytes / 4) - 2
   let nodes = limits.maxNodes - 1
-  // Data properties only (the mapping's own object): one native stringify once checked.
-  const own = ownMetadata.has(metadata)
   let text = '{'
   let count = 0
   try {
@@ -399,19 +415,6 @@ function flatMetadataJson(
   return Buffer.byteLength(text) <= limits.maxMetadataBytes ? text : undefined
 }
 
-/**
- * Metadata objects an adapter's mapping made itself, with data properties
- * only (no getter, no prototype tricks): {@link flatMetadataJson} checks
- * their values and gives them to `JSON.stringify` at once.
- */
-const ownMetadata = new WeakSet<object>()
-
-/** Marks `metadata` as made by the mapping with data properties only (see {@link flatMetadataJson}); returns it. */
-export function mappedMetadata<T extends object>(metadata: T): T {
-  ownMetadata.add(metadata)
-  return metadata
-}
-
 /** An object whose own members are the metadata (not an array, not a class instance). */
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
@@ -423,9 +426,10 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 function metadataJson(
   metadata: unknown,
   limits: EntryLimits,
+  own = false,
 ): string | undefined {
   if (metadata === undefined || metadata === null) return undefined
-  const flat = flatMetadataJson(metadata, limits)
+  const flat = flatMetadataJson(metadata, limits, own)
   if (flat !== undefined) return flat === '{}' ? undefined : flat
   const converted = toJsonValue(metadata, limits, limits.maxMetadataBytes)
   if (converted === undefined) return undefined

@@ -26,7 +26,6 @@
  * `ml_dash.unmapped`.
  */
 import type { MappedRecord } from '../core/entry.js'
-import { mappedMetadata } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
@@ -91,6 +90,8 @@ export function mapOtelLogRecord(
     message: body,
     metadata,
     time: hrTimeToMs(record.hrTime) ?? hrTimeToMs(record.hrTimeObserved),
+    // Made here, data properties only (setKey defines them).
+    ownMetadata: true,
   }
   if (tail !== undefined) input.metadataTail = tail
   const prefix = recordPrefix ?? resourcePrefix
@@ -268,8 +269,7 @@ function ownPrefix(attributes: Readonly<Record<string, unknown>>): unknown {
 function groupExceptionAttributes(
   attributes: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
-  // Data properties only (setKey defines them): stored without a copy.
-  const metadata: Record<string, unknown> = mappedMetadata({})
+  const metadata: Record<string, unknown> = {}
   let exception: Record<string, unknown> | undefined
   for (const [key, value] of Object.entries(attributes)) {
     if (key === PREFIX_ATTRIBUTE) continue

@@ -19,13 +19,31 @@ export const FIXED32 = 5
 
 const decoder = new TextDecoder('utf-8', { fatal: false })
 
+/** Eight bytes seen as one double, in the platform's byte order. */
+const SCRATCH_DOUBLE = new Float64Array(1)
+const SCRATCH_BYTES = new Uint8Array(SCRATCH_DOUBLE.buffer)
+/** 0 on little-endian platforms, 7 on big-endian ones (s390x): where the wire's first byte goes. */
+const FIRST_BYTE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 7
+
+/** The little-endian uint32 at `at`. */
+function uint32At(buf: Uint8Array, at: number): number {
+  return (
+    (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16)) +
+    buf[at + 3]! * 0x1000000
+  )
+}
+
 /** A cursor over one message's bytes. */
 export class ProtoReader {
   #pos = 0
   readonly #buf: Uint8Array
 
   constructor(buf: Uint8Array) {
-    this.#buf = buf
+    // A plain view: a Buffer's subarrays are Buffers, slower to make.
+    this.#buf =
+      buf.constructor === Uint8Array
+        ? buf
+        : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
   }
 
   get done(): boolean {
@@ -43,6 +61,24 @@ export class ProtoReader {
 
   /** A varint up to 2^53 (lengths, tags, enums, booleans). */
   varint(): number {
+    // In numbers while it fits 8 bytes (56 bits: exact up to 2^53, and a
+    // larger value is refused either way); longer ones as BigInt.
+    const buf = this.#buf
+    let pos = this.#pos
+    let result = 0
+    let scale = 1
+    for (let i = 0; i < 8; i++) {
+      if (pos >= buf.length) throw new ProtobufError('truncated varint')
+      const byte = buf[pos++]!
+      result += (byte & 0x7f) * scale
+      if ((byte & 0x80) === 0) {
+        this.#pos = pos
+        if (result > Number.MAX_SAFE_INTEGER)
+          throw new ProtobufError(`varint too large at byte ${pos}`)
+        return result
+      }
+      scale *= 128
+    }
     const value = this.varintBig()
     if (value > BigInt(Number.MAX_SAFE_INTEGER))
       throw new ProtobufError(`varint too large at byte ${this.#pos}`)
@@ -68,18 +104,23 @@ export class ProtoReader {
   }
 
   fixed64(): bigint {
-    const bytes = this.#take(8)
-    return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)
+    const at = this.#skipBytes(8)
+    return (
+      (BigInt(uint32At(this.#buf, at + 4)) << 32n) |
+      BigInt(uint32At(this.#buf, at))
+    )
   }
 
   fixed32(): number {
-    const bytes = this.#take(4)
-    return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true)
+    return uint32At(this.#buf, this.#skipBytes(4))
   }
 
   double(): number {
-    const bytes = this.#take(8)
-    return new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true)
+    const at = this.#skipBytes(8)
+    // The wire is little-endian; copied into a scratch double.
+    for (let i = 0; i < 8; i++)
+      SCRATCH_BYTES[FIRST_BYTE === 0 ? i : 7 - i] = this.#buf[at + i]!
+    return SCRATCH_DOUBLE[0]!
   }
 
   /** A length-delimited field's bytes. */
@@ -109,6 +150,17 @@ export class ProtoReader {
       throw new ProtobufError(
         `${field}: wire type ${wire}, expected ${expected}`,
       )
+  }
+
+  /** Moves past `length` bytes, checked; returns where they start. */
+  #skipBytes(length: number): number {
+    if (this.#pos + length > this.#buf.length)
+      throw new ProtobufError(
+        `truncated: ${length} bytes wanted at byte ${this.#pos} of ${this.#buf.length}`,
+      )
+    const at = this.#pos
+    this.#pos += length
+    return at
   }
 
   #take(length: number): Uint8Array {

@@ -69,6 +69,8 @@ export function mapWinstonInfo(
     message: text,
     metadata,
     time,
+    // The rest copy is made here, data properties only.
+    ownMetadata: true,
   }
   return prefix === undefined ? { input } : { input, prefix }
 }

@@ -227,7 +227,7 @@ describe('encodeEntry of flat metadata', () => {
   const long = fc.string({ minLength: 10, maxLength: 12 })
   const key = fc.oneof(text, long, fc.constantFrom('__proto__', 'a', 'b'))
 
-  it('stores what the walk stores, member for member', () => {
+  it("stores what the walk stores, member for member, from any object or a mapping's own", () => {
     fc.assert(
       fc.property(
         fc.dictionary(key, value, { minKeys: 3, maxKeys: 12 }),
@@ -240,6 +240,19 @@ describe('encodeEntry of flat metadata', () => {
           const walked = JSON.stringify(
             toJsonValue(metadata, limits, limits.maxMetadataBytes),
           )
+          // A mapping's own object (JSON.stringify once checked) stores the same.
+          expect(
+            encodeEntry(
+              {
+                level: 'info',
+                message: 'm',
+                time: 0,
+                metadata,
+                ownMetadata: true,
+              },
+              limits,
+            ),
+          ).toBe(text)
           if (walked === '{}') expect(text).not.toContain('"metadata"')
           else if (Buffer.byteLength(walked) > limits.maxMetadataBytes)
             expect(text).toContain('"metadata":{"ml_dash_truncated":')
