@@ -294,6 +294,20 @@ function metadataWithTail(
   limits: EntryLimits,
   own = false,
 ): string | undefined {
+  try {
+    return joinTail(metadata, tail, limits, own)
+  } catch {
+    // A Proxy whose traps throw (no mapping makes one): the walk marks it.
+    return metadataJson(metadata, limits)
+  }
+}
+
+function joinTail(
+  metadata: unknown,
+  tail: Readonly<Record<string, unknown>>,
+  limits: EntryLimits,
+  own: boolean,
+): string | undefined {
   // A spread makes data properties, each value read once.
   const merged = (): string | undefined =>
     metadataJson({ ...(metadata as object), ...tail }, limits, true)
@@ -418,7 +432,13 @@ function flatMetadataJson(
 /** An object whose own members are the metadata (not an array, not a class instance). */
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value) as unknown
+  let proto: unknown
+  try {
+    proto = Object.getPrototypeOf(value)
+  } catch {
+    // A revoked Proxy, or a trap that throws: not plain; the walk marks it.
+    return false
+  }
   return proto === Object.prototype || proto === null
 }
 

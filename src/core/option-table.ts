@@ -122,14 +122,14 @@ export const SHARED_OPTIONS = {
     kind: 'integer',
     env: 'ML_DASH_LOG_BATCH_SIZE',
     default: 100,
-    doc: 'entries waiting that start a server request before `flushIntervalMs`; the request then carries everything waiting, up to 10 000 entries and `maxBatchBytes`, one request in flight',
+    doc: 'entries waiting that start a server request before `flushIntervalMs`; the request then carries everything waiting, up to 10 000 entries (or `batchSize`, if larger) and `maxBatchBytes`, one request in flight',
   },
   maxBatchBytes: {
     kind: 'integer',
     min: 1024,
     default: MiB,
     defaultText: '1048576 (1 MiB)',
-    doc: 'most bytes in one server request, counted as `maxQueueBytes` counts them (a single larger entry goes alone); lower it for a server with a smaller body limit',
+    doc: 'most bytes in one server request, counted as `maxQueueBytes` counts them, one per UTF-16 unit (text outside ASCII takes up to 3 bytes a unit on the wire; a single larger entry goes alone); lower it for a server with a smaller body limit',
   },
   flushIntervalMs: {
     kind: 'duration',

@@ -48,12 +48,12 @@ export interface MlDashOptions {
   headers?: Record<string, string>
   /**
    * Entries waiting that start a server request before `flushIntervalMs`;
-   * the request then carries everything waiting, up to 10 000 entries and
-   * `maxBatchBytes`, one request in flight.
+   * the request then carries everything waiting, up to 10 000 entries (or
+   * `batchSize`, if larger) and `maxBatchBytes`, one request in flight.
    * @default env `ML_DASH_LOG_BATCH_SIZE`, else 100
    */
   batchSize?: number
-  /** Most bytes in one server request, counted as `maxQueueBytes` counts them (a single larger entry goes alone). @default 1048576 (1 MiB) */
+  /** Most bytes in one server request, counted as `maxQueueBytes` counts them, one per UTF-16 unit (text outside ASCII takes up to 3 on the wire; a single larger entry goes alone). @default 1048576 (1 MiB) */
   maxBatchBytes?: number
   /** Longest wait before a partial remote batch is sent. @default env `ML_DASH_FLUSH_INTERVAL` (seconds), else 5000 */
   flushIntervalMs?: number

@@ -234,7 +234,9 @@ class SinkChannel implements Channel {
     const report = await this.#local.sink.flush(timeoutMs)
     // Still queued at the deadline (a Python writer holds the lock): it is
     // written later, so answering "not kept" would only bring a duplicate.
-    const written = report.timedOut || report.failed === before
+    const written =
+      (report.timedOut && !this.#local.sink.retrying) ||
+      (!report.timedOut && report.failed === before)
     return written || inOutbox
   }
 

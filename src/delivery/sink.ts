@@ -217,6 +217,8 @@ export interface Sink {
    * once). False before any batch was written.
    */
   keepsUp(maxPending: number): boolean
+  /** A batch failed with a retryable error and is waiting to be tried again. */
+  readonly retrying: boolean
   close(timeoutMs: number): Promise<DeliveryReport>
   readonly stats: Readonly<SinkStats>
 }
@@ -422,7 +424,16 @@ class BatchingSink implements Sink {
   }
 
   keepsUp(maxPending: number): boolean {
-    return this.#lastWriteOk && !this.#closed && this.#pending() <= maxPending
+    return (
+      this.#lastWriteOk &&
+      !this.retrying &&
+      !this.#closed &&
+      this.#pending() <= maxPending
+    )
+  }
+
+  get retrying(): boolean {
+    return this.#lastRetryError !== undefined
   }
 
   persist(): boolean {

@@ -8,7 +8,8 @@
  * was kept, FAILED with an error saying how many of how many were not.
  * When every record was taken and every experiment keeps up (its local
  * store took its last batch and little waits; its outbox works), it
- * answers at once: the records are written within the turn, and the
+ * answers at once: the records are written within the turn (within 100 ms
+ * while small batches trickle in; at exit and on flush at once), and the
  * processor's next batch goes meanwhile. Otherwise (the first call, a
  * store that failed, a backlog) it waits until they are kept on disk:
  * written to the local store, or in the outbox for the server, which sends

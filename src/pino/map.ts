@@ -57,7 +57,14 @@ export function mapPinoRecord(
   if (source !== undefined) metadata[SOURCE_LEVEL_KEY] = source
   const time = readTime(rawTime)
   if (time === undefined && rawTime !== undefined) metadata.time = rawTime
-  const input: EntryInput = { level, message, metadata, time }
+  // The rest copy is made here, data properties only.
+  const input: EntryInput = {
+    level,
+    message,
+    metadata,
+    time,
+    ownMetadata: true,
+  }
   return prefix === undefined ? { input } : { input, prefix }
 }
 

@@ -165,6 +165,18 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
     else encoder.enqueue(line)
   }
   const lines = new LineSplitter(take)
+  let closing: Promise<void> | undefined
+  /** Ends the lines and closes every store, once (at the end, or at a destroy). */
+  const closeOnce = (): Promise<void> =>
+    (closing ??= (async () => {
+      lines.end()
+      const started = Date.now()
+      await linesQueued()
+      // thread-stream's end() limit counts the wait for the config too.
+      const left = PINO_CLOSE_LIMIT_MS - (Date.now() - started)
+      await router.close(Math.min(closeTimeoutMs, left))
+      emitOnMainThread('ml-dash-logs:stats', router.stats)
+    })())
   const stream = new Writable({
     // thread-stream writes text; a pipeline stage before this one may write bytes.
     decodeStrings: false,
@@ -173,21 +185,18 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
       callback()
     },
     final(callback) {
-      lines.end()
-      const started = Date.now()
-      linesQueued()
-        .then(() => {
-          // thread-stream's end() limit counts the wait for the config too.
-          const left = PINO_CLOSE_LIMIT_MS - (Date.now() - started)
-          return router.close(Math.min(closeTimeoutMs, left))
-        })
-        .then(
-          () => {
-            emitOnMainThread('ml-dash-logs:stats', router.stats)
-            callback()
-          },
-          (error: unknown) => callback(error as Error),
-        )
+      closeOnce().then(
+        () => callback(),
+        (error: unknown) => callback(error as Error),
+      )
+    },
+    // Destroyed without an end (a pipeline stage before this one failed):
+    // what was taken is still delivered, as at the end.
+    destroy(error, callback) {
+      closeOnce().then(
+        () => callback(error),
+        () => callback(error),
+      )
     },
   })
   /**
@@ -220,7 +229,8 @@ export class LineSplitter {
   write(chunk: string | Uint8Array): void {
     const text =
       typeof chunk === 'string'
-        ? chunk
+        ? // Bytes held from a cut character come first (replaced, as cut).
+          (this.#decoder?.end() ?? '') + chunk
         : (this.#decoder ??= new StringDecoder('utf8')).write(chunk)
     let start = 0
     let end = text.indexOf('\n')

@@ -132,6 +132,32 @@ describe('encodeEntry', () => {
   })
 })
 
+describe('encodeEntry of a hostile object', () => {
+  it('never throws for a revoked Proxy or a throwing prototype trap, as metadata or beside a tail', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {})
+    revoke()
+    const trap = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('no prototype')
+        },
+      },
+    )
+    for (const metadata of [proxy, trap]) {
+      for (const metadataTail of [undefined, Object.freeze({ t: 1 })]) {
+        const text = encodeEntry({
+          level: 'info',
+          message: 'm',
+          metadata,
+          metadataTail,
+        })
+        expect(() => JSON.parse(text) as unknown).not.toThrow()
+      }
+    }
+  })
+})
+
 describe('encodeEntry with a metadata tail', () => {
   // Small limits, so the generated values reach every one of them.
   const limits = {

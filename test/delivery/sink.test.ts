@@ -43,6 +43,24 @@ describe('sink', () => {
   beforeEach(() => vi.useFakeTimers())
   afterEach(() => vi.useRealTimers())
 
+  it('keeps up only once a batch was written, and not while one waits for a retry', async () => {
+    const store = scriptedStore([{ status: 'success' }, retryable(5000)])
+    const sink = createSink(options(store, { flushIntervalMs: 0 }))
+    expect(sink.keepsUp(100)).toBe(false)
+    sink.enqueue('a')
+    await vi.advanceTimersByTimeAsync(1)
+    expect(sink.keepsUp(100)).toBe(true)
+    // The next write fails (a full disk, say): no more "keeps up" until it is written.
+    sink.enqueue('b')
+    await vi.advanceTimersByTimeAsync(200)
+    expect(store.batches).toEqual([['a'], ['b']])
+    expect(sink.retrying).toBe(true)
+    expect(sink.keepsUp(100)).toBe(false)
+    await vi.runAllTimersAsync()
+    expect(sink.keepsUp(100)).toBe(true)
+    expect(sink.stats).toMatchObject({ delivered: 2 })
+  })
+
   it('retries a failed batch before newer ones, keeping order', async () => {
     const store = scriptedStore([retryable(), retryable()])
     const sink = createSink(options(store))

@@ -74,6 +74,7 @@ describe('mapPinoRecord', () => {
     }
     const { input } = mapPinoRecord(record, { messageKey: 'message' })
     expect(input).toEqual({
+      ownMetadata: true,
       level: 'info',
       message: 'hello',
       time: 1_700_000_000_123,
