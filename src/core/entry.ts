@@ -14,8 +14,11 @@ import type { JsonValue, SerializeLimits } from './serialize.js'
 import {
   DEFAULT_SERIALIZE_LIMITS,
   TRUNCATED_KEYS_MARKER,
+  memberCost,
+  primitiveCost,
   toJsonValue,
   truncateString,
+  walkBudget,
 } from './serialize.js'
 
 /** One ml-dash log entry, as stored (without its sequence number). */
@@ -381,8 +384,8 @@ function flatMetadataJson(
   if (!isPlainRecord(metadata) || limits.maxDepth <= 0) return undefined
   // The walk's budget, spent as it spends it (toJsonValue), so that both
   // stop at the same member: its size estimate, and its count of values.
-  let left =
-    limits.maxMetadataBytes - Math.min(4096, limits.maxMetadataBytes / 4) - 2
+  // The object's own braces are paid first, as the walk pays them.
+  let left = walkBudget(limits.maxMetadataBytes) - 2
   let nodes = limits.maxNodes - 1
   let text = '{'
   let count = 0
@@ -406,17 +409,14 @@ function flatMetadataJson(
           json = JSON.stringify(
             value.isWellFormed() ? value : value.toWellFormed(),
           )
-        left -= value.length + 3
       } else if (typeof value === 'number') {
         if (!Number.isFinite(value)) return undefined
         json = value === 0 ? '0' : String(value)
-        left -= Number.isInteger(value) && Math.abs(value) < 1e9 ? 11 : 25
-      } else if (typeof value === 'boolean') {
-        json = value ? 'true' : 'false'
-        left -= 6
-      } else if (value === null) json = 'null'
+      } else if (typeof value === 'boolean') json = value ? 'true' : 'false'
+      else if (value === null) json = 'null'
       else return undefined
-      left -= key.length + 4
+      // -0 costs as 0, as the walk converts it.
+      left -= primitiveCost(value === 0 ? 0 : value) + memberCost(key)
       if (own) count++
       else text += `${count++ === 0 ? '' : ','}${JSON.stringify(key)}:${json}`
     }

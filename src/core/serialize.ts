@@ -101,7 +101,7 @@ class Walker {
 
   constructor(limits: SerializeLimits, budgetBytes: number) {
     this.#limits = limits
-    this.#bytesLeft = budgetBytes - Math.min(MARKER_RESERVE, budgetBytes / 4)
+    this.#bytesLeft = walkBudget(budgetBytes)
     this.#nodesLeft = limits.maxNodes
   }
 
@@ -109,11 +109,7 @@ class Walker {
     this.#nodesLeft--
     const converted = this.#primitive(value, depth)
     // Objects pay for their punctuation and keys as they are built.
-    if (typeof converted === 'string') this.#bytesLeft -= converted.length + 3
-    else if (typeof converted === 'number')
-      this.#bytesLeft -= numberCost(converted)
-    else if (converted !== undefined && typeof converted !== 'object')
-      this.#bytesLeft -= 6
+    this.#bytesLeft -= primitiveCost(converted)
     return converted
   }
 
@@ -319,7 +315,7 @@ class Walker {
 
   /** Sets a key, paying for it and its punctuation. */
   #set(out: Record<string, JsonValue>, key: string, value: JsonValue): void {
-    this.#bytesLeft -= key.length + 4
+    this.#bytesLeft -= memberCost(key)
     setKey(out, key, value)
   }
 
@@ -340,6 +336,27 @@ const MARKER_RESERVE = 4096
 
 /** Added to a marker when the cut came from the walk's budget, not an item limit. */
 const BUDGET_NOTE = ': size budget spent'
+
+/**
+ * The walk's byte budget for `budgetBytes`: what is held back for markers
+ * taken off. Exported with {@link primitiveCost} and {@link memberCost} for
+ * a caller that must stop where the walk stops (entry.ts's flat path).
+ */
+export function walkBudget(budgetBytes: number): number {
+  return budgetBytes - Math.min(MARKER_RESERVE, budgetBytes / 4)
+}
+
+/** What the walk's budget pays for a converted value that is not an object (objects pay for their parts). */
+export function primitiveCost(converted: JsonValue | undefined): number {
+  if (typeof converted === 'string') return converted.length + 3
+  if (typeof converted === 'number') return numberCost(converted)
+  return converted !== undefined && typeof converted !== 'object' ? 6 : 0
+}
+
+/** What the walk's budget pays for an object member's key and punctuation. */
+export function memberCost(key: string): number {
+  return key.length + 4
+}
 
 /** At most 24 characters: the longest shortest form of a double. */
 function numberCost(value: number): number {

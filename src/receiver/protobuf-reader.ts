@@ -154,7 +154,7 @@ export class ProtoReader {
 
   /** Moves past `length` bytes, checked; returns where they start. */
   #skipBytes(length: number): number {
-    if (this.#pos + length > this.#buf.length)
+    if (length < 0 || this.#pos + length > this.#buf.length)
       throw new ProtobufError(
         `truncated: ${length} bytes wanted at byte ${this.#pos} of ${this.#buf.length}`,
       )
@@ -164,13 +164,7 @@ export class ProtoReader {
   }
 
   #take(length: number): Uint8Array {
-    if (length < 0 || this.#pos + length > this.#buf.length) {
-      throw new ProtobufError(
-        `truncated: ${length} bytes wanted at byte ${this.#pos} of ${this.#buf.length}`,
-      )
-    }
-    const bytes = this.#buf.subarray(this.#pos, this.#pos + length)
-    this.#pos += length
-    return bytes
+    const at = this.#skipBytes(length)
+    return this.#buf.subarray(at, at + length)
   }
 }
