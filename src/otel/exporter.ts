@@ -29,6 +29,7 @@ import type { MappedRecord } from '../core/entry.js'
 import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
+import type { ChannelReport } from '../delivery/channel.js'
 import type { Router, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
 import { debug } from '../debug.js'
@@ -103,12 +104,20 @@ export class MlDashLogRecordExporter {
       .persist()
       .then((kept) => (kept ? undefined : this.#router.flush()))
       .then(
-        () => {
+        (reports) => {
+          // Still waiting at the deadline, neither kept nor delivered (a
+          // store that fails with a retryable error, a full disk): this
+          // call's records, the newest, are among them.
+          const waiting = reports === undefined ? 0 : stillWaiting(reports)
           // Refused at once, or failed while this call waited (an earlier
           // call's records among them: the call answers for what failed).
           const lost = Math.min(
             records.length,
-            refused + unmapped + undelivered(this.#router.stats) - before,
+            refused +
+              unmapped +
+              undelivered(this.#router.stats) -
+              before +
+              waiting,
           )
           resultCallback(
             lost === 0
@@ -164,6 +173,15 @@ function lostError(lost: number, total: number, unmapped: number): Error {
     'ML_DASH_UNDELIVERED',
     `${lost} of ${total} log records were not delivered${why}`,
   )
+}
+
+/** Entries a flush left waiting at its deadline, over every experiment and store. */
+function stillWaiting(reports: Record<string, ChannelReport>): number {
+  let count = 0
+  for (const report of Object.values(reports))
+    for (const store of [report.local, report.remote])
+      if (store?.timedOut === true) count += store.pending
+  return count
 }
 
 /** Records given up on or dropped so far, over every experiment and store. */

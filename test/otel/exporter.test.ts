@@ -8,7 +8,8 @@ import {
   LoggerProvider,
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs'
-import { existsSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ExportResult } from '../../src/otel/exporter.js'
@@ -17,7 +18,7 @@ import {
   signTestToken,
   startTestServer,
 } from '../../src/testing/ml-dash-server.js'
-import { useTempDir } from '../helpers.js'
+import { FIXTURES, useTempDir } from '../helpers.js'
 import { captureRecords } from '../otel-records.js'
 
 const temp = useTempDir()
@@ -198,6 +199,28 @@ describe('MlDashLogRecordExporter mapping', () => {
       expect(failures.some((m) => m.includes('answered 400'))).toBe(true)
     } finally {
       await server.close()
+    }
+  })
+
+  it('reports FAILED, not SUCCESS, while a full disk keeps the records from being written (a real tmpfs filled up)', () => {
+    // Mounting needs root, as the suite runs in CI and here.
+    expect(process.getuid?.()).toBe(0)
+    const disk = join(temp.dir, 'small-disk')
+    mkdirSync(disk)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', disk])
+    try {
+      const child = execFileSync(
+        process.execPath,
+        [join(FIXTURES, 'otel-full-disk.mjs'), join(disk, '.dash')],
+        { encoding: 'utf8' },
+      )
+      const results = JSON.parse(child) as number[]
+      // Some calls were written before the disk filled; the rest failed.
+      expect(results[0]).toBe(0)
+      expect(results.at(-1)).toBe(1)
+      expect(results.slice(results.indexOf(1))).not.toContain(0)
+    } finally {
+      execFileSync('umount', [disk])
     }
   })
 
