@@ -12,10 +12,21 @@ const io = {
   version,
   signals: process,
 }
+let settled = false
 runCli(process.argv.slice(2), io).then(
-  (code) => (process.exitCode = code),
+  (code) => {
+    settled = true
+    process.exitCode = code
+  },
   (error) => {
+    settled = true
     process.stderr.write(`ml-dash-logs: ${error && error.message}\n`)
     process.exitCode = 1
   },
 )
+// Nothing left to wait on, yet the command never finished: never exit 0.
+process.once('exit', (code) => {
+  if (settled || code !== 0) return
+  process.stderr.write('ml-dash-logs: ended before its work was done\n')
+  process.exitCode = 1
+})

@@ -4,9 +4,11 @@
  * `serve` runs the OTLP/HTTP receiver until SIGTERM or SIGINT, then stops
  * accepting, delivers what it accepted and resolves (exit code 0).
  * `sync` sends what the outboxes of processes that are gone hold.
- * `logs <prefix>` prints a local experiment's entries: `time level message
- * metadata`, or the stored lines with `--json`; `--level` filters (comma
- * list); `--follow` keeps printing new entries until SIGINT or SIGTERM.
+ * `logs <prefix>` prints an experiment's entries, from the local store or
+ * with `--dash-url` from the server: `time level message metadata` (the
+ * level coloured on a terminal), or the stored lines with `--json`;
+ * `--level` filters (comma list); `--follow` keeps printing new entries
+ * until SIGINT or SIGTERM.
  */
 import { statSync } from 'node:fs'
 import type { MlDashOptions } from '../core/options.js'
@@ -18,6 +20,7 @@ import { processContext } from '../process-context.js'
 import { startReceiver } from '../receiver/server.js'
 import { serverDirectory } from '../store/outbox.js'
 import { displayUrl } from '../store/remote/http-client.js'
+import { createRemoteStore } from '../store/remote/remote-store.js'
 import { requireToken } from '../store/remote/token.js'
 import { logFile, readLinesFrom } from '../store/log-reader.js'
 
@@ -57,10 +60,22 @@ export async function serve(
 export interface LogsOptions {
   prefix: string
   dashRoot: string
+  /** Read from this server instead of the local store (`--dash-url`). */
+  dashUrl?: string
   levels?: readonly string[]
   json?: boolean
   follow?: boolean
+  /** Levels in colour (a terminal, and no NO_COLOR). @default false */
+  color?: boolean
+  /** For the server's token sources. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>
 }
+
+/** How often `--follow` looks for new entries, in the file and on the server. */
+const FOLLOW_POLL_MS = 250
+const FOLLOW_SERVER_POLL_MS = 1000
+/** Entries per `GET …/logs` page. */
+const SERVER_PAGE = 1000
 
 /** Prints an experiment's entries; with `follow`, keeps going until a signal. */
 export async function printLogs(
@@ -68,6 +83,7 @@ export async function printLogs(
   io: CommandIo,
 ): Promise<number> {
   const prefix = parsePrefix(options.prefix)
+  if (options.dashUrl !== undefined) return printServerLogs(options, io)
   const file = logFile(options.dashRoot, prefix)
   if (statSync(file, { throwIfNoEntry: false }) === undefined) {
     io.stderr.write(`ml-dash-logs: no logs at ${file}\n`)
@@ -75,15 +91,89 @@ export async function printLogs(
   }
   let offset = printFrom(file, 0, options, io)
   if (!options.follow) return 0
-  let stopped = false
-  void untilSignal(io.signals).then(() => (stopped = true))
-  // A closed stdout (the reader stopped, see main.ts) ends following too.
-  while (!stopped && io.stdout.writable) {
-    await new Promise((resolve) => setTimeout(resolve, 250))
+  const following = follow(io)
+  while (await following.next(FOLLOW_POLL_MS)) {
     const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0
     if (size > offset) offset = printFrom(file, offset, options, io)
   }
   return 0
+}
+
+/**
+ * Until a signal, or stdout closes (the reader stopped, see main.ts):
+ * `next(ms)` waits that long and says whether to go on.
+ */
+function follow(io: CommandIo): { next(ms: number): Promise<boolean> } {
+  let stopped = false
+  let wake: (() => void) | undefined
+  void untilSignal(io.signals).then(() => {
+    stopped = true
+    wake?.()
+  })
+  return {
+    async next(ms) {
+      if (stopped || !io.stdout.writable) return false
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      return !stopped && io.stdout.writable
+    },
+  }
+}
+
+/**
+ * `GET /api/experiments/{id}/logs` a page at a time, in sequence order, the
+ * levels filtered by the server; with `follow`, asks again for what came
+ * after the last one. The experiment is looked up as the SDK opens it.
+ */
+async function printServerLogs(
+  options: LogsOptions,
+  io: CommandIo,
+): Promise<number> {
+  const env = options.env ?? process.env
+  const resolved = resolveOptions(
+    { dashUrl: options.dashUrl!, dashRoot: false, prefix: options.prefix },
+    env,
+    [],
+    processContext(env),
+  )
+  const url = resolved.dashUrl!
+  const token = requireToken(url, resolved.token, env)
+  const store = createRemoteStore({
+    url,
+    token: token.token,
+    tokenSource: token.source,
+    prefix: parsePrefix(options.prefix),
+    requestTimeoutMs: resolved.requestTimeoutMs,
+    network: resolved.network,
+  })
+  try {
+    let offset = 0
+    const following = options.follow ? follow(io) : undefined
+    for (;;) {
+      const page = await store.readLogs({
+        limit: SERVER_PAGE,
+        offset,
+        orderBy: 'sequenceNumber',
+        order: 'asc',
+        ...(options.levels === undefined ? {} : { level: [...options.levels] }),
+      })
+      for (const entry of page.logs) {
+        if (!io.stdout.writable) return 0
+        printLine(JSON.stringify(entry), options, io)
+      }
+      offset += page.logs.length
+      if (page.hasMore && page.logs.length > 0) continue
+      if (following === undefined) return 0
+      if (!(await following.next(FOLLOW_SERVER_POLL_MS))) return 0
+    }
+  } finally {
+    store.close()
+  }
 }
 
 /**
@@ -105,6 +195,15 @@ function printFrom(
   )
 }
 
+/** ANSI colours of the levels on a terminal, as pino-pretty shows them. */
+const LEVEL_COLORS: Readonly<Record<string, string>> = {
+  debug: '\x1b[34m',
+  info: '\x1b[32m',
+  warn: '\x1b[33m',
+  error: '\x1b[31m',
+  fatal: '\x1b[41m',
+}
+
 function printLine(line: string, options: LogsOptions, io: CommandIo): void {
   let entry: {
     timestamp?: string
@@ -122,14 +221,17 @@ function printLine(line: string, options: LogsOptions, io: CommandIo): void {
     !options.levels.includes(String(entry.level))
   )
     return
-  if (options.json) io.stdout.write(`${line}\n`)
-  else {
-    const metadata =
-      entry.metadata === undefined ? '' : ` ${JSON.stringify(entry.metadata)}`
-    io.stdout.write(
-      `${entry.timestamp} ${String(entry.level).padEnd(5)} ${entry.message}${metadata}\n`,
-    )
+  if (options.json) {
+    io.stdout.write(`${line}\n`)
+    return
   }
+  const metadata =
+    entry.metadata === undefined ? '' : ` ${JSON.stringify(entry.metadata)}`
+  const level = String(entry.level).padEnd(5)
+  const color = options.color ? LEVEL_COLORS[String(entry.level)] : undefined
+  io.stdout.write(
+    `${entry.timestamp} ${color === undefined ? level : `${color}${level}\x1b[0m`} ${entry.message}${metadata}\n`,
+  )
 }
 
 function untilSignal(signals: NodeJS.EventEmitter): Promise<string> {

@@ -5,16 +5,19 @@
  * `serve` and `logs` are in ./commands.ts. Pipe mode (no command):
  * reads pino NDJSON from standard input, the way pino's classic transports
  * work (`node app.js | ml-dash-logs --prefix alice/proj/run`), and exits
- * after delivering everything at the end of input. A line that is not JSON
- * is kept as an info entry. Exit code 0 when everything was delivered, 1
+ * after delivering everything at the end of input, echoing the input to
+ * standard output unless `--no-stdout`. A line that is not JSON
+ * is kept as an info entry. Flags are checked per command. Exit code 0 when everything was delivered, 1
  * when something was not (the counts go to standard error), 2 for usage.
  */
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
+import { isLevel } from '../core/levels.js'
 import type { MlDashOptions } from '../core/options.js'
 import { nearestName } from '../core/options.js'
 import type { SinkStats } from '../delivery/sink.js'
+import { TOKEN_HELP } from '../store/remote/token.js'
 import { createPinoDestination } from '../pino/destination.js'
 import type {
   CommandIo,
@@ -27,7 +30,7 @@ import { printLogs, serve, sync } from './commands.js'
 /** The `--help` text. */
 export const USAGE = `Usage: ml-dash-logs [options]               read pino NDJSON from stdin
        ml-dash-logs serve [options]         OTLP/HTTP logs receiver
-       ml-dash-logs logs <prefix> [options] print a local experiment's logs
+       ml-dash-logs logs <prefix> [options] print an experiment's logs
        ml-dash-logs sync [options]          send what outboxes of ended processes hold
        ml-dash-logs --help | --version
 
@@ -35,7 +38,7 @@ export const USAGE = `Usage: ml-dash-logs [options]               read pino NDJS
   ml-dash-logs serve --port 4318 --prefix alice/project/collected
   ml-dash-logs logs alice/project/run-7 --level warn,error --follow
 
-Options:
+The stdin pipe and serve:
   --prefix <owner/project/name>  experiment (default: env ML_DASH_PREFIX);
                                  for serve, where records without
                                  ml_dash.prefix go
@@ -43,6 +46,10 @@ Options:
   --no-local                     no local store (needs --dash-url)
   --dash-url <url>               also send to this ml-dash server
                                  (token: env ML_DASH_TOKEN or \`ml-dash login\`)
+  --close-timeout <ms>           at the end, how long to wait for delivery
+                                 (default: 10000)
+The stdin pipe:
+  --no-stdout                    do not echo the input to stdout
 serve:
   --port <n>                     port (default: 4318)
   --host <address>               address (default: 127.0.0.1)
@@ -52,16 +59,20 @@ serve:
                                  overrides; --auth-token <token>
                                  also works, but every user of the machine
                                  can read a command line)
+logs:
+  --dash-root <dir>              read this local store (default: .dash)
+  --dash-url <url>               read from this ml-dash server instead
+                                 (the same token sources)
+  --level <list>                 only these levels, e.g. warn,error
+  --json                         print the stored lines as they are
+  --follow                       keep printing new entries
 sync:
   --dash-url <url>               the server (default: as dashUrl: true, env
                                  ML_DASH_API_URL, config.json remote_url)
   --dash-root <dir>              send the outboxes kept beside this store
                                  (default: the user's cache folder)
   --spool-dir <dir>              send the outboxes kept in this folder
-logs:
-  --level <list>                 only these levels, e.g. warn,error
-  --json                         print the stored lines as they are
-  --follow                       keep printing new entries
+
   -h, --help                     show this help
   -v, --version                  show the version
 `
@@ -73,53 +84,146 @@ export interface CliIo extends CommandIo {
   version: string
 }
 
-const OPTIONS = {
+type Flag = { type: 'string' | 'boolean'; short?: string }
+
+const COMMON = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
+} as const satisfies Record<string, Flag>
+
+/** The flags that write an experiment (the pipe and serve). */
+const WRITING = {
   prefix: { type: 'string' },
   'dash-root': { type: 'string' },
   'no-local': { type: 'boolean' },
   'dash-url': { type: 'string' },
-  'spool-dir': { type: 'string' },
-  port: { type: 'string' },
-  host: { type: 'string' },
-  'auth-token': { type: 'string' },
-  'auth-token-file': { type: 'string' },
-  level: { type: 'string' },
-  json: { type: 'boolean' },
-  follow: { type: 'boolean' },
-} as const
+  'close-timeout': { type: 'string' },
+} as const satisfies Record<string, Flag>
+
+/** Each command's flags; a flag of another command is an error naming it. */
+const COMMAND_FLAGS = {
+  pipe: { ...COMMON, ...WRITING, 'no-stdout': { type: 'boolean' } },
+  serve: {
+    ...COMMON,
+    ...WRITING,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'auth-token': { type: 'string' },
+    'auth-token-file': { type: 'string' },
+  },
+  logs: {
+    ...COMMON,
+    'dash-root': { type: 'string' },
+    'dash-url': { type: 'string' },
+    level: { type: 'string' },
+    json: { type: 'boolean' },
+    follow: { type: 'boolean' },
+  },
+  sync: {
+    ...COMMON,
+    'dash-url': { type: 'string' },
+    'dash-root': { type: 'string' },
+    'spool-dir': { type: 'string' },
+  },
+} as const satisfies Record<string, Record<string, Flag>>
+type CommandName = keyof typeof COMMAND_FLAGS
+
+/** Every flag of any command: the first pass, which finds the command. */
+const ALL_FLAGS: Record<string, Flag> = Object.assign(
+  {},
+  ...Object.values(COMMAND_FLAGS),
+) as Record<string, Flag>
 
 /** A parsed command line. */
 export type CliCommand =
   | { command: 'help' | 'version' }
-  | { command: 'pipe'; options: MlDashOptions }
+  | { command: 'pipe'; options: PipeOptions }
   | { command: 'serve'; options: ServeOptions }
   | { command: 'logs'; options: LogsOptions }
   | { command: 'sync'; options: Omit<SyncOptions, 'env' | 'tty'> }
 
-/** node:util's parse, with the nearest known flag named for an unknown one. */
+/** The pipe's options: the library's, and whether input is echoed. */
+export interface PipeOptions extends MlDashOptions {
+  /** Echo the input to standard output (`--no-stdout`: off). @default true */
+  stdout: boolean
+}
+
+function commandOf(positionals: readonly string[]): CommandName {
+  const first = positionals[0]
+  return first === 'serve' || first === 'logs' || first === 'sync'
+    ? first
+    : 'pipe'
+}
+
+function commandLabel(command: CommandName): string {
+  return command === 'pipe' ? 'the stdin pipe' : `\`${command}\``
+}
+
+/**
+ * node:util's parse, twice: with every command's flags, to find the command
+ * (a flag's value is never taken for it), then with that command's own, so
+ * that a flag of another command is named as such and an unknown one gets
+ * the nearest known name.
+ */
 function parseFlags(argv: readonly string[]) {
+  const args = [...argv]
+  let found: ReturnType<
+    typeof parseArgs<{
+      options: Record<string, Flag>
+      allowPositionals: true
+      strict: false
+    }>
+  >
   try {
-    return parseArgs({
-      args: [...argv],
-      options: OPTIONS,
+    found = parseArgs({
+      args,
+      options: ALL_FLAGS,
       allowPositionals: true,
+      strict: false,
     })
-  } catch (error) {
-    // node:util names the flag only in its message.
-    const unknown =
-      (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-    const flag = unknown
-      ? /'--?([^']+)'/.exec((error as Error).message)?.[1]
-      : undefined
-    const nearest =
-      flag === undefined ? undefined : nearestName(flag, Object.keys(OPTIONS))
-    if (nearest === undefined) throw error
-    throw new Error(`unknown option --${flag} (did you mean --${nearest}?)`, {
-      cause: error,
-    })
+  } catch {
+    found = { values: {}, positionals: [], tokens: undefined } as never
   }
+  const command = commandOf(found.positionals)
+  const own: Record<string, Flag> = COMMAND_FLAGS[command]
+  try {
+    return {
+      command,
+      ...parseArgs({ args, options: own, allowPositionals: true }),
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // node:util names the flag only in its message.
+    const flag = /'(--?[^'\s=]+)/.exec((error as Error).message)?.[1]
+    if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || flag === undefined)
+      throw usageError(
+        (error as Error).message.replace(/\.$/, '').split('. ')[0]!,
+        error,
+      )
+    const name = flag.replace(/^--?/, '')
+    const owners = (Object.keys(COMMAND_FLAGS) as CommandName[]).filter(
+      (other) => name in COMMAND_FLAGS[other],
+    )
+    if (owners.length > 0)
+      throw usageError(
+        `${flag} is not an option of ${commandLabel(command)} (it is one of ${owners.map(commandLabel).join(' and ')})`,
+        error,
+      )
+    const nearest = nearestName(name, Object.keys(own))
+    throw usageError(
+      nearest === undefined
+        ? `unknown option ${flag} for ${commandLabel(command)}`
+        : `unknown option ${flag} (did you mean --${nearest}?)`,
+      error,
+    )
+  }
+}
+
+/** A usage mistake: exit code 2, one sentence. */
+class UsageError extends Error {}
+
+function usageError(message: string, cause?: unknown): UsageError {
+  return new UsageError(message, cause === undefined ? undefined : { cause })
 }
 
 /** Parses argv (without node and script). @throws Error for bad usage. */
@@ -127,54 +231,101 @@ export function parseCliArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
 ): CliCommand {
-  const { values, positionals } = parseFlags(argv)
+  const parsed = parseFlags(argv)
+  const values = parsed.values as Record<string, string | boolean | undefined>
+  const text = (name: string): string | undefined =>
+    values[name] as string | undefined
   if (values.help) return { command: 'help' }
   if (values.version) return { command: 'version' }
+  const positionals = parsed.positionals
   const options: MlDashOptions = {}
-  if (values.prefix !== undefined) options.prefix = values.prefix
-  if (values['dash-root'] !== undefined) options.dashRoot = values['dash-root']
+  if (text('prefix') !== undefined) options.prefix = text('prefix')
+  if (text('dash-root') !== undefined) options.dashRoot = text('dash-root')
   if (values['no-local']) options.dashRoot = false
-  if (values['dash-url'] !== undefined) options.dashUrl = values['dash-url']
-  const [command, ...rest] = positionals
-  if (command === 'serve' && rest.length === 0) {
-    const serveOptions: ServeOptions = { ...options }
-    if (values.port !== undefined) serveOptions.port = portNumber(values.port)
-    if (values.host !== undefined) serveOptions.host = values.host
-    const authToken = receiverToken(
-      values['auth-token'],
-      values['auth-token-file'],
-      env,
+  if (text('dash-url') !== undefined) options.dashUrl = text('dash-url')
+  if (text('close-timeout') !== undefined)
+    options.closeTimeoutMs = milliseconds(
+      '--close-timeout',
+      text('close-timeout')!,
     )
-    if (authToken !== undefined) serveOptions.authToken = authToken
-    return { command: 'serve', options: serveOptions }
+  const extra = (from: number): void => {
+    if (positionals.length > from)
+      throw usageError(
+        `${commandLabel(parsed.command)} takes no argument ${JSON.stringify(positionals[from])}`,
+      )
   }
-  if (command === 'sync' && rest.length === 0) {
-    const syncOptions: Omit<SyncOptions, 'env' | 'tty'> = {}
-    if (values['dash-url'] !== undefined)
-      syncOptions.dashUrl = values['dash-url']
-    if (values['dash-root'] !== undefined)
-      syncOptions.dashRoot = values['dash-root']
-    if (values['spool-dir'] !== undefined)
-      syncOptions.spoolDir = values['spool-dir']
-    return { command: 'sync', options: syncOptions }
-  }
-  if (command === 'logs' && rest.length === 1) {
-    const dashRoot = values['dash-root'] ?? '.dash'
-    const logs: LogsOptions = {
-      prefix: rest[0]!,
-      dashRoot,
-      json: values.json === true,
-      follow: values.follow === true,
+  switch (parsed.command) {
+    case 'serve': {
+      extra(1)
+      const serveOptions: ServeOptions = { ...options }
+      if (text('port') !== undefined)
+        serveOptions.port = portNumber(text('port')!)
+      if (text('host') !== undefined) serveOptions.host = text('host')
+      const authToken = receiverToken(
+        text('auth-token'),
+        text('auth-token-file'),
+        env,
+      )
+      if (authToken !== undefined) serveOptions.authToken = authToken
+      return { command: 'serve', options: serveOptions }
     }
-    if (values.level !== undefined)
-      logs.levels = values.level
-        .split(',')
-        .map((level) => level.trim().toLowerCase())
-    return { command: 'logs', options: logs }
+    case 'sync': {
+      extra(1)
+      const syncOptions: Omit<SyncOptions, 'env' | 'tty'> = {}
+      if (text('dash-url') !== undefined) syncOptions.dashUrl = text('dash-url')
+      if (text('dash-root') !== undefined)
+        syncOptions.dashRoot = text('dash-root')
+      if (text('spool-dir') !== undefined)
+        syncOptions.spoolDir = text('spool-dir')
+      return { command: 'sync', options: syncOptions }
+    }
+    case 'logs': {
+      extra(2)
+      const prefix = positionals[1]
+      if (prefix === undefined)
+        throw usageError(
+          "`logs` needs the experiment's prefix: ml-dash-logs logs <owner/project/name>",
+        )
+      const logs: LogsOptions = {
+        prefix,
+        dashRoot: text('dash-root') ?? '.dash',
+        json: values.json === true,
+        follow: values.follow === true,
+      }
+      if (text('dash-url') !== undefined) logs.dashUrl = text('dash-url')
+      if (text('level') !== undefined) logs.levels = levelList(text('level')!)
+      return { command: 'logs', options: logs }
+    }
+    case 'pipe':
+      if (positionals.length > 0)
+        throw usageError(
+          `unknown command ${JSON.stringify(positionals[0])} (the commands are serve, logs and sync; with none, stdin is read)`,
+        )
+      return {
+        command: 'pipe',
+        options: { ...options, stdout: values['no-stdout'] !== true },
+      }
   }
-  if (command !== undefined)
-    throw new Error(`unknown command or arguments: ${positionals.join(' ')}`)
-  return { command: 'pipe', options }
+}
+
+const BY_SEVERITY = ['debug', 'info', 'warn', 'error', 'fatal'] as const
+
+/** `--level warn,error`: each one of the five levels, in any case. */
+function levelList(text: string): string[] {
+  const levels = text.split(',').map((level) => level.trim().toLowerCase())
+  for (const level of levels) {
+    if (isLevel(level)) continue
+    // `warning`, `err`: a level the word starts with, or that starts with it.
+    const nearest =
+      BY_SEVERITY.find(
+        (known) =>
+          level.startsWith(known) || (level !== '' && known.startsWith(level)),
+      ) ?? nearestName(level, BY_SEVERITY)
+    throw usageError(
+      `--level ${JSON.stringify(level)} is not a level${nearest === undefined ? '' : ` (did you mean ${nearest}?)`}: give a comma list of ${BY_SEVERITY.join(', ')}`,
+    )
+  }
+  return levels
 }
 
 /**
@@ -221,9 +372,22 @@ function portNumber(text: string): number {
   // Decimal digits only: '' (an unset $PORT) or 0x10 would pass Number().
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`--port must be 0 to 65535 (got ${text})`)
+    throw usageError(`--port must be 0 to 65535 (got ${JSON.stringify(text)})`)
   return port
 }
+
+/** A duration flag in milliseconds: decimal digits, at most a day. */
+function milliseconds(flag: string, text: string): number {
+  const value = /^\d{1,8}$/.test(text) ? Number(text) : NaN
+  if (!(value <= 86_400_000))
+    throw usageError(
+      `${flag} takes milliseconds, 0 to 86400000 (got ${JSON.stringify(text)})`,
+    )
+  return value
+}
+
+/** Where a usage mistake's sentence sends the user. */
+const HELP_HINT = 'ml-dash-logs --help shows every command and option'
 
 /** Runs the CLI; resolves to the exit code. */
 export async function runCli(
@@ -235,7 +399,11 @@ export async function runCli(
   try {
     parsed = parseCliArgs(argv, io.env)
   } catch (error) {
-    io.stderr.write(`ml-dash-logs: ${(error as Error).message}\n\n${USAGE}`)
+    io.stderr.write(
+      error instanceof UsageError
+        ? `ml-dash-logs: ${error.message}\n${HELP_HINT}\n`
+        : `ml-dash-logs: ${(error as Error).message}\n`,
+    )
     return 2
   }
   switch (parsed.command) {
@@ -252,7 +420,7 @@ export async function runCli(
     case 'pipe':
       if (parsed.options.prefix === undefined && !io.env.ML_DASH_PREFIX) {
         io.stderr.write(
-          `ml-dash-logs: --prefix is required (or env ML_DASH_PREFIX)\n\n${USAGE}`,
+          `ml-dash-logs: --prefix is required (or env ML_DASH_PREFIX)\n${HELP_HINT}\n`,
         )
         return 2
       }
@@ -287,16 +455,102 @@ async function runCommand(
         },
         io,
       )
-    return parsed.command === 'serve'
-      ? await serve(parsed.options, io)
-      : await printLogs(parsed.options, io)
+    if (parsed.command === 'serve') return await serve(parsed.options, io)
+    const color =
+      (io.stdout as { isTTY?: boolean }).isTTY === true &&
+      (io.env.NO_COLOR ?? '') === ''
+    return await printLogs({ ...parsed.options, color, env: io.env }, io)
   } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n`)
+    io.stderr.write(`${cliMessage(error, parsed)}\n`)
     return 2
   }
 }
 
-async function pipe(options: MlDashOptions, io: CliIo): Promise<number> {
+/** The library's option names, as the CLI's flags. */
+const OPTION_FLAGS: Readonly<Record<string, string>> = {
+  dashUrl: '--dash-url',
+  dashRoot: '--dash-root',
+  closeTimeoutMs: '--close-timeout',
+  spoolDir: '--spool-dir',
+  authToken: '--auth-token',
+}
+
+const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'nothing listens there (connection refused)',
+  ENOTFOUND: 'its host name does not resolve',
+  EAI_AGAIN: 'its host name does not resolve (DNS did not answer)',
+  ECONNRESET: 'it closed the connection',
+  EHOSTUNREACH: 'the host cannot be reached',
+  ENETUNREACH: 'the network cannot be reached',
+  ETIMEDOUT: 'it did not answer in time',
+}
+
+/**
+ * A failure of a command as one sentence in the CLI's words: the flags a
+ * user typed rather than the library's option names, the CLI's own ways to
+ * give a token, a busy port or a server out of reach said plainly.
+ */
+function cliMessage(error: unknown, parsed: CliCommand): string {
+  const failure = error as Error & { code?: string; cause?: unknown }
+  const lower = (failure.cause ?? {}) as { code?: string }
+  const prefix = failure.message.startsWith('ml-dash-logs: ')
+    ? ''
+    : 'ml-dash-logs: '
+  if (parsed.command === 'serve' && lower.code === 'EADDRINUSE') {
+    const { host = '127.0.0.1', port = 4318 } = parsed.options
+    return `ml-dash-logs: ${host}:${port} is in use by another program: give serve another --port (0 takes any free one) [ML_DASH_CONFIG]`
+  }
+  if (
+    failure.code === 'ML_DASH_NETWORK' ||
+    (lower.code ?? '') in NETWORK_REASONS
+  ) {
+    const url = /\b(https?:\/\/[^/\s]+)/.exec(failure.message)?.[1]
+    const reason = NETWORK_REASONS[lower.code ?? ''] ?? failure.message
+    if (url !== undefined)
+      return `ml-dash-logs: cannot reach the ml-dash server at ${url} (--dash-url): ${reason} [ML_DASH_NETWORK]`
+  }
+  let message = failure.message.replace(TOKEN_HELP, CLI_TOKEN_HELP)
+  for (const [option, flag] of Object.entries(OPTION_FLAGS))
+    message = message.replace(new RegExp(`\\b${option}\\b`, 'g'), flag)
+  const code = failure.code?.startsWith('ML_DASH_') ? failure.code : undefined
+  return `${prefix}${message}${code === undefined || message.endsWith(']') ? '' : ` [${code}]`}`
+}
+
+/** How to give the CLI a token (it has no token flag). */
+const CLI_TOKEN_HELP = 'run `ml-dash login`, or set ML_DASH_TOKEN'
+
+/**
+ * The app's output goes on to stdout byte for byte, as with pino-loki and
+ * pino-elasticsearch; a slow reader holds the input back. A reader that
+ * stops (`| head -1`: EPIPE) stops only the echo: the input flows on into
+ * the store. (`stream.pipe` would leave the input paused there, and the
+ * process would end with the rest of it unread.)
+ */
+function echo(
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): void {
+  let stopped = false
+  const stop = (): void => {
+    stopped = true
+    input.resume()
+  }
+  output.once('error', stop)
+  output.once('close', stop)
+  input.on('data', (chunk: Buffer | string) => {
+    if (stopped || !output.writable) return
+    if (output.write(chunk)) return
+    input.pause()
+    output.once('drain', () => {
+      if (!stopped) input.resume()
+    })
+  })
+}
+
+async function pipe(
+  { stdout, ...options }: PipeOptions,
+  io: CliIo,
+): Promise<number> {
   let destination: ReturnType<typeof createPinoDestination>
   try {
     destination = createPinoDestination(options)
@@ -304,6 +558,7 @@ async function pipe(options: MlDashOptions, io: CliIo): Promise<number> {
     io.stderr.write(`${(error as Error).message}\n`)
     return 2
   }
+  if (stdout) echo(io.stdin, io.stdout)
   for await (const line of createInterface({
     input: io.stdin,
     crlfDelay: Infinity,

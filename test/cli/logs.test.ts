@@ -3,8 +3,14 @@ import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { expect, it } from 'vitest'
+import { Readable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
 import { printLogs } from '../../src/cli/commands.js'
+import { runCli } from '../../src/cli/main.js'
+import {
+  signTestToken,
+  startTestServer,
+} from '../../src/testing/ml-dash-server.js'
 import { Experiment } from '../../src/experiment.js'
 import { FIXTURES, useTempDir } from '../helpers.js'
 
@@ -128,4 +134,142 @@ it('ends quietly with exit code 0 when its standard output is closed early (| he
     signal: null,
     stderr: '',
   })
+})
+
+describe('from the server (--dash-url)', () => {
+  it('prints what the server holds, filters by level on the server, and follows what comes after', async () => {
+    const server = await startTestServer()
+    try {
+      const env = { ML_DASH_TOKEN: signTestToken({ username: 'alice' }) }
+      const prefix = 'alice/cli/remote'
+      const exp = await new Experiment({
+        prefix,
+        dashRoot: false,
+        dashUrl: server.url,
+        token: env.ML_DASH_TOKEN,
+      }).start()
+      exp.log('started')
+      exp.log('careful', { level: 'warn', metadata: { n: 1 } })
+      exp.logs.error('failed')
+      await exp.flush()
+      const all = io()
+      expect(
+        await printLogs(
+          { prefix, dashRoot: temp.dir, dashUrl: server.url, env },
+          all,
+        ),
+      ).toBe(0)
+      expect(all.out().trim().split('\n')).toEqual([
+        expect.stringMatching(/Z info {2}started$/),
+        expect.stringMatching(/Z warn {2}careful \{"n":1\}$/),
+        expect.stringMatching(/Z error failed$/),
+      ])
+      const filtered = io()
+      const following = printLogs(
+        {
+          prefix,
+          dashRoot: temp.dir,
+          dashUrl: server.url,
+          env,
+          levels: ['warn', 'error'],
+          follow: true,
+          json: true,
+        },
+        filtered,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      exp.log('later', { level: 'error' })
+      exp.log('not shown', { level: 'info' })
+      await exp.close()
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      filtered.signals.emit('SIGTERM')
+      expect(await following).toBe(0)
+      const printed = filtered
+        .out()
+        .trim()
+        .split('\n')
+        .map(
+          (l) => JSON.parse(l) as { message: string; sequenceNumber: number },
+        )
+      expect(printed.map((l) => [l.message, l.sequenceNumber])).toEqual([
+        ['careful', 1],
+        ['failed', 2],
+        ['later', 3],
+      ])
+      // The server was asked for the levels: it filtered them.
+      expect(
+        server.requests.some((r) =>
+          /\/logs\?.*level=warn%2Cerror/.test(r.path),
+        ),
+      ).toBe(true)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+it('colours the levels on a terminal, and not with NO_COLOR or when piped', async () => {
+  await experiment('alice/cli/colour')
+  const options = { prefix: 'alice/cli/colour', dashRoot: temp.dir }
+  const coloured = io()
+  await printLogs({ ...options, color: true }, coloured)
+  expect(coloured.out()).toContain('\x1b[33mwarn \x1b[0m héllo wörld')
+  const plain = io()
+  await printLogs(options, plain)
+  expect(plain.out()).not.toContain('\x1b[')
+  // What runCli decides from the terminal and NO_COLOR.
+  for (const [isTTY, NO_COLOR, expected] of [
+    [true, undefined, true],
+    [true, '1', false],
+    [false, undefined, false],
+  ] as const) {
+    const streams = io()
+    Object.assign(streams.stdout, { isTTY })
+    const code = await runCli(
+      ['logs', 'alice/cli/colour', '--dash-root', temp.dir],
+      {
+        ...streams,
+        stdin: Readable.from([]),
+        env: NO_COLOR === undefined ? {} : { NO_COLOR },
+        version: '0',
+      },
+    )
+    expect(code).toBe(0)
+    expect(streams.out().includes('\x1b[33m')).toBe(expected)
+  }
+})
+
+it('says in one sentence, with its flag, that the server is out of reach or refused the token', async () => {
+  const server = await startTestServer()
+  try {
+    const said = async (url: string, token: string) => {
+      const streams = io()
+      const code = await runCli(['logs', 'alice/cli/x', '--dash-url', url], {
+        ...streams,
+        stdin: Readable.from([]),
+        env: { ML_DASH_TOKEN: token, ML_DASH_NO_KEYCHAIN: '1' },
+        version: '0',
+      })
+      return { code, err: streams.err() }
+    }
+    const good = signTestToken({ username: 'alice' })
+    const refused = await said(
+      server.url,
+      signTestToken({ username: 'alice' }, 'other'),
+    )
+    expect(refused.code).not.toBe(0)
+    expect(refused.err).toBe(
+      `ml-dash-logs: the ml-dash server at ${server.url} refused the token from ML_DASH_TOKEN (401); run \`ml-dash login\`, or set ML_DASH_TOKEN [ML_DASH_AUTH]\n`,
+    )
+    const closed = await startTestServer()
+    const url = closed.url
+    await closed.close()
+    const unreachable = await said(url, good)
+    expect(unreachable.code).not.toBe(0)
+    expect(unreachable.err).toBe(
+      `ml-dash-logs: cannot reach the ml-dash server at ${url} (--dash-url): nothing listens there (connection refused) [ML_DASH_NETWORK]\n`,
+    )
+  } finally {
+    await server.close()
+  }
 })

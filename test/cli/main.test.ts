@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { CliIo } from '../../src/cli/main.js'
 import { USAGE, parseCliArgs, runCli } from '../../src/cli/main.js'
-import { readLines, useTempDir } from '../helpers.js'
+import { FIXTURES, readLines, run, useTempDir } from '../helpers.js'
 
 async function call(
   argv: string[],
@@ -37,16 +37,68 @@ describe('ml-dash-logs', () => {
     expect(await call(['-v'])).toEqual({ code: 0, out: '1.2.3\n', err: '' })
   })
 
-  it('refuses an unknown flag, or a missing prefix, with exit code 2 and the usage', async () => {
+  it('refuses an unknown flag, or a missing prefix, with exit code 2 and one sentence', async () => {
     const unknown = await call(['--bogus'])
     expect(unknown.code).toBe(2)
-    expect(unknown.err).toContain("Unknown option '--bogus'")
-    expect(unknown.err).toContain('Usage: ml-dash-logs')
+    expect(unknown.err).toBe(
+      'ml-dash-logs: unknown option --bogus for the stdin pipe\nml-dash-logs --help shows every command and option\n',
+    )
     expect((await call([])).err).toContain('--prefix is required')
     expect((await call(['--prefix', 'a/b'])).err).toContain(
       'invalid prefix "a/b"',
     )
   })
+
+  it.each([
+    [
+      ['logs', '--port', '3'],
+      '--port is not an option of `logs` (it is one of `serve`)',
+    ],
+    [
+      ['logs', 'a/b/c', '--levle', 'warn'],
+      'unknown option --levle (did you mean --level?)',
+    ],
+    [
+      ['logs', 'a/b/c', '--level', 'warning'],
+      '--level "warning" is not a level (did you mean warn?): give a comma list of debug, info, warn, error, fatal',
+    ],
+    [
+      ['logs', 'a/b/c', '--level', 'warn,loud'],
+      '--level "loud" is not a level',
+    ],
+    [
+      ['logs'],
+      "`logs` needs the experiment's prefix: ml-dash-logs logs <owner/project/name>",
+    ],
+    [['logs', 'a/b/c', 'd/e/f'], '`logs` takes no argument "d/e/f"'],
+    [
+      ['--prefix', 'a/b/c', '--level', 'warn'],
+      '--level is not an option of the stdin pipe (it is one of `logs`)',
+    ],
+    [
+      ['serve', '--follow'],
+      '--follow is not an option of `serve` (it is one of `logs`)',
+    ],
+    [
+      ['sync', '--prefix', 'a/b/c'],
+      '--prefix is not an option of `sync` (it is one of the stdin pipe and `serve`)',
+    ],
+    [['serve', '--prot', '3'], 'unknown option --prot (did you mean --port?)'],
+    [
+      ['serve', '--close-timeout', '1e3'],
+      '--close-timeout takes milliseconds, 0 to 86400000 (got "1e3")',
+    ],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+  ])(
+    'says what is wrong with %j in one sentence and exits 2',
+    async (argv, sentence) => {
+      const result = await call(argv)
+      expect(result.code).toBe(2)
+      expect(result.out).toBe('')
+      expect(result.err).toContain(`ml-dash-logs: ${sentence}`)
+      expect(result.err.trim().split('\n')).toHaveLength(2)
+    },
+  )
 
   it('maps its flags onto the library options', () => {
     expect(
@@ -60,11 +112,18 @@ describe('ml-dash-logs', () => {
       ]),
     ).toEqual({
       command: 'pipe',
-      options: { prefix: 'a/b/c', dashRoot: 'x', dashUrl: 'http://h' },
+      options: {
+        prefix: 'a/b/c',
+        dashRoot: 'x',
+        dashUrl: 'http://h',
+        stdout: true,
+      },
     })
-    expect(parseCliArgs(['--no-local'])).toEqual({
+    expect(
+      parseCliArgs(['--no-local', '--no-stdout', '--close-timeout', '2500']),
+    ).toEqual({
       command: 'pipe',
-      options: { dashRoot: false },
+      options: { dashRoot: false, stdout: false, closeTimeoutMs: 2500 },
     })
     expect(
       parseCliArgs([
@@ -98,7 +157,7 @@ describe('ml-dash-logs', () => {
       '--port must be 0 to 65535',
     )
     expect(() => parseCliArgs(['frobnicate'])).toThrow(
-      'unknown command or arguments: frobnicate',
+      'unknown command "frobnicate"',
     )
   })
 
@@ -151,7 +210,8 @@ describe('ml-dash-logs', () => {
       ['--prefix', 'alice/pipe/run', '--dash-root', temp.dir],
       input,
     )
-    expect(result).toEqual({ code: 0, out: '', err: '' })
+    // The input goes on to stdout as it came, as with pino-loki.
+    expect(result).toEqual({ code: 0, out: input, err: '' })
     const lines = readLines(join(temp.dir, 'alice/pipe/run/logs/logs.jsonl'))
     expect(lines.map((l) => [l.level, l.message])).toEqual([
       ['info', 'hello'],
@@ -164,6 +224,35 @@ describe('ml-dash-logs', () => {
     expect(
       readLines(join(temp.dir, 'alice/pipe/other/logs/logs.jsonl')),
     ).toMatchObject([{ level: 'error', message: 'bad' }])
+  })
+
+  it('stores without echoing with --no-stdout', async () => {
+    const input = '{"level":30,"msg":"one"}\n{"level":40,"msg":"two"}\n'
+    const quiet = await call(
+      ['--prefix', 'alice/pipe/quiet', '--dash-root', temp.dir, '--no-stdout'],
+      input,
+    )
+    expect(quiet).toEqual({ code: 0, out: '', err: '' })
+    expect(
+      readLines(join(temp.dir, 'alice/pipe/quiet/logs/logs.jsonl')).map(
+        (l) => l.message,
+      ),
+    ).toEqual(['one', 'two'])
+  })
+
+  it('shows the app its lines and stores them all in `node app | ml-dash-logs … | head -1`, ending quietly', async () => {
+    // The built command through a real shell (needs `npm run build`).
+    const bin = join(FIXTURES, '..', '..', 'bin', 'ml-dash-logs.cjs')
+    const app = `for (let i = 0; i < 20000; i++) console.log(JSON.stringify({ level: 30, time: 1700000000000, msg: 'line ' + i }))`
+    const shell = `${JSON.stringify(process.execPath)} -e ${JSON.stringify(app)} | ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} --prefix alice/pipe/shell --dash-root ${JSON.stringify(temp.dir)} | head -1; echo "status \${PIPESTATUS[1]}" >&2`
+    const result = await run('bash', ['-c', shell], {})
+    expect(result.stdout).toBe(
+      '{"level":30,"time":1700000000000,"msg":"line 0"}\n',
+    )
+    expect(result.stderr).toBe('status 0\n')
+    const lines = readLines(join(temp.dir, 'alice/pipe/shell/logs/logs.jsonl'))
+    expect(lines).toHaveLength(20_000)
+    expect(lines[19_999]?.message).toBe('line 19999')
   })
 
   it('exits 1 and says what was not delivered', async () => {
