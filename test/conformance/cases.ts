@@ -5,7 +5,8 @@
  * processor, and the receiver fed by the official OTLP exporter. Each case
  * runs in a child process (driver.mjs) against the built package, as an
  * application would use it; a new entry point gets every case by being
- * added to ENTRIES (here and in the driver).
+ * added to ENTRY_GROUPS (here and in the driver). The test files beside
+ * this one run a group each.
  */
 import { writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -30,17 +31,17 @@ const CLI = fileURLToPath(
 const PREFIX = 'alice/conformance/run'
 const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal']
 
-const ENTRIES = [
-  'experiment',
-  'pino-transport',
-  'pino-destination',
-  'cli-pipe',
-  'winston',
-  'otel-batch',
-  'otel-simple',
-  'receiver',
+/**
+ * The entry points, in groups of two: each group is one test file (so that
+ * vitest runs them side by side), every group the same cases.
+ */
+export const ENTRY_GROUPS = [
+  ['experiment', 'cli-pipe'],
+  ['pino-transport', 'pino-destination'],
+  ['winston', 'receiver'],
+  ['otel-batch', 'otel-simple'],
 ] as const
-type Entry = (typeof ENTRIES)[number]
+type Entry = (typeof ENTRY_GROUPS)[number][number]
 
 /** An environment without the SDK's variables, so only the case's options count. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -69,9 +70,11 @@ function drive(
     ...extraEnv,
   }
   if (entry !== 'cli-pipe') return run(process.execPath, args, { env })
+  // The same close deadline as the driver gives the other entry points.
+  const deadline = ['--close-timeout', '3000']
   const flags =
     scenario === 'silent-end' || scenario === 'silent-exit'
-      ? ['--prefix', PREFIX, '--no-local', '--dash-url', silentAt]
+      ? ['--prefix', PREFIX, '--no-local', '--dash-url', silentAt, ...deadline]
       : scenario === 'misspelled'
         ? ['--prefix', PREFIX, '--dash-rot', dashRoot]
         : scenario === 'server-down'
@@ -81,6 +84,7 @@ function drive(
               '--no-local',
               '--dash-url',
               'http://127.0.0.1:1',
+              ...deadline,
             ]
           : scenario === 'no-prefix'
             ? ['--dash-root', dashRoot]
@@ -141,229 +145,238 @@ async function writeOne(dashRoot: string, prefix: string): Promise<void> {
   expect(result.status).toBe('success')
 }
 
-/** A server that takes connections and never answers. */
+/** The address of a server that takes connections and never answers (set by the suite). */
 let silentUrl = ''
-const silent = createServer(() => {})
-beforeAll(async () => {
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
-})
-afterAll(() => {
-  silent.close()
-})
 
-describe.each(ENTRIES)('%s', (entry) => {
-  const temp = useTempDir()
-  const root = () => join(temp.dir, 'store')
-
-  it('stores the same record as the same line, at each of the five levels', async () => {
-    const result = await drive(entry, 'levels', root())
-    expect(result.stderr).not.toMatch(/Error|ml-dash-logs:/)
-    expect(
-      stored(root()).map((line) => [
-        line.level,
-        line.message,
-        line.metadata?.n,
-        line.metadata?.tag,
-      ]),
-    ).toEqual(
-      LEVELS.map((level, n) => [level, `record ${n}`, n, 'conformance']),
-    )
+/** Every case of the suite, for `entries`; called by one test file per group. */
+export function conformance(entries: readonly Entry[]): void {
+  /** A server that takes connections and never answers. */
+  const silent = createServer(() => {})
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+  })
+  afterAll(() => {
+    silent.close()
   })
 
-  it.each([
-    ['exit-first-tick', 100],
-    ['exit-after-10000', 10_000],
-  ])(
-    'keeps every record when the program exits (%s)',
-    async (scenario, count) => {
-      const result = await drive(entry, scenario, root())
-      const lines = stored(root())
-      expect(lines.map((line) => line.message)).toEqual(
-        Array.from({ length: count }, (_, i) => `record ${i}`),
-      )
-      expect(lines.map((line) => line.sequenceNumber)).toEqual(
-        Array.from({ length: count }, (_, i) => i),
-      )
-      expect(result.stderr).not.toMatch(/not open yet|Error/)
-    },
-  )
+  describe.each(entries)('%s', (entry) => {
+    const temp = useTempDir()
+    const root = () => join(temp.dir, 'store')
 
-  it('stores a shared-reference value and a 5000-deep one cut and marked, within the limits', async () => {
-    const result = await drive(entry, 'hostile', root())
-    expect(result.code).toBe(0)
-    const lines = stored(root())
-    expect(lines.length).toBeGreaterThan(0)
-    const limits = DEFAULT_ENTRY_LIMITS
-    for (const line of lines) {
-      const text = JSON.stringify(line)
-      expect(text.length).toBeLessThan(
-        limits.maxMetadataBytes + 2 * limits.maxMessageLength + 1000,
-      )
-      expect(nesting(line.metadata)).toBeLessThanOrEqual(limits.maxDepth + 1)
-      expect(text).toMatch(/size budget spent|\[Array\]|\[Object\]|truncated/)
-    }
-    const measure = `${root()}.measure`
-    if (entry !== 'cli-pipe') {
-      const { rssGrowth } = JSON.parse(readFileSync(measure, 'utf8')) as {
-        rssGrowth: number
-      }
-      expect(rssGrowth).toBeLessThan(100 * 1024 * 1024)
-    }
-  })
-
-  it('refuses to run without a prefix, with a sentence naming it (the Experiment: takes the SDK default)', async () => {
-    const result = await drive(entry, 'no-prefix', root())
-    const said = `${result.stdout}${result.stderr}`
-    if (entry === 'experiment') {
-      // As the SDK: {project}/{now:%Y/%m-%d}/{path_stem}/{job_name}, project {user}/scratch.
-      expect(said).not.toMatch(/CONSTRUCTION/)
-      const user = 'conformance'
-      const files = readdirSync(join(root(), user, 'scratch'), {
-        recursive: true,
-        encoding: 'utf8',
-      })
-      expect(files.filter((file) => file.endsWith('logs.jsonl'))).toHaveLength(
-        1,
-      )
-      return
-    }
-    if (entry === 'receiver') {
-      // The receiver answers for each record it cannot route instead.
-      expect(said).toMatch(/"unrouted":5/)
-    } else {
-      expect(said).toMatch(/prefix/)
-      expect(said).toMatch(/ML_DASH_PREFIX|--prefix/)
-      // The code, too: a program (or a log search) goes by it, not by the
-      // text; a command line says it with its exit code (2, usage).
-      if (entry === 'cli-pipe') expect(result.code).toBe(2)
-      else expect(said).toMatch(/ML_DASH_CONFIG/)
-    }
-    expect(stored(root())).toEqual([])
-  })
-
-  it('expands a prefix written as an SDK template as the SDK does', async () => {
-    const result = await drive(entry, 'template', root())
-    expect(result.stderr).not.toMatch(/Error|ml-dash-logs:/)
-    const file = join(root(), await expandedByPython(), 'logs', 'logs.jsonl')
-    expect(existsSync(file)).toBe(true)
-    expect(readLines(file).map((line) => line.message)).toEqual(
-      LEVELS.map((_, n) => `record ${n}`),
-    )
-  })
-
-  it('warns once about a misspelled option, naming the nearest known one', async () => {
-    const result = await drive(entry, 'misspelled', root())
-    if (entry === 'cli-pipe') {
-      // A command line refuses an unknown flag (exit 2) rather than ignore it.
-      expect(result.stderr).toMatch(
-        /unknown option --dash-rot \(did you mean --dash-root\?\)/,
-      )
-      return
-    }
-    const warnings = result.stderr.match(/unknown option[^\n]*/g) ?? []
-    expect(warnings).toEqual([
-      'unknown option "batchsize" (did you mean "batchSize"?); it is ignored',
-    ])
-    expect(stored(root())).toHaveLength(5)
-  })
-
-  it('says on stderr, without crashing, that the store cannot be written', async () => {
-    writeFileSync(root(), 'a file where the store root should be')
-    const result = await drive(entry, 'unwritable', root())
-    expect(result.signal).toBeNull()
-    // The Experiment's start() rejects with the sentence (the driver prints it); the rest say it on stderr.
-    const said = entry === 'experiment' ? result.stdout : result.stderr
-    expect(said).toMatch(/ml-dash-logs: .*ENOTDIR.* \[ML_DASH_STORE_IO\]/)
-    expect(result.stderr).not.toMatch(/\n\s+at /)
-  })
-
-  it.each(['silent-end', 'silent-exit'])(
-    'ends within its deadline and says what a silent server never got (%s)',
-    async (scenario) => {
-      const result = await drive(entry, scenario, root())
-      expect(result.signal).toBeNull()
-      // Nothing is lost: kept in the outbox, and said.
-      expect(result.stderr).toMatch(
-        /ml-dash-logs: .*not sent yet, kept in the outbox .*ml-dash-logs sync/,
-      )
-      expect(result.stderr).not.toMatch(/\n\s+at /)
-    },
-  )
-
-  // At process.exit(), the hardest of the two (the silent-end line above is said the same way).
-  it.each(['silent-exit'])(
-    'keeps what a server that went silent did not take, and `ml-dash-logs sync` sends it once the server answers (%s)',
-    async (scenario) => {
-      const server = await startTestServer()
-      try {
-        server.inject({ kind: 'hold', count: 1000, match: /logs$/ })
-        const token = signTestToken({ username: 'alice' })
-        const cache = join(temp.dir, 'cache')
-        const result = await drive(entry, scenario, root(), {
-          CONFORMANCE_SILENT_URL: server.url,
-          CONFORMANCE_TOKEN: token,
-          XDG_CACHE_HOME: cache,
-        })
-        expect(result.signal).toBeNull()
-        expect(result.stderr).toMatch(/kept in the outbox/)
-        expect(server.experiment(PREFIX)?.logs ?? []).toEqual([])
-        server.clearFaults()
-        const synced = await run(
-          process.execPath,
-          [CLI, 'sync', '--dash-url', server.url],
-          {
-            env: { ...cleanEnv(), XDG_CACHE_HOME: cache, ML_DASH_TOKEN: token },
-          },
-        )
-        expect(synced.stderr).toMatch(
-          /sync: 1 outboxes .*: 5 sent, 0 failed, 0 left/,
-        )
-        expect(synced.code).toBe(0)
-        expect(server.experiment(PREFIX)?.logs.map((l) => l.message)).toEqual(
-          Array.from({ length: 5 }, (_, i) => `record ${i}`),
-        )
-      } finally {
-        await server.close()
-      }
-    },
-  )
-
-  it('keeps a record routed into or through another experiment in its own, marked, and leaves that experiment whole', async () => {
-    const victim = join(root(), 'alice', 'rt', 'victim')
-    await writeOne(root(), 'alice/rt/victim')
-    const before = tree(victim)
-    const result = await drive(entry, 'routed-into', root())
-    if (entry === 'experiment') {
-      expect(result.stdout).toMatch(
-        /CONSTRUCTION .*leads through the experiment "alice\/rt\/victim"/,
-      )
-    } else {
+    it('stores the same record as the same line, at each of the five levels', async () => {
+      const result = await drive(entry, 'levels', root())
+      expect(result.stderr).not.toMatch(/Error|ml-dash-logs:/)
       expect(
         stored(root()).map((line) => [
+          line.level,
           line.message,
-          line.metadata?.['ml_dash.prefix_refused'],
+          line.metadata?.n,
+          line.metadata?.tag,
         ]),
-      ).toEqual(INTO_VICTIM.map((into, i) => [`routed ${i}`, into]))
-    }
-    expect(tree(victim)).toEqual(before)
-    // The other experiment still opens and takes writes, and the SDK's tools still read the store.
-    await writeOne(root(), 'alice/rt/victim')
-    const validated = await run('python3', [
-      join(FIXTURES, 'sdk_validate.py'),
-      root(),
-    ])
-    expect(validated.stderr).toBe('')
-    expect(validated.code).toBe(0)
-    expect(validated.stdout).toContain('rt/victim')
-  })
+      ).toEqual(
+        LEVELS.map((level, n) => [level, `record ${n}`, n, 'conformance']),
+      )
+    })
 
-  it('says on stderr, without crashing, that the server is down', async () => {
-    const result = await drive(entry, 'server-down', root())
-    expect(result.signal).toBeNull()
-    expect(result.stderr).toMatch(
-      /ml-dash-logs: .*ECONNREFUSED.* \[ML_DASH_NETWORK\]/,
+    it.each([
+      ['exit-first-tick', 100],
+      ['exit-after-10000', 10_000],
+    ])(
+      'keeps every record when the program exits (%s)',
+      async (scenario, count) => {
+        const result = await drive(entry, scenario, root())
+        const lines = stored(root())
+        expect(lines.map((line) => line.message)).toEqual(
+          Array.from({ length: count }, (_, i) => `record ${i}`),
+        )
+        expect(lines.map((line) => line.sequenceNumber)).toEqual(
+          Array.from({ length: count }, (_, i) => i),
+        )
+        expect(result.stderr).not.toMatch(/not open yet|Error/)
+      },
     )
-    expect(result.stderr).not.toMatch(/\n\s+at /)
+
+    it('stores a shared-reference value and a 5000-deep one cut and marked, within the limits', async () => {
+      const result = await drive(entry, 'hostile', root())
+      expect(result.code).toBe(0)
+      const lines = stored(root())
+      expect(lines.length).toBeGreaterThan(0)
+      const limits = DEFAULT_ENTRY_LIMITS
+      for (const line of lines) {
+        const text = JSON.stringify(line)
+        expect(text.length).toBeLessThan(
+          limits.maxMetadataBytes + 2 * limits.maxMessageLength + 1000,
+        )
+        expect(nesting(line.metadata)).toBeLessThanOrEqual(limits.maxDepth + 1)
+        expect(text).toMatch(/size budget spent|\[Array\]|\[Object\]|truncated/)
+      }
+      const measure = `${root()}.measure`
+      if (entry !== 'cli-pipe') {
+        const { rssGrowth } = JSON.parse(readFileSync(measure, 'utf8')) as {
+          rssGrowth: number
+        }
+        expect(rssGrowth).toBeLessThan(100 * 1024 * 1024)
+      }
+    })
+
+    it('refuses to run without a prefix, with a sentence naming it (the Experiment: takes the SDK default)', async () => {
+      const result = await drive(entry, 'no-prefix', root())
+      const said = `${result.stdout}${result.stderr}`
+      if (entry === 'experiment') {
+        // As the SDK: {project}/{now:%Y/%m-%d}/{path_stem}/{job_name}, project {user}/scratch.
+        expect(said).not.toMatch(/CONSTRUCTION/)
+        const user = 'conformance'
+        const files = readdirSync(join(root(), user, 'scratch'), {
+          recursive: true,
+          encoding: 'utf8',
+        })
+        expect(
+          files.filter((file) => file.endsWith('logs.jsonl')),
+        ).toHaveLength(1)
+        return
+      }
+      if (entry === 'receiver') {
+        // The receiver answers for each record it cannot route instead.
+        expect(said).toMatch(/"unrouted":5/)
+      } else {
+        expect(said).toMatch(/prefix/)
+        expect(said).toMatch(/ML_DASH_PREFIX|--prefix/)
+        // The code, too: a program (or a log search) goes by it, not by the
+        // text; a command line says it with its exit code (2, usage).
+        if (entry === 'cli-pipe') expect(result.code).toBe(2)
+        else expect(said).toMatch(/ML_DASH_CONFIG/)
+      }
+      expect(stored(root())).toEqual([])
+    })
+
+    it('expands a prefix written as an SDK template as the SDK does', async () => {
+      const result = await drive(entry, 'template', root())
+      expect(result.stderr).not.toMatch(/Error|ml-dash-logs:/)
+      const file = join(root(), await expandedByPython(), 'logs', 'logs.jsonl')
+      expect(existsSync(file)).toBe(true)
+      expect(readLines(file).map((line) => line.message)).toEqual(
+        LEVELS.map((_, n) => `record ${n}`),
+      )
+    })
+
+    it('warns once about a misspelled option, naming the nearest known one', async () => {
+      const result = await drive(entry, 'misspelled', root())
+      if (entry === 'cli-pipe') {
+        // A command line refuses an unknown flag (exit 2) rather than ignore it.
+        expect(result.stderr).toMatch(
+          /unknown option --dash-rot \(did you mean --dash-root\?\)/,
+        )
+        return
+      }
+      const warnings = result.stderr.match(/unknown option[^\n]*/g) ?? []
+      expect(warnings).toEqual([
+        'unknown option "batchsize" (did you mean "batchSize"?); it is ignored',
+      ])
+      expect(stored(root())).toHaveLength(5)
+    })
+
+    it('says on stderr, without crashing, that the store cannot be written', async () => {
+      writeFileSync(root(), 'a file where the store root should be')
+      const result = await drive(entry, 'unwritable', root())
+      expect(result.signal).toBeNull()
+      // The Experiment's start() rejects with the sentence (the driver prints it); the rest say it on stderr.
+      const said = entry === 'experiment' ? result.stdout : result.stderr
+      expect(said).toMatch(/ml-dash-logs: .*ENOTDIR.* \[ML_DASH_STORE_IO\]/)
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    })
+
+    it.each(['silent-end', 'silent-exit'])(
+      'ends within its deadline and says what a silent server never got (%s)',
+      async (scenario) => {
+        const result = await drive(entry, scenario, root())
+        expect(result.signal).toBeNull()
+        // Nothing is lost: kept in the outbox, and said.
+        expect(result.stderr).toMatch(
+          /ml-dash-logs: .*not sent yet, kept in the outbox .*ml-dash-logs sync/,
+        )
+        expect(result.stderr).not.toMatch(/\n\s+at /)
+      },
+    )
+
+    // At process.exit(), the hardest of the two (the silent-end line above is said the same way).
+    it.each(['silent-exit'])(
+      'keeps what a server that went silent did not take, and `ml-dash-logs sync` sends it once the server answers (%s)',
+      async (scenario) => {
+        const server = await startTestServer()
+        try {
+          server.inject({ kind: 'hold', count: 1000, match: /logs$/ })
+          const token = signTestToken({ username: 'alice' })
+          const cache = join(temp.dir, 'cache')
+          const result = await drive(entry, scenario, root(), {
+            CONFORMANCE_SILENT_URL: server.url,
+            CONFORMANCE_TOKEN: token,
+            XDG_CACHE_HOME: cache,
+          })
+          expect(result.signal).toBeNull()
+          expect(result.stderr).toMatch(/kept in the outbox/)
+          expect(server.experiment(PREFIX)?.logs ?? []).toEqual([])
+          server.clearFaults()
+          const synced = await run(
+            process.execPath,
+            [CLI, 'sync', '--dash-url', server.url],
+            {
+              env: {
+                ...cleanEnv(),
+                XDG_CACHE_HOME: cache,
+                ML_DASH_TOKEN: token,
+              },
+            },
+          )
+          expect(synced.stderr).toMatch(
+            /sync: 1 outboxes .*: 5 sent, 0 failed, 0 left/,
+          )
+          expect(synced.code).toBe(0)
+          expect(server.experiment(PREFIX)?.logs.map((l) => l.message)).toEqual(
+            Array.from({ length: 5 }, (_, i) => `record ${i}`),
+          )
+        } finally {
+          await server.close()
+        }
+      },
+    )
+
+    it('keeps a record routed into or through another experiment in its own, marked, and leaves that experiment whole', async () => {
+      const victim = join(root(), 'alice', 'rt', 'victim')
+      await writeOne(root(), 'alice/rt/victim')
+      const before = tree(victim)
+      const result = await drive(entry, 'routed-into', root())
+      if (entry === 'experiment') {
+        expect(result.stdout).toMatch(
+          /CONSTRUCTION .*leads through the experiment "alice\/rt\/victim"/,
+        )
+      } else {
+        expect(
+          stored(root()).map((line) => [
+            line.message,
+            line.metadata?.['ml_dash.prefix_refused'],
+          ]),
+        ).toEqual(INTO_VICTIM.map((into, i) => [`routed ${i}`, into]))
+      }
+      expect(tree(victim)).toEqual(before)
+      // The other experiment still opens and takes writes, and the SDK's tools still read the store.
+      await writeOne(root(), 'alice/rt/victim')
+      const validated = await run('python3', [
+        join(FIXTURES, 'sdk_validate.py'),
+        root(),
+      ])
+      expect(validated.stderr).toBe('')
+      expect(validated.code).toBe(0)
+      expect(validated.stdout).toContain('rt/victim')
+    })
+
+    it('says on stderr, without crashing, that the server is down', async () => {
+      const result = await drive(entry, 'server-down', root())
+      expect(result.signal).toBeNull()
+      expect(result.stderr).toMatch(
+        /ml-dash-logs: .*ECONNREFUSED.* \[ML_DASH_NETWORK\]/,
+      )
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    })
   })
-})
+}

@@ -1,0 +1,4 @@
+// The conformance cases (./cases.ts) for the entry points of group 1.
+import { conformance, ENTRY_GROUPS } from './cases.js'
+
+conformance(ENTRY_GROUPS[1])
