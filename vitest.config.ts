@@ -1,7 +1,25 @@
 import { mkdtempSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { TestSpecification } from 'vitest/node'
+import { BaseSequencer } from 'vitest/node'
 import { defineConfig } from 'vitest/config'
+
+/**
+ * vitest's order (the slowest first, by the last run's times, or by size on
+ * a clean clone), with the runtime checks at the head: they take a minute
+ * or more of installs and child processes, and should not start last.
+ */
+class RuntimesFirst extends BaseSequencer {
+  override async sort(
+    files: TestSpecification[],
+  ): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files)
+    const first = (file: TestSpecification) =>
+      file.moduleId.includes('/test/runtimes/') ? 0 : 1
+    return sorted.sort((a, b) => first(a) - first(b))
+  }
+}
 
 // Outboxes of remote-only tests go to the user's cache folder: one of this
 // run's own, not the machine's.
@@ -12,6 +30,7 @@ export default defineConfig({
     // Most cases wait on child processes and sockets, not on a core: two
     // files at a time even on two cores (vitest's default would be one).
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    sequence: { sequencer: RuntimesFirst },
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

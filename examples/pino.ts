@@ -2,6 +2,7 @@
 // an ml-dash server (here the in-memory test server, so this runs anywhere;
 // point dashUrl at https://api.dash.ml and drop `token` after `ml-dash login`).
 import pino from 'pino'
+import type { PinoTransportOptions } from 'ml-dash-logs/pino'
 import { signTestToken, startTestServer } from 'ml-dash-logs/testing'
 
 function logSome(logger: pino.Logger): void {
@@ -23,8 +24,9 @@ function flushed(logger: pino.Logger): Promise<void> {
 }
 
 // 1. The local store: .dash/alice/loader/run-7/logs/logs.jsonl
+// pino.transport<PinoTransportOptions> type-checks the target's options.
 const local = pino(
-  pino.transport({
+  pino.transport<PinoTransportOptions>({
     target: 'ml-dash-logs/pino',
     options: { prefix: 'alice/loader/run-7' },
   }),
@@ -35,13 +37,18 @@ console.log('pino → .dash/alice/loader/run-7/logs/logs.jsonl')
 
 // 2. An ml-dash server.
 const server = await startTestServer()
-const options = {
+const options: PinoTransportOptions = {
   prefix: 'alice/loader/run-7',
   dashUrl: server.url,
   token: signTestToken({ username: 'alice' }),
   dashRoot: false,
 }
-const remote = pino(pino.transport({ target: 'ml-dash-logs/pino', options }))
+const remote = pino(
+  pino.transport<PinoTransportOptions>({
+    target: 'ml-dash-logs/pino',
+    options,
+  }),
+)
 logSome(remote)
 await flushed(remote)
 console.log(

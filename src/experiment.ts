@@ -15,6 +15,8 @@
  * `log`. Entries still queued when the process calls `process.exit()` are
  * written synchronously to the local store on `exit`.
  */
+import type { ExperimentStatus } from './core/experiment-status.js'
+import { EXPERIMENT_STATUSES } from './core/experiment-status.js'
 import type { EntryLimits } from './core/entry.js'
 import { encodeEntry } from './core/entry.js'
 import { normalizeLevel } from './core/levels.js'
@@ -78,10 +80,9 @@ export interface LogOptions {
   timestamp?: Date | number | string
 }
 
-/** How an experiment ended, as the ml-dash server records it. */
-export type ExperimentStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED'
+export type { ExperimentStatus }
 
-const STATUSES: readonly unknown[] = ['COMPLETED', 'FAILED', 'CANCELLED']
+const STATUSES: readonly unknown[] = EXPERIMENT_STATUSES
 
 /** Where an experiment is in its life. */
 export type ExperimentState =

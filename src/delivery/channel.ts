@@ -20,7 +20,8 @@ import type { ExperimentPrefix } from '../core/prefix.js'
 import type { StoreResult } from '../core/result.js'
 import type { ExperimentInfo } from '../store/experiment-file.js'
 import { LazyLocalStore } from '../store/lazy-local-store.js'
-import type { RemoteStatus, RemoteStore } from '../store/remote/remote-store.js'
+import type { ExperimentStatus } from '../core/experiment-status.js'
+import type { RemoteStore } from '../store/remote/remote-store.js'
 import { createRemoteStore } from '../store/remote/remote-store.js'
 import type { FoundToken } from '../store/remote/token.js'
 import { onBeforeExit, onExit } from './exit-hooks.js'
@@ -91,7 +92,7 @@ export interface Channel {
   canKeep(): boolean
   /** What was accepted so far will be kept on disk without a wait (see the implementation). */
   keepsUp(): boolean
-  close(timeoutMs: number, status?: RemoteStatus): Promise<ChannelReport>
+  close(timeoutMs: number, status?: ExperimentStatus): Promise<ChannelReport>
   readonly stats: ChannelStats
 }
 
@@ -267,7 +268,7 @@ class SinkChannel implements Channel {
 
   async close(
     timeoutMs: number,
-    status?: RemoteStatus,
+    status?: ExperimentStatus,
   ): Promise<ChannelReport> {
     const deadline = Date.now() + timeoutMs
     const [local, remote] = await Promise.all([

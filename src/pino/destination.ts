@@ -1,5 +1,6 @@
 /**
- * pino in the main thread, without a worker: `pino(opts, createPinoDestination({ prefix }))`.
+ * pino in the main thread, without a worker: `pino(createPinoDestination({ prefix }))`,
+ * or `pino(opts, createPinoDestination({ prefix }))`.
  *
  * pino writes each line with `write()`; the line is parsed and queued at
  * once (no I/O in the call), delivery happens in the router's sinks. pino
@@ -24,6 +25,12 @@ export interface PinoDestination extends EventEmitter {
   flush(callback?: (error?: Error) => void): void
   /** Delivers everything and closes; emits `'close'`. */
   end(): void
+  /**
+   * True until `end()`: pino takes an object with a true `writable` as its
+   * stream, so `pino(createPinoDestination(...))` works as
+   * `pino({}, createPinoDestination(...))` does.
+   */
+  readonly writable: boolean
   readonly stats: RouterStats
 }
 
@@ -42,6 +49,7 @@ export function createPinoDestination(
 class Destination extends EventEmitter implements PinoDestination {
   readonly #router: Router
   readonly #encoder: PinoLineEncoder
+  #ended = false
 
   constructor(router: Router, options: ResolvedOptions) {
     super()
@@ -55,6 +63,10 @@ class Destination extends EventEmitter implements PinoDestination {
 
   get stats(): RouterStats {
     return this.#router.stats
+  }
+
+  get writable(): boolean {
+    return !this.#ended
   }
 
   write(chunk: string): boolean {
@@ -72,6 +84,7 @@ class Destination extends EventEmitter implements PinoDestination {
   }
 
   end(): void {
+    this.#ended = true
     void this.#router.close().then(() => this.emit('close'))
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `ml-dash-logs/pino`: the pino transport (default export, for
- * `transport: { target: 'ml-dash-logs/pino' }`), the main-thread
- * destination, and the pure record mapping.
+ * `transport: { target: 'ml-dash-logs/pino' }`) and the main-thread
+ * destination (`pino(createPinoDestination(options))`).
  */
 import pinoTransport from './transport.js'
 
@@ -9,5 +9,3 @@ export default pinoTransport
 export type { PinoTransportOptions } from './transport.js'
 export { createPinoDestination } from './destination.js'
 export type { PinoDestination } from './destination.js'
-export { mapPinoRecord } from './map.js'
-export type { PinoConfig } from './map.js'

@@ -1,10 +1,3 @@
-/** `ml-dash-logs/receiver`: the OTLP/HTTP logs receiver and its decoders. */
+/** `ml-dash-logs/receiver`: the OTLP/HTTP logs receiver (`ml-dash-logs serve` as a library). */
 export { startReceiver } from './server.js'
 export type { Receiver, ReceiverOptions } from './server.js'
-export {
-  DecodeBudget,
-  OtlpDecodeError,
-  OtlpTooLargeError,
-  decodeOtlpProtobuf,
-} from './decode-otlp.js'
-export { decodeOtlpJson } from './decode-otlp-json.js'

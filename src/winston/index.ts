@@ -1,5 +1,3 @@
-/** `ml-dash-logs/winston`: the winston transport and its pure mapping. */
+/** `ml-dash-logs/winston`: the winston transport. */
 export { MlDashTransport } from './transport.js'
 export type { MlDashTransportOptions } from './transport.js'
-export { mapWinstonInfo, resolveWinstonLevel } from './map.js'
-export type { WinstonLevels } from './map.js'

@@ -21,6 +21,7 @@
  * sentence saying which setting fixes it.
  */
 import type { EncodedEntry } from '../../core/entry.js'
+import type { ExperimentStatus } from '../../core/experiment-status.js'
 import type { ExperimentPrefix } from '../../core/prefix.js'
 import type { StoreResult } from '../../core/result.js'
 import { SUCCESS, openUntilSuccess } from '../../core/result.js'
@@ -36,9 +37,6 @@ import {
 } from './is-retryable.js'
 import type { ResolvedNetwork } from './network.js'
 import { TOKEN_HELP } from './token.js'
-
-/** The status an experiment ends with on the server. */
-export type RemoteStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED'
 
 /** How to reach the server and which experiment to write. */
 export interface RemoteStoreOptions {
@@ -81,7 +79,7 @@ export interface RemoteStore {
     stillWanted?: () => boolean,
   ): Promise<StoreResult>
   /** `PATCH /api/nodes/{id}` with the final status. */
-  setStatus(status: RemoteStatus): Promise<StoreResult>
+  setStatus(status: ExperimentStatus): Promise<StoreResult>
   /** Reads stored logs; rejects with the failure's error. */
   readLogs(
     query?: ReadLogsQuery,
@@ -139,7 +137,7 @@ class HttpRemoteStore implements RemoteStore {
     ).result
   }
 
-  async setStatus(status: RemoteStatus): Promise<StoreResult> {
+  async setStatus(status: ExperimentStatus): Promise<StoreResult> {
     const opened = await this.open()
     if (opened.status !== 'success') return opened
     return (
