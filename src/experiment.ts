@@ -43,7 +43,10 @@ import type {
   ChannelStats,
 } from './delivery/channel.js'
 import { createChannel } from './delivery/channel.js'
-import { warnUnknownOptions } from './delivery/failure-log.js'
+import {
+  warnUnknownLogOptions,
+  warnUnknownOptions,
+} from './delivery/failure-log.js'
 import type { ExperimentInfo } from './store/experiment-file.js'
 import type { FoundToken } from './store/remote/token.js'
 import { logServer, requireToken } from './store/remote/token.js'
@@ -92,6 +95,8 @@ export type ExperimentState =
 export type LogBuilder = Readonly<
   Record<Level, (message: string, metadata?: Record<string, unknown>) => void>
 >
+
+const NO_OPTIONS: LogOptions = Object.freeze({})
 
 /** Experiments made in this process (the SDK's RUN.job_counter). */
 let experimentsMade = 0
@@ -221,8 +226,9 @@ export class Experiment {
    * @throws Error `Invalid log level: 'X'. Must be one of: info, warn, error, debug, fatal`
    * @throws Error when the experiment is not running (before start, after close).
    */
-  log(message: string, options: LogOptions = {}): void {
+  log(message: string, options: LogOptions = NO_OPTIONS): void {
     const level = normalizeLevel(options.level ?? 'info')
+    if (options !== NO_OPTIONS) warnUnknownLogOptions(options)
     if (this.#state !== 'running' || this.#channel === undefined) {
       throw mlDashError(
         this.#state === 'closed' || this.#state === 'closing'

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { redirectFailureLines } from '../src/delivery/failure-log.js'
 import { Experiment } from '../src/experiment.js'
 import { readLines, run, useTempDir } from './helpers.js'
 
@@ -20,6 +21,45 @@ function saveEnv(): { restore: () => void } {
 describe('Experiment', () => {
   const temp = useTempDir()
   const file = (prefix: string) => join(temp.dir, prefix, 'logs', 'logs.jsonl')
+
+  it('says once per name that log() ignores an option it does not take, and stores the entry', async () => {
+    const said: string[] = []
+    const restore = redirectFailureLines((line) => said.push(line))
+    try {
+      const prefix = 'alice/project/log-options'
+      await new Experiment({ prefix, dashRoot: temp.dir }).run((exp) => {
+        for (let step = 0; step < 3; step++)
+          exp.log('loss', { step, metadata: { loss: 1 / (step + 1) } } as never)
+        exp.log('typo', { levle: 'warn' } as never)
+        exp.log('plain', { level: 'warn', metadata: { ok: true } })
+        exp.logs.info('shortcut', { fine: 1 })
+        const hostile = new Proxy(
+          {},
+          {
+            ownKeys() {
+              throw new Error('no keys')
+            },
+          },
+        )
+        exp.log('proxy', hostile)
+      })
+      expect(said).toEqual([
+        'ml-dash-logs: warning: log() takes level, metadata and timestamp; "step" is ignored (put it in metadata: { metadata: { "step": … } })',
+        'ml-dash-logs: warning: log() takes level, metadata and timestamp; "levle" is ignored (did you mean "level"?)',
+      ])
+      expect(readLines(file(prefix)).map((l) => l.message)).toEqual([
+        'loss',
+        'loss',
+        'loss',
+        'typo',
+        'plain',
+        'shortcut',
+        'proxy',
+      ])
+    } finally {
+      restore()
+    }
+  })
 
   it('logs with the seed API and stores what the SDK would', async () => {
     const prefix = 'alice/project/my-experiment'

@@ -103,7 +103,10 @@ export async function printLogs(
  * Until a signal, or stdout closes (the reader stopped, see main.ts):
  * `next(ms)` waits that long and says whether to go on.
  */
-function follow(io: CommandIo): { next(ms: number): Promise<boolean> } {
+function follow(io: CommandIo): {
+  next(ms: number): Promise<boolean>
+  stopped(): boolean
+} {
   let stopped = false
   let wake: (() => void) | undefined
   void untilSignal(io.signals).then(() => {
@@ -111,6 +114,7 @@ function follow(io: CommandIo): { next(ms: number): Promise<boolean> } {
     wake?.()
   })
   return {
+    stopped: () => stopped || !io.stdout.writable,
     async next(ms) {
       if (stopped || !io.stdout.writable) return false
       await new Promise<void>((resolve) => {
@@ -154,19 +158,38 @@ async function printServerLogs(
   try {
     let offset = 0
     const following = options.follow ? follow(io) : undefined
+    let failing = false
     for (;;) {
-      const page = await store.readLogs({
-        limit: SERVER_PAGE,
-        offset,
-        orderBy: 'sequenceNumber',
-        order: 'asc',
-        ...(options.levels === undefined ? {} : { level: [...options.levels] }),
-      })
+      let page: Awaited<ReturnType<typeof store.readLogs>>
+      try {
+        page = await store.readLogs({
+          limit: SERVER_PAGE,
+          offset,
+          orderBy: 'sequenceNumber',
+          order: 'asc',
+          ...(options.levels === undefined
+            ? {}
+            : { level: [...options.levels] }),
+        })
+      } catch (error) {
+        // Following, a server that stops answering for a while is waited
+        // for (said once); anything else, or not following, ends it.
+        if (following === undefined || !passing(error)) throw error
+        if (!failing)
+          io.stderr.write(
+            `ml-dash-logs: ${(error as Error).message.replace(/^ml-dash-logs: /, '')}; asking again every ${FOLLOW_SERVER_POLL_MS / 1000} s\n`,
+          )
+        failing = true
+        if (!(await following.next(FOLLOW_SERVER_POLL_MS))) return 0
+        continue
+      }
+      failing = false
       for (const entry of page.logs) {
         if (!io.stdout.writable) return 0
         printLine(JSON.stringify(entry), options, io)
       }
       offset += page.logs.length
+      if (following !== undefined && following.stopped()) return 0
       if (page.hasMore && page.logs.length > 0) continue
       if (following === undefined) return 0
       if (!(await following.next(FOLLOW_SERVER_POLL_MS))) return 0
@@ -192,6 +215,17 @@ function printFrom(
     start,
     (line) => printLine(line, options, io),
     () => io.stdout.writable,
+  )
+}
+
+/** A failure `--follow` waits out: the network, a 5xx, a 429. */
+function passing(error: unknown): boolean {
+  const { code, status } = error as { code?: string; status?: number }
+  return (
+    code === 'ML_DASH_NETWORK' ||
+    (code === 'ML_DASH_SERVER' &&
+      status !== undefined &&
+      (status >= 500 || status === 429))
   )
 }
 

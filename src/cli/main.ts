@@ -11,7 +11,6 @@
  * when something was not (the counts go to standard error), 2 for usage.
  */
 import { readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { isLevel } from '../core/levels.js'
 import type { MlDashOptions } from '../core/options.js'
@@ -19,6 +18,7 @@ import { nearestName } from '../core/options.js'
 import type { SinkStats } from '../delivery/sink.js'
 import { TOKEN_HELP } from '../store/remote/token.js'
 import { createPinoDestination } from '../pino/destination.js'
+import { LineSplitter } from '../pino/line-splitter.js'
 import type {
   CommandIo,
   LogsOptions,
@@ -148,10 +148,16 @@ export interface PipeOptions extends MlDashOptions {
   stdout: boolean
 }
 
+/**
+ * The first word that names a command: in the first pass an unknown flag
+ * is taken as a boolean, so its value (`--prot 4318 serve`) may come first.
+ */
 function commandOf(positionals: readonly string[]): CommandName {
-  const first = positionals[0]
-  return first === 'serve' || first === 'logs' || first === 'sync'
-    ? first
+  const named = positionals.find(
+    (word) => word === 'serve' || word === 'logs' || word === 'sync',
+  )
+  return named === 'serve' || named === 'logs' || named === 'sync'
+    ? named
     : 'pipe'
 }
 
@@ -202,8 +208,13 @@ function parseFlags(argv: readonly string[]) {
       )
     const name = flag.replace(/^--?/, '')
     const owners = (Object.keys(COMMAND_FLAGS) as CommandName[]).filter(
-      (other) => name in COMMAND_FLAGS[other],
+      (other) => Object.hasOwn(COMMAND_FLAGS[other], name),
     )
+    if (command === 'logs' && name === 'prefix')
+      throw usageError(
+        '`logs` takes the prefix as its argument: ml-dash-logs logs <owner/project/name>',
+        error,
+      )
     if (owners.length > 0)
       throw usageError(
         `${flag} is not an option of ${commandLabel(command)} (it is one of ${owners.map(commandLabel).join(' and ')})`,
@@ -248,10 +259,16 @@ export function parseCliArgs(
       '--close-timeout',
       text('close-timeout')!,
     )
+  if (parsed.command !== 'pipe' && positionals[0] !== parsed.command)
+    throw usageError(
+      `unexpected ${JSON.stringify(positionals[0])} before the command ${parsed.command}`,
+    )
   const extra = (from: number): void => {
     if (positionals.length > from)
       throw usageError(
-        `${commandLabel(parsed.command)} takes no argument ${JSON.stringify(positionals[from])}`,
+        from === 2
+          ? `\`logs\` takes one prefix; ${JSON.stringify(positionals[from])} is one too many`
+          : `${commandLabel(parsed.command)} takes no argument ${JSON.stringify(positionals[from])}`,
       )
   }
   switch (parsed.command) {
@@ -394,7 +411,7 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo,
 ): Promise<number> {
-  ignoreClosedStdout(io.stdout)
+  ignoreClosedStdout(io.stdout, io.stderr)
   let parsed: CliCommand
   try {
     parsed = parseCliArgs(argv, io.env)
@@ -433,11 +450,21 @@ export async function runCli(
  * pipe, and the next write fails with EPIPE, emitted as an 'error' event
  * that would crash the command with a stack trace. Stopping is the reader's
  * choice, not a failure: EPIPE is ignored (the commands stop writing once
- * stdout is no longer writable, and exit 0). Other write errors stay loud.
+ * stdout is no longer writable, and exit 0). Any other write error (a
+ * terminal gone, EIO; a full disk under `> out.log`) is said once on
+ * stderr, and stdout is written no more: the pipe goes on storing.
  */
-function ignoreClosedStdout(stdout: NodeJS.WritableStream): void {
+function ignoreClosedStdout(
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): void {
+  let said = false
   stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error
+    if (error.code === 'EPIPE' || said) return
+    said = true
+    stderr.write(
+      `ml-dash-logs: cannot write to stdout (${error.code ?? error.message}): nothing more is printed there, and the input is still stored\n`,
+    )
   })
 }
 
@@ -467,52 +494,54 @@ async function runCommand(
 }
 
 /** The library's option names, as the CLI's flags. */
-const OPTION_FLAGS: Readonly<Record<string, string>> = {
-  dashUrl: '--dash-url',
-  dashRoot: '--dash-root',
-  closeTimeoutMs: '--close-timeout',
-  spoolDir: '--spool-dir',
-  authToken: '--auth-token',
-}
+const OPTION_FLAGS: readonly (readonly [RegExp, string])[] = [
+  [/\bdashRoot is false\b/g, '--no-local is given'],
+  [/\bdashUrl\b/g, '--dash-url'],
+  [/\bdashRoot\b/g, '--dash-root'],
+  [/\bcloseTimeoutMs\b/g, '--close-timeout'],
+  [/\bspoolDir\b/g, '--spool-dir'],
+]
 
 const NETWORK_REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'nothing listens there (connection refused)',
   ENOTFOUND: 'its host name does not resolve',
   EAI_AGAIN: 'its host name does not resolve (DNS did not answer)',
-  ECONNRESET: 'it closed the connection',
   EHOSTUNREACH: 'the host cannot be reached',
   ENETUNREACH: 'the network cannot be reached',
-  ETIMEDOUT: 'it did not answer in time',
 }
 
 /**
  * A failure of a command as one sentence in the CLI's words: the flags a
  * user typed rather than the library's option names, the CLI's own ways to
- * give a token, a busy port or a server out of reach said plainly.
+ * give a token, a busy port or a server out of reach said plainly. What it
+ * cannot say better (a timeout, TLS, a proxy) is left as the library says it.
  */
 function cliMessage(error: unknown, parsed: CliCommand): string {
   const failure = error as Error & { code?: string; cause?: unknown }
   const lower = (failure.cause ?? {}) as { code?: string }
-  const prefix = failure.message.startsWith('ml-dash-logs: ')
-    ? ''
-    : 'ml-dash-logs: '
+  const code = failure.code?.startsWith('ML_DASH_') ? failure.code : undefined
   if (parsed.command === 'serve' && lower.code === 'EADDRINUSE') {
     const { host = '127.0.0.1', port = 4318 } = parsed.options
     return `ml-dash-logs: ${host}:${port} is in use by another program: give serve another --port (0 takes any free one) [ML_DASH_CONFIG]`
   }
+  const reason = NETWORK_REASONS[lower.code ?? '']
+  const given =
+    'options' in parsed && 'dashUrl' in parsed.options
+      ? parsed.options.dashUrl
+      : undefined
+  const url = /\b(https?:\/\/[^/\s]+)/.exec(failure.message)?.[1]
   if (
-    failure.code === 'ML_DASH_NETWORK' ||
-    (lower.code ?? '') in NETWORK_REASONS
+    reason !== undefined &&
+    url !== undefined &&
+    !/\bproxy\b/i.test(failure.message)
   ) {
-    const url = /\b(https?:\/\/[^/\s]+)/.exec(failure.message)?.[1]
-    const reason = NETWORK_REASONS[lower.code ?? ''] ?? failure.message
-    if (url !== undefined)
-      return `ml-dash-logs: cannot reach the ml-dash server at ${url} (--dash-url): ${reason} [ML_DASH_NETWORK]`
+    const flag = given === undefined ? '' : ' (--dash-url)'
+    return `ml-dash-logs: cannot reach the ml-dash server at ${url}${flag}: ${reason} [${code ?? 'ML_DASH_NETWORK'}]`
   }
   let message = failure.message.replace(TOKEN_HELP, CLI_TOKEN_HELP)
-  for (const [option, flag] of Object.entries(OPTION_FLAGS))
-    message = message.replace(new RegExp(`\\b${option}\\b`, 'g'), flag)
-  const code = failure.code?.startsWith('ML_DASH_') ? failure.code : undefined
+  for (const [option, flag] of OPTION_FLAGS)
+    message = message.replace(option, flag)
+  const prefix = message.startsWith('ml-dash-logs: ') ? '' : 'ml-dash-logs: '
   return `${prefix}${message}${code === undefined || message.endsWith(']') ? '' : ` [${code}]`}`
 }
 
@@ -520,30 +549,25 @@ function cliMessage(error: unknown, parsed: CliCommand): string {
 const CLI_TOKEN_HELP = 'run `ml-dash login`, or set ML_DASH_TOKEN'
 
 /**
- * The app's output goes on to stdout byte for byte, as with pino-loki and
- * pino-elasticsearch; a slow reader holds the input back. A reader that
- * stops (`| head -1`: EPIPE) stops only the echo: the input flows on into
- * the store. (`stream.pipe` would leave the input paused there, and the
- * process would end with the rest of it unread.)
+ * A line of the pipe's input is kept up to this many characters; the rest
+ * of a longer one is skipped (a stored entry holds at most 32 768
+ * characters of message and 256 KiB of metadata anyway), so that input
+ * without newlines costs bounded memory.
  */
-function echo(
-  input: NodeJS.ReadableStream,
-  output: NodeJS.WritableStream,
-): void {
-  let stopped = false
-  const stop = (): void => {
-    stopped = true
-    input.resume()
-  }
-  output.once('error', stop)
-  output.once('close', stop)
-  input.on('data', (chunk: Buffer | string) => {
-    if (stopped || !output.writable) return
-    if (output.write(chunk)) return
-    input.pause()
-    output.once('drain', () => {
-      if (!stopped) input.resume()
-    })
+const MAX_PIPE_LINE = 8 * 1024 * 1024
+
+/** Resolves once `output` drains, errors or closes. */
+function drained(output: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      output.off('drain', done)
+      output.off('error', done)
+      output.off('close', done)
+      resolve()
+    }
+    output.once('drain', done)
+    output.once('error', done)
+    output.once('close', done)
   })
 }
 
@@ -555,16 +579,24 @@ async function pipe(
   try {
     destination = createPinoDestination(options)
   } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n`)
+    io.stderr.write(
+      `${cliMessage(error, { command: 'pipe', options: { ...options, stdout } })}\n`,
+    )
     return 2
   }
-  if (stdout) echo(io.stdin, io.stdout)
-  for await (const line of createInterface({
-    input: io.stdin,
-    crlfDelay: Infinity,
-  })) {
-    destination.write(line)
+  // Each chunk is stored, then echoed to stdout byte for byte, as
+  // pino-loki and pino-elasticsearch do; a slow reader holds the input
+  // back. A reader that stops (`| head -1`: EPIPE) stops only the echo.
+  const lines = new LineSplitter(
+    (line) => destination.write(line),
+    MAX_PIPE_LINE,
+  )
+  for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
+    lines.write(chunk)
+    if (stdout && io.stdout.writable && !io.stdout.write(chunk))
+      await drained(io.stdout)
   }
+  lines.end()
   await new Promise((resolve) => {
     destination.once('close', resolve)
     destination.end()

@@ -17,6 +17,7 @@ import { writeSync } from 'node:fs'
 import { isMainThread } from 'node:worker_threads'
 import { isMlDashError } from '../core/error-codes.js'
 import type { UnknownOption } from '../core/options.js'
+import { nearestName } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import { debug } from '../debug.js'
 
@@ -192,5 +193,34 @@ export function warnUnknownOptions(unknown: readonly UnknownOption[]): void {
     writeLine(
       `ml-dash-logs: warning: unknown option "${name}"${hint}; it is ignored`,
     )
+  }
+}
+
+/** What `exp.log(message, options)` takes. */
+const LOG_OPTION_NAMES: readonly string[] = ['level', 'metadata', 'timestamp']
+
+/**
+ * `exp.log('loss', { step: 3 })`: an option `log` does not take would drop
+ * the value without a word. Says so once per name and process, pointing at
+ * `metadata`. Never throws (the options may be a hostile Proxy).
+ */
+export function warnUnknownLogOptions(options: object): void {
+  try {
+    for (const name in options) {
+      if (LOG_OPTION_NAMES.includes(name)) continue
+      const key = `log(): ${name}`
+      if (shownOptions.has(key)) continue
+      shownOptions.add(key)
+      const nearest = nearestName(name, LOG_OPTION_NAMES)
+      const hint =
+        nearest === undefined
+          ? `put it in metadata: { metadata: { ${JSON.stringify(name)}: … } }`
+          : `did you mean "${nearest}"?`
+      writeLine(
+        `ml-dash-logs: warning: log() takes level, metadata and timestamp; "${name}" is ignored (${hint})`,
+      )
+    }
+  } catch {
+    // Options that cannot be enumerated: nothing to say about their names.
   }
 }

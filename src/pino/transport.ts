@@ -27,7 +27,6 @@
  * pino ends the stream and waits for `close`, which flushes every store.
  */
 import { Writable } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { parentPort, workerData } from 'node:worker_threads'
 import { isMlDashError, mlDashError } from '../core/error-codes.js'
 import type { MlDashOptions } from '../core/options.js'
@@ -36,6 +35,7 @@ import { createRouter } from '../delivery/router.js'
 import { debug } from '../debug.js'
 import type { PinoConfig } from './map.js'
 import { PinoLineEncoder } from './encode-line.js'
+import { LineSplitter } from './line-splitter.js'
 import { processContext } from '../process-context.js'
 
 /** Options of the pino transport: the shared options, as plain data. */
@@ -210,57 +210,4 @@ export default function pinoTransport(options: PinoTransportOptions = {}) {
     await router.flush()
   }
   return Object.assign(stream, { flush })
-}
-
-/**
- * Splits text chunks into lines in one pass per chunk, handing each
- * non-empty line on; only a chunk's unfinished last line is kept (joined
- * with the next chunk). Bytes are decoded as UTF-8 across chunk ends.
- */
-export class LineSplitter {
-  readonly #take: (line: string) => void
-  #partial = ''
-  #decoder: StringDecoder | undefined
-
-  constructor(take: (line: string) => void) {
-    this.#take = take
-  }
-
-  write(chunk: string | Uint8Array): void {
-    const text =
-      typeof chunk === 'string'
-        ? // Bytes held from a cut character come first (replaced, as cut).
-          (this.#decoder?.end() ?? '') + chunk
-        : (this.#decoder ??= new StringDecoder('utf8')).write(chunk)
-    let start = 0
-    let end = text.indexOf('\n')
-    if (end < 0) {
-      this.#partial += text
-      return
-    }
-    if (this.#partial !== '') {
-      const first = this.#partial + text.slice(0, end)
-      this.#partial = ''
-      this.#line(first)
-      start = end + 1
-      end = text.indexOf('\n', start)
-    }
-    for (; end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
-      if (end > start) this.#line(text.slice(start, end))
-    }
-    if (start < text.length) this.#partial = text.slice(start)
-  }
-
-  /** The last line, when the text did not end with a newline. */
-  end(): void {
-    const rest = this.#partial + (this.#decoder?.end() ?? '')
-    this.#partial = ''
-    if (rest !== '') this.#line(rest)
-  }
-
-  #line(line: string): void {
-    // A Windows line end, as split2 (pino-abstract-transport) drops it.
-    const text = line.endsWith('\r') ? line.slice(0, -1) : line
-    if (text !== '') this.#take(text)
-  }
 }

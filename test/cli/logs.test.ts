@@ -208,6 +208,54 @@ describe('from the server (--dash-url)', () => {
   })
 })
 
+it('waits out a server that answers 503 while it follows, saying so once, then goes on', async () => {
+  const server = await startTestServer()
+  try {
+    const env = { ML_DASH_TOKEN: signTestToken({ username: 'alice' }) }
+    const prefix = 'alice/cli/flaky'
+    const exp = await new Experiment({
+      prefix,
+      dashRoot: false,
+      dashUrl: server.url,
+      token: env.ML_DASH_TOKEN,
+    }).start()
+    exp.log('before')
+    await exp.flush()
+    const streams = io()
+    const following = printLogs(
+      {
+        prefix,
+        dashRoot: temp.dir,
+        dashUrl: server.url,
+        env,
+        follow: true,
+        json: true,
+      },
+      streams,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    server.inject({ kind: 'status', status: 503, count: 2, match: /\/logs\?/ })
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    exp.log('after')
+    await exp.close()
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    streams.signals.emit('SIGINT')
+    expect(await following).toBe(0)
+    expect(
+      streams
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { message: string }).message),
+    ).toEqual(['before', 'after'])
+    const said = streams.err().trim().split('\n')
+    expect(said).toHaveLength(1)
+    expect(said[0]).toMatch(/503.*asking again every 1 s$/)
+  } finally {
+    await server.close()
+  }
+})
+
 it('colours the levels on a terminal, and not with NO_COLOR or when piped', async () => {
   await experiment('alice/cli/colour')
   const options = { prefix: 'alice/cli/colour', dashRoot: temp.dir }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
+import { PassThrough, Readable, Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { CliIo } from '../../src/cli/main.js'
 import { USAGE, parseCliArgs, runCli } from '../../src/cli/main.js'
@@ -70,7 +70,7 @@ describe('ml-dash-logs', () => {
       ['logs'],
       "`logs` needs the experiment's prefix: ml-dash-logs logs <owner/project/name>",
     ],
-    [['logs', 'a/b/c', 'd/e/f'], '`logs` takes no argument "d/e/f"'],
+
     [
       ['--prefix', 'a/b/c', '--level', 'warn'],
       '--level is not an option of the stdin pipe (it is one of `logs`)',
@@ -89,6 +89,13 @@ describe('ml-dash-logs', () => {
       '--close-timeout takes milliseconds, 0 to 86400000 (got "1e3")',
     ],
     [['frobnicate'], 'unknown command "frobnicate"'],
+    [
+      ['--prot', '4318', 'serve'],
+      'unknown option --prot (did you mean --port?)',
+    ],
+    [['serve', '--constructor'], 'unknown option --constructor for `serve`'],
+    [['logs', '--prefix', 'a/b/c'], '`logs` takes the prefix as its argument'],
+    [['logs', 'a/b/c', 'x'], '`logs` takes one prefix; "x" is one too many'],
   ])(
     'says what is wrong with %j in one sentence and exits 2',
     async (argv, sentence) => {
@@ -226,6 +233,45 @@ describe('ml-dash-logs', () => {
     ).toMatchObject([{ level: 'error', message: 'bad' }])
   })
 
+  it('says a configuration mistake of the pipe with its flags', async () => {
+    const result = await call(['--prefix', 'a/b/c', '--no-local'])
+    expect(result.code).toBe(2)
+    expect(result.err).toMatch(
+      /^ml-dash-logs: .*--no-local is given and no --dash-url is set.*\[ML_DASH_CONFIG\]\n$/,
+    )
+  })
+
+  it('goes on storing, and says so once, when stdout fails with an error other than EPIPE', async () => {
+    const stdout = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(Object.assign(new Error('i/o error'), { code: 'EIO' }))
+      },
+    })
+    const stderr = new PassThrough()
+    const input = Array.from(
+      { length: 2000 },
+      (_, i) => `{"level":30,"msg":"line ${i}"}\n`,
+    )
+    const code = await runCli(
+      ['--prefix', 'alice/pipe/eio', '--dash-root', temp.dir],
+      {
+        stdin: Readable.from(input),
+        stdout,
+        stderr,
+        env: {},
+        version: '0',
+        signals: new EventEmitter(),
+      },
+    )
+    expect({ code, err: String(stderr.read() ?? '') }).toEqual({
+      code: 0,
+      err: 'ml-dash-logs: cannot write to stdout (EIO): nothing more is printed there, and the input is still stored\n',
+    })
+    expect(
+      readLines(join(temp.dir, 'alice/pipe/eio/logs/logs.jsonl')),
+    ).toHaveLength(2000)
+  })
+
   it('stores without echoing with --no-stdout', async () => {
     const input = '{"level":30,"msg":"one"}\n{"level":40,"msg":"two"}\n'
     const quiet = await call(
@@ -253,6 +299,40 @@ describe('ml-dash-logs', () => {
     const lines = readLines(join(temp.dir, 'alice/pipe/shell/logs/logs.jsonl'))
     expect(lines).toHaveLength(20_000)
     expect(lines[19_999]?.message).toBe('line 19999')
+  })
+
+  it('stores a line of 600 MiB (longer than V8 can hold as one string) cut, and the lines after it', async () => {
+    const stdout = new PassThrough()
+    const stderr = new PassThrough()
+    const mib = 'a'.repeat(1 << 20)
+    const input = Readable.from(
+      (function* () {
+        for (let i = 0; i < 600; i++) yield mib
+        yield '\n{"level":40,"msg":"after"}\n'
+      })(),
+    )
+    const code = await runCli(
+      ['--prefix', 'alice/pipe/long', '--dash-root', temp.dir, '--no-stdout'],
+      {
+        stdin: input,
+        stdout,
+        stderr,
+        env: {},
+        version: '0',
+        signals: new EventEmitter(),
+      },
+    )
+    expect({ code, err: String(stderr.read() ?? '') }).toEqual({
+      code: 0,
+      err: '',
+    })
+    const lines = readLines(join(temp.dir, 'alice/pipe/long/logs/logs.jsonl'))
+    expect(lines.map((l) => l.level)).toEqual(['info', 'warn'])
+    // Cut to the entry's bound, with the entry's own marker.
+    expect(String(lines[0]!.message)).toMatch(
+      /^a{32768}\u2026\[truncated \d+ chars\]$/,
+    )
+    expect(lines[1]!.message).toBe('after')
   })
 
   it('exits 1 and says what was not delivered', async () => {

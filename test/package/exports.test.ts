@@ -54,6 +54,7 @@ const SURFACE: Record<string, { values: string[]; types: string[] }> = {
       'MlDashError',
       'MlDashErrorCode',
       'MlDashOptions',
+      'RouterStats',
       'SinkStats',
     ],
   },

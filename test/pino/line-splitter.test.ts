@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { LineSplitter } from '../../src/pino/transport.js'
+import { LineSplitter } from '../../src/pino/line-splitter.js'
 
-function split(chunks: (string | Uint8Array)[]): string[] {
+function split(chunks: (string | Uint8Array)[], max?: number): string[] {
   const lines: string[] = []
-  const splitter = new LineSplitter((line) => lines.push(line))
+  const splitter = new LineSplitter((line) => lines.push(line), max)
   for (const chunk of chunks) splitter.write(chunk)
   splitter.end()
   return lines
@@ -66,5 +66,40 @@ describe('LineSplitter', () => {
         },
       ),
     )
+  })
+
+  it('cuts a line longer than its bound to the bound, however the chunks fall, holding no more than the bound', () => {
+    const line = fc.string({ unit: 'grapheme-ascii', maxLength: 30 })
+    const text = fc
+      .array(fc.tuple(line, fc.constantFrom('\n', '\r\n')), { maxLength: 8 })
+      .map((parts) => parts.map(([l, end]) => l + end).join(''))
+    fc.assert(
+      fc.property(
+        text,
+        fc.array(fc.nat(), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 12 }),
+        (whole, at, max) => {
+          // A cut line keeps its head; a kept "\r" at the cut is dropped as a line end.
+          const want = whole
+            .split('\n')
+            .map((l) => l.slice(0, max))
+            .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))
+            .filter((l) => l !== '')
+          expect(split(cut(whole, at, false), max)).toEqual(want)
+        },
+      ),
+    )
+  })
+
+  it('takes 64 MiB without a newline holding only the bound', () => {
+    const lines: string[] = []
+    const splitter = new LineSplitter((l) => lines.push(l), 1000)
+    const chunk = 'x'.repeat(1 << 20)
+    const before = process.memoryUsage().heapUsed
+    for (let i = 0; i < 64; i++) splitter.write(chunk)
+    const held = process.memoryUsage().heapUsed - before
+    splitter.write('\nnext\n')
+    expect(lines).toEqual(['x'.repeat(1000), 'next'])
+    expect(held).toBeLessThan(32 << 20)
   })
 })
