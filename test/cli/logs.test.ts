@@ -136,18 +136,27 @@ it('ends quietly with exit code 0 when its standard output is closed early (| he
   })
 })
 
+/** A started remote-only experiment on `server`, and the env that reads it. */
+async function remoteExperiment(
+  server: { url: string },
+  prefix: string,
+): Promise<{ env: { ML_DASH_TOKEN: string }; exp: Experiment }> {
+  const env = { ML_DASH_TOKEN: signTestToken({ username: 'alice' }) }
+  const exp = await new Experiment({
+    prefix,
+    dashRoot: false,
+    dashUrl: server.url,
+    token: env.ML_DASH_TOKEN,
+  }).start()
+  return { env, exp }
+}
+
 describe('from the server (--dash-url)', () => {
   it('prints what the server holds, filters by level on the server, and follows what comes after', async () => {
     const server = await startTestServer()
     try {
-      const env = { ML_DASH_TOKEN: signTestToken({ username: 'alice' }) }
       const prefix = 'alice/cli/remote'
-      const exp = await new Experiment({
-        prefix,
-        dashRoot: false,
-        dashUrl: server.url,
-        token: env.ML_DASH_TOKEN,
-      }).start()
+      const { env, exp } = await remoteExperiment(server, prefix)
       exp.log('started')
       exp.log('careful', { level: 'warn', metadata: { n: 1 } })
       exp.logs.error('failed')
@@ -211,14 +220,8 @@ describe('from the server (--dash-url)', () => {
 it('waits out a server that answers 503 while it follows, saying so once, then goes on', async () => {
   const server = await startTestServer()
   try {
-    const env = { ML_DASH_TOKEN: signTestToken({ username: 'alice' }) }
     const prefix = 'alice/cli/flaky'
-    const exp = await new Experiment({
-      prefix,
-      dashRoot: false,
-      dashUrl: server.url,
-      token: env.ML_DASH_TOKEN,
-    }).start()
+    const { env, exp } = await remoteExperiment(server, prefix)
     exp.log('before')
     await exp.flush()
     const streams = io()

@@ -9,12 +9,12 @@ import { FIXTURES, readLines, run, useTempDir } from '../helpers.js'
 
 async function call(
   argv: string[],
-  stdin = '',
+  stdin: string | Readable = '',
+  stdout: NodeJS.WritableStream = new PassThrough(),
 ): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough()
   const stderr = new PassThrough()
   const io: CliIo = {
-    stdin: Readable.from([stdin]),
+    stdin: typeof stdin === 'string' ? Readable.from([stdin]) : stdin,
     stdout,
     stderr,
     env: {},
@@ -24,7 +24,7 @@ async function call(
   const code = await runCli(argv, io)
   return {
     code,
-    out: String(stdout.read() ?? ''),
+    out: stdout instanceof PassThrough ? String(stdout.read() ?? '') : '',
     err: String(stderr.read() ?? ''),
   }
 }
@@ -247,23 +247,16 @@ describe('ml-dash-logs', () => {
         callback(Object.assign(new Error('i/o error'), { code: 'EIO' }))
       },
     })
-    const stderr = new PassThrough()
     const input = Array.from(
       { length: 2000 },
       (_, i) => `{"level":30,"msg":"line ${i}"}\n`,
     )
-    const code = await runCli(
+    const { code, err } = await call(
       ['--prefix', 'alice/pipe/eio', '--dash-root', temp.dir],
-      {
-        stdin: Readable.from(input),
-        stdout,
-        stderr,
-        env: {},
-        version: '0',
-        signals: new EventEmitter(),
-      },
+      Readable.from(input),
+      stdout,
     )
-    expect({ code, err: String(stderr.read() ?? '') }).toEqual({
+    expect({ code, err }).toEqual({
       code: 0,
       err: 'ml-dash-logs: cannot write to stdout (EIO): nothing more is printed there, and the input is still stored\n',
     })
@@ -302,8 +295,6 @@ describe('ml-dash-logs', () => {
   })
 
   it('stores a line of 600 MiB (longer than V8 can hold as one string) cut, and the lines after it', async () => {
-    const stdout = new PassThrough()
-    const stderr = new PassThrough()
     const mib = 'a'.repeat(1 << 20)
     const input = Readable.from(
       (function* () {
@@ -311,21 +302,11 @@ describe('ml-dash-logs', () => {
         yield '\n{"level":40,"msg":"after"}\n'
       })(),
     )
-    const code = await runCli(
+    const { code, err } = await call(
       ['--prefix', 'alice/pipe/long', '--dash-root', temp.dir, '--no-stdout'],
-      {
-        stdin: input,
-        stdout,
-        stderr,
-        env: {},
-        version: '0',
-        signals: new EventEmitter(),
-      },
+      input,
     )
-    expect({ code, err: String(stderr.read() ?? '') }).toEqual({
-      code: 0,
-      err: '',
-    })
+    expect({ code, err }).toEqual({ code: 0, err: '' })
     const lines = readLines(join(temp.dir, 'alice/pipe/long/logs/logs.jsonl'))
     expect(lines.map((l) => l.level)).toEqual(['info', 'warn'])
     // Cut to the entry's bound, with the entry's own marker.
