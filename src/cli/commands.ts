@@ -85,16 +85,31 @@ export async function printLogs(
   const prefix = parsePrefix(options.prefix)
   if (options.dashUrl !== undefined) return printServerLogs(options, io)
   const file = logFile(options.dashRoot, prefix)
-  if (statSync(file, { throwIfNoEntry: false }) === undefined) {
-    io.stderr.write(`ml-dash-logs: no logs at ${file}\n`)
-    return 1
+  const skipped = { said: false }
+  const present = (): boolean => {
+    try {
+      return statSync(file, { throwIfNoEntry: false }) !== undefined
+    } catch {
+      // A file where a folder of the path should be (ENOTDIR): no logs there.
+      return false
+    }
   }
-  let offset = printFrom(file, 0, options, io)
-  if (!options.follow) return 0
-  const following = follow(io)
+  const following = options.follow ? follow(io) : undefined
+  if (!present()) {
+    if (following === undefined) {
+      io.stderr.write(`ml-dash-logs: no logs at ${file}\n`)
+      return 1
+    }
+    // As `tail -F`: an experiment that has not started yet is waited for.
+    io.stderr.write(`ml-dash-logs: no logs at ${file} yet; waiting for them\n`)
+    do if (!(await following.next(FOLLOW_POLL_MS))) return 0
+    while (!present())
+  }
+  let offset = printFrom(file, 0, options, io, skipped)
+  if (following === undefined) return 0
   while (await following.next(FOLLOW_POLL_MS)) {
     const size = statSync(file, { throwIfNoEntry: false })?.size ?? 0
-    if (size > offset) offset = printFrom(file, offset, options, io)
+    if (size > offset) offset = printFrom(file, offset, options, io, skipped)
   }
   return 0
 }
@@ -186,11 +201,17 @@ async function printServerLogs(
       failing = false
       for (const entry of page.logs) {
         if (!io.stdout.writable) return 0
-        printLine(JSON.stringify(entry), options, io)
+        printLine(JSON.stringify(entry) ?? '', options, io)
       }
       offset += page.logs.length
       if (following !== undefined && following.stopped()) return 0
       if (page.hasMore && page.logs.length > 0) continue
+      if (following === undefined && offset === 0) {
+        io.stderr.write(
+          `ml-dash-logs: no logs${options.levels === undefined ? '' : ` at ${options.levels.join(', ')}`} for ${options.prefix} on ${store.url}\n`,
+        )
+        return 1
+      }
       if (following === undefined) return 0
       if (!(await following.next(FOLLOW_SERVER_POLL_MS))) return 0
     }
@@ -209,11 +230,18 @@ function printFrom(
   start: number,
   options: LogsOptions,
   io: CommandIo,
+  skipped: { said: boolean },
 ): number {
   return readLinesFrom(
     file,
     start,
-    (line) => printLine(line, options, io),
+    (line) => {
+      if (printLine(line, options, io) || line === '' || skipped.said) return
+      skipped.said = true
+      io.stderr.write(
+        `ml-dash-logs: ${file} holds lines that are not log entries (another writer, or a torn write); they are skipped\n`,
+      )
+    },
     () => io.stdout.writable,
   )
 }
@@ -238,34 +266,56 @@ const LEVEL_COLORS: Readonly<Record<string, string>> = {
   fatal: '\x1b[41m',
 }
 
-function printLine(line: string, options: LogsOptions, io: CommandIo): void {
+/**
+ * Control characters of a stored value, shown escaped on a terminal: a log
+ * line is written by whoever logs, and read by whoever views it (ESC, BEL,
+ * CR could clear the screen, set the title, overwrite what is shown).
+ */
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+
+function shown(value: unknown): string {
+  return String(value).replace(CONTROL, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\t'
+        ? '\\t'
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+}
+
+/** Prints one stored line; false when it is not an entry (not a JSON object). */
+function printLine(line: string, options: LogsOptions, io: CommandIo): boolean {
   let entry: {
-    timestamp?: string
-    level?: string
-    message?: string
+    timestamp?: unknown
+    level?: unknown
+    message?: unknown
     metadata?: unknown
   }
   try {
     entry = JSON.parse(line) as typeof entry
   } catch {
-    return
+    return false
   }
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    return false
   if (
     options.levels !== undefined &&
     !options.levels.includes(String(entry.level))
   )
-    return
+    return true
   if (options.json) {
     io.stdout.write(`${line}\n`)
-    return
+    return true
   }
   const metadata =
     entry.metadata === undefined ? '' : ` ${JSON.stringify(entry.metadata)}`
-  const level = String(entry.level).padEnd(5)
+  const level = shown(entry.level ?? '').padEnd(5)
   const color = options.color ? LEVEL_COLORS[String(entry.level)] : undefined
   io.stdout.write(
-    `${entry.timestamp} ${color === undefined ? level : `${color}${level}\x1b[0m`} ${entry.message}${metadata}\n`,
+    `${shown(entry.timestamp ?? '')} ${color === undefined ? level : `${color}${level}\x1b[0m`} ${shown(entry.message ?? '')}${shown(metadata)}\n`,
   )
+  return true
 }
 
 function untilSignal(signals: NodeJS.EventEmitter): Promise<string> {
@@ -315,6 +365,14 @@ export async function sync(
   const url = resolved.dashUrl!
   const token = requireToken(url, resolved.token, options.env)
   const root = spoolRoot(resolved.spoolDir, resolved.dashRoot, options.env)
+  // A folder given by hand that is not there is a typo, not "nothing to send".
+  const given = options.spoolDir ?? options.dashRoot
+  if (given !== undefined && !isFolder(given)) {
+    io.stderr.write(
+      `ml-dash-logs: sync: ${options.spoolDir !== undefined ? '--spool-dir' : '--dash-root'} ${options.spoolDir ?? options.dashRoot} is not a folder\n`,
+    )
+    return 2
+  }
   const started = Date.now()
   let shownAt = 0
   let sentSoFar = 0
@@ -365,7 +423,7 @@ export async function sync(
   io.signals.off('SIGTERM', stop)
   show(report.delivered + report.failed, report.entries, true)
   io.stderr.write(
-    `ml-dash-logs: sync: ${report.outboxes} outboxes of ${displayUrl(url)} in ${serverDirectory(root, url)}: ${report.delivered} sent, ${report.failed} failed, ${report.left} left${report.torn > 0 ? `, ${report.torn} torn lines skipped` : ''}\n`,
+    `ml-dash-logs: sync: ${report.outboxes} ${report.outboxes === 1 ? 'outbox' : 'outboxes'} of ${displayUrl(url)} in ${serverDirectory(root, url)}: ${report.delivered} sent, ${report.failed} failed, ${report.left} left${report.torn > 0 ? `, ${report.torn} torn lines skipped` : ''}\n`,
   )
   if (report.unreadable > 0)
     io.stderr.write(
@@ -374,6 +432,14 @@ export async function sync(
   return report.left === 0 && report.failed === 0 && report.unreadable === 0
     ? 0
     : 1
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true
+  } catch {
+    return false
+  }
 }
 
 /** How long `sync` waits for a server that takes nothing before it stops. */

@@ -84,7 +84,7 @@ export interface CliIo extends CommandIo {
   version: string
 }
 
-type Flag = { type: 'string' | 'boolean'; short?: string }
+type Flag = { type: 'string' | 'boolean'; short?: string; multiple?: boolean }
 
 const COMMON = {
   help: { type: 'boolean', short: 'h' },
@@ -115,7 +115,7 @@ const COMMAND_FLAGS = {
     ...COMMON,
     'dash-root': { type: 'string' },
     'dash-url': { type: 'string' },
-    level: { type: 'string' },
+    level: { type: 'string', multiple: true },
     json: { type: 'boolean' },
     follow: { type: 'boolean' },
   },
@@ -192,20 +192,27 @@ function parseFlags(argv: readonly string[]) {
   }
   const command = commandOf(found.positionals)
   const own: Record<string, Flag> = COMMAND_FLAGS[command]
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: Record<string, Flag>
+      allowPositionals: true
+      tokens: true
+    }>
+  >
   try {
-    return {
-      command,
-      ...parseArgs({ args, options: own, allowPositionals: true }),
-    }
+    parsed = parseArgs({
+      args,
+      options: own,
+      allowPositionals: true,
+      tokens: true,
+    })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
+    const message = (error as Error).message
     // node:util names the flag only in its message.
-    const flag = /'(--?[^'\s=]+)/.exec((error as Error).message)?.[1]
+    const flag = /'(--?[^'\s=<]+)/.exec(message)?.[1]
     if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || flag === undefined)
-      throw usageError(
-        (error as Error).message.replace(/\.$/, '').split('. ')[0]!,
-        error,
-      )
+      throw usageError(parseProblem(message, flag), error)
     const name = flag.replace(/^--?/, '')
     const owners = (Object.keys(COMMAND_FLAGS) as CommandName[]).filter(
       (other) => Object.hasOwn(COMMAND_FLAGS[other], name),
@@ -228,6 +235,27 @@ function parseFlags(argv: readonly string[]) {
       error,
     )
   }
+  // node:util keeps the last of a repeated flag: refuse the repeat instead
+  // (`--prefix a/b/c --prefix a/b/d` would write only one of them).
+  const seen = new Set<string>()
+  for (const token of parsed.tokens)
+    if (token.kind === 'option' && own[token.name]?.multiple !== true) {
+      if (seen.has(token.name))
+        throw usageError(`--${token.name} is given twice: give it once`)
+      seen.add(token.name)
+    }
+  return { command, values: parsed.values, positionals: parsed.positionals }
+}
+
+/** node:util's sentence about a flag's value, in the CLI's words. */
+function parseProblem(message: string, flag: string | undefined): string {
+  if (flag !== undefined && /argument missing/.test(message))
+    return `${flag} needs a value`
+  if (flag !== undefined && /argument is ambiguous/.test(message))
+    return `${flag} needs a value, and what follows it is a flag (write ${flag}=<value> for a value that starts with "-")`
+  if (flag !== undefined && /does not take an argument/.test(message))
+    return `${flag} takes no value`
+  return message.replace(/\.$/, '').split('. ')[0]!
 }
 
 /** A usage mistake: exit code 2, one sentence. */
@@ -294,6 +322,13 @@ export function parseCliArgs(
         syncOptions.dashRoot = text('dash-root')
       if (text('spool-dir') !== undefined)
         syncOptions.spoolDir = text('spool-dir')
+      if (
+        syncOptions.dashRoot !== undefined &&
+        syncOptions.spoolDir !== undefined
+      )
+        throw usageError(
+          'give --dash-root or --spool-dir, not both (the outboxes are beside a store, or in a folder of their own)',
+        )
       return { command: 'sync', options: syncOptions }
     }
     case 'logs': {
@@ -310,7 +345,8 @@ export function parseCliArgs(
         follow: values.follow === true,
       }
       if (text('dash-url') !== undefined) logs.dashUrl = text('dash-url')
-      if (text('level') !== undefined) logs.levels = levelList(text('level')!)
+      const levels = values.level as unknown as string[] | undefined
+      if (levels !== undefined) logs.levels = levelList(levels.join(','))
       return { command: 'logs', options: logs }
     }
     case 'pipe':
@@ -485,7 +521,8 @@ async function runCommand(
     if (parsed.command === 'serve') return await serve(parsed.options, io)
     const color =
       (io.stdout as { isTTY?: boolean }).isTTY === true &&
-      (io.env.NO_COLOR ?? '') === ''
+      (io.env.NO_COLOR ?? '') === '' &&
+      io.env.TERM !== 'dumb'
     return await printLogs({ ...parsed.options, color, env: io.env }, io)
   } catch (error) {
     io.stderr.write(`${cliMessage(error, parsed)}\n`)
@@ -571,6 +608,45 @@ function drained(output: NodeJS.WritableStream): Promise<void> {
   })
 }
 
+/** The library's default `closeTimeoutMs`, the pipe's wait for its input after a signal. */
+const CLOSE_TIMEOUT_MS = 10_000
+
+/**
+ * Ctrl-C reaches the app and this pipe at once (one process group), and the
+ * app's last lines, its shutdown messages, are still on their way. So the
+ * first SIGINT or SIGTERM lets the input run to its end, for at most the
+ * close deadline; a second one ends it at once. Everything read is
+ * delivered. `cut()` says whether the input was ended that way.
+ */
+function untilInputEnds(
+  io: CliIo,
+  deadlineMs: number,
+): { cut(): boolean; done(): void } {
+  let received = 0
+  let cut = false
+  let timer: NodeJS.Timeout | undefined
+  const stop = (): void => {
+    cut = true
+    ;(io.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.()
+  }
+  const onSignal = (): void => {
+    received += 1
+    if (received > 1) return stop()
+    timer = setTimeout(stop, deadlineMs)
+    timer.unref()
+  }
+  io.signals.on('SIGINT', onSignal)
+  io.signals.on('SIGTERM', onSignal)
+  return {
+    cut: () => cut,
+    done: () => {
+      clearTimeout(timer)
+      io.signals.off('SIGINT', onSignal)
+      io.signals.off('SIGTERM', onSignal)
+    },
+  }
+}
+
 async function pipe(
   { stdout, ...options }: PipeOptions,
   io: CliIo,
@@ -591,16 +667,26 @@ async function pipe(
     (line) => destination.write(line),
     MAX_PIPE_LINE,
   )
-  for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
-    lines.write(chunk)
-    if (stdout && io.stdout.writable && !io.stdout.write(chunk))
-      await drained(io.stdout)
+  const signals = untilInputEnds(io, options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS)
+  try {
+    try {
+      for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
+        lines.write(chunk)
+        if (stdout && io.stdout.writable && !io.stdout.write(chunk))
+          await drained(io.stdout)
+      }
+    } catch (error) {
+      // The input ended by a second signal or the deadline after the first.
+      if (!signals.cut()) throw error
+    }
+    lines.end()
+    await new Promise((resolve) => {
+      destination.once('close', resolve)
+      destination.end()
+    })
+  } finally {
+    signals.done()
   }
-  lines.end()
-  await new Promise((resolve) => {
-    destination.once('close', resolve)
-    destination.end()
-  })
   const undelivered = Object.entries(destination.stats.experiments).flatMap(
     ([prefix, stores]) =>
       Object.entries<SinkStats | undefined>({ ...stores }).flatMap(

@@ -117,6 +117,8 @@ export interface EntryQueue {
   clear(): void
   /** Set for a queue whose entries outlive the process: where they are, for messages. */
   readonly durable?: string
+  /** The command that sends them from there (`ml-dash-logs sync …`), for messages. */
+  readonly resumeCommand?: string
   /** Writes what it holds in memory to where it outlives the process. */
   persistSync?(): void
 }
@@ -726,7 +728,7 @@ class BatchingSink implements Sink {
     reportKept(
       this.#options,
       this.#options.name,
-      `${pending} ${pending === 1 ? 'entry' : 'entries'} not sent yet, kept in the outbox ${this.#queue.durable!}: the next process for this server, or \`ml-dash-logs sync\`, sends them`,
+      `${pending} ${pending === 1 ? 'entry' : 'entries'} not sent yet, kept in the outbox ${this.#queue.durable!}: the next process for this server, or \`${this.#queue.resumeCommand ?? 'ml-dash-logs sync'}\`, sends them`,
     )
   }
 

@@ -11,6 +11,7 @@
  * else in the user's cache folder (`$XDG_CACHE_HOME/ml-dash-logs/outbox`,
  * else `~/.cache/ml-dash-logs/outbox`).
  */
+import { displayUrl } from '../store/remote/http-client.js'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { isMlDashError, mlDashError } from '../core/error-codes.js'
@@ -76,6 +77,8 @@ export function openOutbox(
     }
     owner = writer
     outbox = owner.outbox(prefix, info)
+    // The exact command: `sync` looks in the user's cache folder by default.
+    outbox.resumeCommand = `ml-dash-logs sync --dash-url ${shellWord(displayUrl(url))} --spool-dir ${shellWord(root)}`
   } catch (error) {
     throw isMlDashError(error)
       ? error
@@ -99,6 +102,13 @@ export function openOutbox(
       }
     },
   }
+}
+
+/** `word` as one shell word: as it is when plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word)
+    ? word
+    : `'${word.replaceAll("'", "'\\''")}'`
 }
 
 /** What sending another process's outboxes needs. */

@@ -202,6 +202,9 @@ export class Outbox {
     }
   }
 
+  /** The command that sends it from where it is (set by its writer's spool), for messages. */
+  resumeCommand: string | undefined
+
   /** Where it is (it outlives the process), for messages; undefined once a write failed. */
   get durable(): string | undefined {
     return this.#broken === undefined ? this.directory : undefined

@@ -259,6 +259,44 @@ it('waits out a server that answers 503 while it follows, saying so once, then g
   }
 })
 
+it('shows control characters escaped, skips lines that are not entries (said once), and waits with --follow for an experiment not started yet', async () => {
+  const prefix = 'alice/cli/hostile'
+  const logs = join(temp.dir, prefix, 'logs')
+  const streams = io()
+  const waiting = printLogs(
+    { prefix, dashRoot: temp.dir, follow: true },
+    streams,
+  )
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  mkdirSync(logs, { recursive: true })
+  writeFileSync(
+    join(logs, 'logs.jsonl'),
+    [
+      'null',
+      'garbage',
+      JSON.stringify({
+        sequenceNumber: 0,
+        timestamp: 't',
+        level: 'info',
+        message: '\u001b[2J\u001b]0;pwned\u0007fake\rOK\nnext',
+      }),
+      '[1]',
+      '',
+    ].join('\n'),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 600))
+  streams.signals.emit('SIGINT')
+  expect(await waiting).toBe(0)
+  expect(streams.out()).toBe(
+    't info  \\u001b[2J\\u001b]0;pwned\\u0007fake\\u000dOK\\nnext\n',
+  )
+  const said = streams.err().trim().split('\n')
+  expect(said).toEqual([
+    expect.stringContaining('yet; waiting for them'),
+    expect.stringContaining('holds lines that are not log entries'),
+  ])
+})
+
 it('colours the levels on a terminal, and not with NO_COLOR or when piped', async () => {
   await experiment('alice/cli/colour')
   const options = { prefix: 'alice/cli/colour', dashRoot: temp.dir }
@@ -269,10 +307,11 @@ it('colours the levels on a terminal, and not with NO_COLOR or when piped', asyn
   await printLogs(options, plain)
   expect(plain.out()).not.toContain('\x1b[')
   // What runCli decides from the terminal and NO_COLOR.
-  for (const [isTTY, NO_COLOR, expected] of [
-    [true, undefined, true],
-    [true, '1', false],
-    [false, undefined, false],
+  for (const [isTTY, env, expected] of [
+    [true, {}, true],
+    [true, { NO_COLOR: '1' }, false],
+    [true, { TERM: 'dumb' }, false],
+    [false, {}, false],
   ] as const) {
     const streams = io()
     Object.assign(streams.stdout, { isTTY })
@@ -281,7 +320,7 @@ it('colours the levels on a terminal, and not with NO_COLOR or when piped', asyn
       {
         ...streams,
         stdin: Readable.from([]),
-        env: NO_COLOR === undefined ? {} : { NO_COLOR },
+        env,
         version: '0',
       },
     )

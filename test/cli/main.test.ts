@@ -5,6 +5,7 @@ import { PassThrough, Readable, Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { CliIo } from '../../src/cli/main.js'
 import { USAGE, parseCliArgs, runCli } from '../../src/cli/main.js'
+import { signTestToken } from '../../src/testing/ml-dash-server.js'
 import { FIXTURES, readLines, run, useTempDir } from '../helpers.js'
 
 async function call(
@@ -89,6 +90,20 @@ describe('ml-dash-logs', () => {
       '--close-timeout takes milliseconds, 0 to 86400000 (got "1e3")',
     ],
     [['frobnicate'], 'unknown command "frobnicate"'],
+    [['--prefix'], '--prefix needs a value'],
+    [
+      ['--prefix', '--no-stdout'],
+      '--prefix needs a value, and what follows it is a flag',
+    ],
+    [['logs', 'a/b/c', '--follow=1'], '--follow takes no value'],
+    [
+      ['--prefix', 'a/b/c', '--prefix', 'a/b/d'],
+      '--prefix is given twice: give it once',
+    ],
+    [
+      ['sync', '--dash-root', 'x', '--spool-dir', 'y'],
+      'give --dash-root or --spool-dir, not both',
+    ],
     [
       ['--prot', '4318', 'serve'],
       'unknown option --prot (did you mean --port?)',
@@ -149,13 +164,21 @@ describe('ml-dash-logs', () => {
       options: { port: 0, host: '::1', authToken: 't', prefix: 'a/b/c' },
     })
     expect(
-      parseCliArgs(['logs', 'a/b/c', '--level', 'WARN,error', '--json']),
+      parseCliArgs([
+        'logs',
+        'a/b/c',
+        '--level',
+        'WARN,error',
+        '--json',
+        '--level',
+        'debug',
+      ]),
     ).toEqual({
       command: 'logs',
       options: {
         prefix: 'a/b/c',
         dashRoot: '.dash',
-        levels: ['warn', 'error'],
+        levels: ['warn', 'error', 'debug'],
         json: true,
         follow: false,
       },
@@ -233,6 +256,34 @@ describe('ml-dash-logs', () => {
     ).toMatchObject([{ level: 'error', message: 'bad' }])
   })
 
+  it('refuses a sync folder that is not there, rather than sending nothing and exiting 0', async () => {
+    const stderr = new PassThrough()
+    const code = await runCli(
+      [
+        'sync',
+        '--dash-url',
+        'http://127.0.0.1:1',
+        '--spool-dir',
+        join(temp.dir, 'typo'),
+      ],
+      {
+        stdin: Readable.from(['']),
+        stdout: new PassThrough(),
+        stderr,
+        env: {
+          ML_DASH_TOKEN: signTestToken({ username: 'alice' }),
+          ML_DASH_NO_KEYCHAIN: '1',
+        },
+        version: '0',
+        signals: new EventEmitter(),
+      },
+    )
+    expect(code).toBe(2)
+    expect(String(stderr.read())).toBe(
+      `ml-dash-logs: sync: --spool-dir ${join(temp.dir, 'typo')} is not a folder\n`,
+    )
+  })
+
   it('says a configuration mistake of the pipe with its flags', async () => {
     const result = await call(['--prefix', 'a/b/c', '--no-local'])
     expect(result.code).toBe(2)
@@ -263,6 +314,40 @@ describe('ml-dash-logs', () => {
     expect(
       readLines(join(temp.dir, 'alice/pipe/eio/logs/logs.jsonl')),
     ).toHaveLength(2000)
+  })
+
+  it('after Ctrl-C stores the app’s last lines, up to the end of its output, or to the close deadline', async () => {
+    for (const ending of ['end', 'deadline', 'second signal'] as const) {
+      const prefix = `alice/pipe/signal-${ending.replace(' ', '-')}`
+      const stdin = new PassThrough()
+      const signals = new EventEmitter()
+      const stdout = new PassThrough()
+      const stderr = new PassThrough()
+      const done = runCli(
+        ['--prefix', prefix, '--dash-root', temp.dir, '--close-timeout', '300'],
+        { stdin, stdout, stderr, env: {}, version: '0', signals },
+      )
+      stdin.write('{"level":30,"msg":"working"}\n')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      signals.emit('SIGINT')
+      // The app got the same Ctrl-C: it says goodbye, then its output ends.
+      stdin.write('{"level":40,"msg":"got SIGINT, shutting down"}\n')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      stdin.write('{"level":30,"msg":"bye"}\n')
+      if (ending === 'end') stdin.end()
+      if (ending === 'second signal') {
+        // What was read by then is kept; the input ends at once.
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        signals.emit('SIGTERM')
+      }
+      expect(await done).toBe(0)
+      expect(
+        readLines(join(temp.dir, prefix, 'logs/logs.jsonl')).map(
+          (l) => l.message,
+        ),
+      ).toEqual(['working', 'got SIGINT, shutting down', 'bye'])
+      expect(signals.listenerCount('SIGINT')).toBe(0)
+    }
   })
 
   it('stores without echoing with --no-stdout', async () => {

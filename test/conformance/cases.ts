@@ -293,7 +293,7 @@ export function conformance(entries: readonly Entry[]): void {
         expect(result.signal).toBeNull()
         // Nothing is lost: kept in the outbox, and said.
         expect(result.stderr).toMatch(
-          /ml-dash-logs: .*not sent yet, kept in the outbox .*ml-dash-logs sync/,
+          /ml-dash-logs: .*not sent yet, kept in the outbox .*`ml-dash-logs sync --dash-url \S+ --spool-dir \S+`/,
         )
         expect(result.stderr).not.toMatch(/\n\s+at /)
       },
@@ -317,19 +317,20 @@ export function conformance(entries: readonly Entry[]): void {
           expect(result.stderr).toMatch(/kept in the outbox/)
           expect(server.experiment(PREFIX)?.logs ?? []).toEqual([])
           server.clearFaults()
+          // Exactly the command the message names, from another folder and
+          // without the cache variable: its flags alone find the outbox.
+          const command = /`ml-dash-logs (sync [^`]+)`/.exec(result.stderr)?.[1]
+          expect(command).toBeDefined()
           const synced = await run(
             process.execPath,
-            [CLI, 'sync', '--dash-url', server.url],
+            [CLI, ...command!.split(' ')],
             {
-              env: {
-                ...cleanEnv(),
-                XDG_CACHE_HOME: cache,
-                ML_DASH_TOKEN: token,
-              },
+              cwd: temp.dir,
+              env: { ...cleanEnv(), ML_DASH_TOKEN: token },
             },
           )
           expect(synced.stderr).toMatch(
-            /sync: 1 outboxes .*: 5 sent, 0 failed, 0 left/,
+            /sync: 1 outbox .*: 5 sent, 0 failed, 0 left/,
           )
           expect(synced.code).toBe(0)
           expect(server.experiment(PREFIX)?.logs.map((l) => l.message)).toEqual(
