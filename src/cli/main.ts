@@ -173,24 +173,18 @@ function commandLabel(command: CommandName): string {
  */
 function parseFlags(argv: readonly string[]) {
   const args = [...argv]
-  let found: ReturnType<
-    typeof parseArgs<{
-      options: Record<string, Flag>
-      allowPositionals: true
-      strict: false
-    }>
-  >
+  let words: string[] = []
   try {
-    found = parseArgs({
+    words = parseArgs({
       args,
       options: ALL_FLAGS,
       allowPositionals: true,
       strict: false,
-    })
+    }).positionals
   } catch {
-    found = { values: {}, positionals: [], tokens: undefined } as never
+    // A value missing at the end: the second pass says so.
   }
-  const command = commandOf(found.positionals)
+  const command = commandOf(words)
   const own: Record<string, Flag> = COMMAND_FLAGS[command]
   let parsed: ReturnType<
     typeof parseArgs<{
