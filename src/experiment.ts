@@ -155,7 +155,7 @@ export class Experiment {
     logServer(this.#options, this.#token)
     const at =
       (level: Level) => (message: string, metadata?: Record<string, unknown>) =>
-        this.log(message, { level, metadata })
+        this.#log(level, message, metadata, undefined)
     this.logs = Object.freeze({
       debug: at('debug'),
       info: at('info'),
@@ -229,6 +229,16 @@ export class Experiment {
   log(message: string, options: LogOptions = NO_OPTIONS): void {
     const level = normalizeLevel(options.level ?? 'info')
     if (options !== NO_OPTIONS) warnUnknownLogOptions(options)
+    this.#log(level, message, options.metadata, options.timestamp)
+  }
+
+  /** The entry, once its options are read (the shortcuts come here directly). */
+  #log(
+    level: Level,
+    message: string,
+    metadata: Record<string, unknown> | undefined,
+    time: LogOptions['timestamp'],
+  ): void {
     if (this.#state !== 'running' || this.#channel === undefined) {
       throw mlDashError(
         this.#state === 'closed' || this.#state === 'closing'
@@ -238,10 +248,7 @@ export class Experiment {
       )
     }
     this.#channel.enqueue(
-      encodeEntry(
-        { level, message, metadata: options.metadata, time: options.timestamp },
-        this.#limits,
-      ),
+      encodeEntry({ level, message, metadata, time }, this.#limits),
     )
   }
 

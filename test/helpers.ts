@@ -13,6 +13,9 @@ import { mapPinoRecord } from '../src/pino/map.js'
 /** test/fixtures, for scripts run in child processes. */
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
+/** The repository's root folder. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+
 /** A fresh temporary folder and its clean-up. */
 export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'ml-dash-logs-'))

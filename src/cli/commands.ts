@@ -11,7 +11,7 @@
  * until SIGINT or SIGTERM.
  */
 import { statSync } from 'node:fs'
-import type { MlDashOptions } from '../core/options.js'
+import type { MlDashOptions, ResolvedOptions } from '../core/options.js'
 import { parsePrefix } from '../core/prefix.js'
 import { resolveOptions } from '../core/options.js'
 import { adopt, spoolRoot } from '../delivery/spool.js'
@@ -21,6 +21,7 @@ import { startReceiver } from '../receiver/server.js'
 import { serverDirectory } from '../store/outbox.js'
 import { displayUrl } from '../store/remote/http-client.js'
 import { createRemoteStore } from '../store/remote/remote-store.js'
+import type { FoundToken } from '../store/remote/token.js'
 import { requireToken } from '../store/remote/token.js'
 import { logFile, readLinesFrom } from '../store/log-reader.js'
 
@@ -154,14 +155,10 @@ async function printServerLogs(
   io: CommandIo,
 ): Promise<number> {
   const env = options.env ?? process.env
-  const resolved = resolveOptions(
+  const { resolved, url, token } = theServer(
     { dashUrl: options.dashUrl!, dashRoot: false, prefix: options.prefix },
     env,
-    [],
-    processContext(env),
   )
-  const url = resolved.dashUrl!
-  const token = requireToken(url, resolved.token, env)
   const store = createRemoteStore({
     url,
     token: token.token,
@@ -318,18 +315,45 @@ function printLine(line: string, options: LogsOptions, io: CommandIo): boolean {
   return true
 }
 
+/**
+ * Calls `handler` on each SIGINT and SIGTERM (as `signals` gives them: the
+ * process in the real CLI); returns the function that stops listening.
+ */
+export function onStopSignals(
+  signals: NodeJS.EventEmitter,
+  handler: (signal: 'SIGINT' | 'SIGTERM') => void,
+): () => void {
+  const int = (): void => handler('SIGINT')
+  const term = (): void => handler('SIGTERM')
+  signals.on('SIGINT', int)
+  signals.on('SIGTERM', term)
+  return () => {
+    signals.off('SIGINT', int)
+    signals.off('SIGTERM', term)
+  }
+}
+
 function untilSignal(signals: NodeJS.EventEmitter): Promise<string> {
   return new Promise((resolve) => {
-    const on = (signal: string) => () => {
-      signals.off('SIGTERM', term)
-      signals.off('SIGINT', int)
+    const off = onStopSignals(signals, (signal) => {
+      off()
       resolve(signal)
-    }
-    const term = on('SIGTERM')
-    const int = on('SIGINT')
-    signals.once('SIGTERM', term)
-    signals.once('SIGINT', int)
+    })
   })
+}
+
+/**
+ * The options of a command that talks to the server (`logs --dash-url`,
+ * `sync`), resolved as the library resolves them, with the server's URL and
+ * its token from the same sources. @throws Error naming what is missing
+ */
+function theServer(
+  options: MlDashOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): { resolved: ResolvedOptions; url: string; token: FoundToken } {
+  const resolved = resolveOptions(options, env, [], processContext(env))
+  const url = resolved.dashUrl!
+  return { resolved, url, token: requireToken(url, resolved.token, env) }
 }
 
 /** Options of `sync`. */
@@ -352,18 +376,14 @@ export async function sync(
   options: SyncOptions,
   io: CommandIo,
 ): Promise<number> {
-  const resolved = resolveOptions(
+  const { resolved, url, token } = theServer(
     {
       dashUrl: options.dashUrl ?? true,
       dashRoot: options.dashRoot ?? false,
       ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }),
     },
     options.env,
-    [],
-    processContext(options.env),
   )
-  const url = resolved.dashUrl!
-  const token = requireToken(url, resolved.token, options.env)
   const root = spoolRoot(resolved.spoolDir, resolved.dashRoot, options.env)
   // A folder given by hand that is not there is a typo, not "nothing to send".
   const given = options.spoolDir ?? options.dashRoot
@@ -405,8 +425,11 @@ export async function sync(
     onProgress: show,
   })
   const stop = (): void => void adoption.stop(resolved.closeTimeoutMs)
-  io.signals.once('SIGINT', stop)
-  io.signals.once('SIGTERM', stop)
+  // Once: a second Ctrl-C ends the command the usual way.
+  const offSignals = onStopSignals(io.signals, () => {
+    offSignals()
+    stop()
+  })
   // The adoption never holds a process open by itself (an app that ends,
   // ends); this command exists for it, so it holds it.
   // A server that takes nothing for SYNC_STALL_MS: stop, leaving the rest (exit 1).
@@ -419,8 +442,7 @@ export async function sync(
     } else if (Date.now() - progressAt > SYNC_STALL_MS) stop()
   }, 1000)
   const report = await adoption.done.finally(() => clearInterval(hold))
-  io.signals.off('SIGINT', stop)
-  io.signals.off('SIGTERM', stop)
+  offSignals()
   show(report.delivered + report.failed, report.entries, true)
   io.stderr.write(
     `ml-dash-logs: sync: ${report.outboxes} ${report.outboxes === 1 ? 'outbox' : 'outboxes'} of ${displayUrl(url)} in ${serverDirectory(root, url)}: ${report.delivered} sent, ${report.failed} failed, ${report.left} left${report.torn > 0 ? `, ${report.torn} torn lines skipped` : ''}\n`,

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { isLevel } from '../core/levels.js'
+import { isLevel, LEVELS_BY_SEVERITY } from '../core/levels.js'
 import type { MlDashOptions } from '../core/options.js'
 import { nearestName } from '../core/options.js'
 import type { SinkStats } from '../delivery/sink.js'
@@ -25,7 +25,7 @@ import type {
   ServeOptions,
   SyncOptions,
 } from './commands.js'
-import { printLogs, serve, sync } from './commands.js'
+import { onStopSignals, printLogs, serve, sync } from './commands.js'
 
 /** The `--help` text. */
 export const USAGE = `Usage: ml-dash-logs [options]               read pino NDJSON from stdin
@@ -154,11 +154,10 @@ export interface PipeOptions extends MlDashOptions {
  */
 function commandOf(positionals: readonly string[]): CommandName {
   const named = positionals.find(
-    (word) => word === 'serve' || word === 'logs' || word === 'sync',
+    (word): word is CommandName =>
+      word !== 'pipe' && Object.hasOwn(COMMAND_FLAGS, word),
   )
-  return named === 'serve' || named === 'logs' || named === 'sync'
-    ? named
-    : 'pipe'
+  return named ?? 'pipe'
 }
 
 function commandLabel(command: CommandName): string {
@@ -277,9 +276,11 @@ export function parseCliArgs(
   if (values['no-local']) options.dashRoot = false
   if (text('dash-url') !== undefined) options.dashUrl = text('dash-url')
   if (text('close-timeout') !== undefined)
-    options.closeTimeoutMs = milliseconds(
+    options.closeTimeoutMs = wholeNumber(
       '--close-timeout',
       text('close-timeout')!,
+      86_400_000,
+      'takes milliseconds, 0 to 86400000',
     )
   if (parsed.command !== 'pipe' && positionals[0] !== parsed.command)
     throw usageError(
@@ -298,7 +299,12 @@ export function parseCliArgs(
       extra(1)
       const serveOptions: ServeOptions = { ...options }
       if (text('port') !== undefined)
-        serveOptions.port = portNumber(text('port')!)
+        serveOptions.port = wholeNumber(
+          '--port',
+          text('port')!,
+          65_535,
+          'must be 0 to 65535',
+        )
       if (text('host') !== undefined) serveOptions.host = text('host')
       const authToken = receiverToken(
         text('auth-token'),
@@ -355,8 +361,6 @@ export function parseCliArgs(
   }
 }
 
-const BY_SEVERITY = ['debug', 'info', 'warn', 'error', 'fatal'] as const
-
 /** `--level warn,error`: each one of the five levels, in any case. */
 function levelList(text: string): string[] {
   const levels = text.split(',').map((level) => level.trim().toLowerCase())
@@ -364,12 +368,12 @@ function levelList(text: string): string[] {
     if (isLevel(level)) continue
     // `warning`, `err`: a level the word starts with, or that starts with it.
     const nearest =
-      BY_SEVERITY.find(
+      LEVELS_BY_SEVERITY.find(
         (known) =>
           level.startsWith(known) || (level !== '' && known.startsWith(level)),
-      ) ?? nearestName(level, BY_SEVERITY)
+      ) ?? nearestName(level, LEVELS_BY_SEVERITY)
     throw usageError(
-      `--level ${JSON.stringify(level)} is not a level${nearest === undefined ? '' : ` (did you mean ${nearest}?)`}: give a comma list of ${BY_SEVERITY.join(', ')}`,
+      `--level ${JSON.stringify(level)} is not a level${nearest === undefined ? '' : ` (did you mean ${nearest}?)`}: give a comma list of ${LEVELS_BY_SEVERITY.join(', ')}`,
     )
   }
   return levels
@@ -415,21 +419,19 @@ function receiverToken(
   return fromEnv
 }
 
-function portNumber(text: string): number {
-  // Decimal digits only: '' (an unset $PORT) or 0x10 would pass Number().
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw usageError(`--port must be 0 to 65535 (got ${JSON.stringify(text)})`)
-  return port
-}
-
-/** A duration flag in milliseconds: decimal digits, at most a day. */
-function milliseconds(flag: string, text: string): number {
-  const value = /^\d{1,8}$/.test(text) ? Number(text) : NaN
-  if (!(value <= 86_400_000))
-    throw usageError(
-      `${flag} takes milliseconds, 0 to 86400000 (got ${JSON.stringify(text)})`,
-    )
+/**
+ * A number flag: decimal digits only ('' from an unset $PORT, 0x10 or 1e3
+ * would pass Number()), 0 to `max`; `range` says so in the error.
+ */
+function wholeNumber(
+  flag: string,
+  text: string,
+  max: number,
+  range: string,
+): number {
+  const value = /^\d{1,9}$/.test(text) ? Number(text) : NaN
+  if (!(value <= max))
+    throw usageError(`${flag} ${range} (got ${JSON.stringify(text)})`)
   return value
 }
 
@@ -441,8 +443,8 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo,
 ): Promise<number> {
-  ignoreClosedStdout(io.stdout, io.stderr)
-  let parsed: CliCommand
+  let parsed: CliCommand | undefined
+  ignoreClosedStdout(io.stdout, io.stderr, () => parsed?.command === 'pipe')
   try {
     parsed = parseCliArgs(argv, io.env)
   } catch (error) {
@@ -487,13 +489,14 @@ export async function runCli(
 function ignoreClosedStdout(
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream,
+  piping: () => boolean,
 ): void {
   let said = false
   stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE' || said) return
     said = true
     stderr.write(
-      `ml-dash-logs: cannot write to stdout (${error.code ?? error.message}): nothing more is printed there, and the input is still stored\n`,
+      `ml-dash-logs: cannot write to stdout (${error.code ?? error.message}): nothing more is printed there${piping() ? ', and the input is still stored' : ''}\n`,
     )
   })
 }
@@ -623,20 +626,17 @@ function untilInputEnds(
     cut = true
     ;(io.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.()
   }
-  const onSignal = (): void => {
+  const off = onStopSignals(io.signals, () => {
     received += 1
     if (received > 1) return stop()
     timer = setTimeout(stop, deadlineMs)
     timer.unref()
-  }
-  io.signals.on('SIGINT', onSignal)
-  io.signals.on('SIGTERM', onSignal)
+  })
   return {
     cut: () => cut,
     done: () => {
       clearTimeout(timer)
-      io.signals.off('SIGINT', onSignal)
-      io.signals.off('SIGTERM', onSignal)
+      off()
     },
   }
 }

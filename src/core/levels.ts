@@ -24,6 +24,11 @@ const LEVEL_SEVERITY: Readonly<Record<Level, number>> = {
   fatal: 4,
 }
 
+/** The five levels, lowest severity first (for messages that list them). */
+export const LEVELS_BY_SEVERITY: readonly Level[] = [...LEVELS].sort(
+  (a, b) => LEVEL_SEVERITY[a] - LEVEL_SEVERITY[b],
+)
+
 /** True when `value` is already one of the five lowercase levels. */
 export function isLevel(value: unknown): value is Level {
   return typeof value === 'string' && Object.hasOwn(LEVEL_SEVERITY, value)

@@ -9,11 +9,11 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, posix } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
+import { REPO_ROOT } from '../helpers.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
+const root = REPO_ROOT
 const require = createRequire(import.meta.url)
 const packageJson = require('../../package.json') as {
   exports: Record<

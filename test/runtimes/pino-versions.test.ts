@@ -4,11 +4,8 @@
  * scratch project, logs 10 000 records and calls process.exit(0), in both
  * orders. Needs `npm run build`.
  */
-import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
-import { run } from '../helpers.js'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
+import { REPO_ROOT, run } from '../helpers.js'
 
 it(
   'keeps every record with pino 8 and 9, from the packed package',
@@ -17,7 +14,7 @@ it(
     const { code, stdout, stderr } = await run(
       'bash',
       ['scripts/test-pino-versions.sh'],
-      { cwd: root },
+      { cwd: REPO_ROOT },
     )
     console.log(stdout)
     expect(code, stderr).toBe(0)

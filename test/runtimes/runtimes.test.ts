@@ -5,11 +5,8 @@
  * so that vitest's other worker goes on beside it (vitest.config.ts starts
  * it first). Needs `npm run build`.
  */
-import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
-import { run } from '../helpers.js'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
+import { REPO_ROOT, run } from '../helpers.js'
 
 it(
   'works on every runtime of the support table, from the packed package',
@@ -20,7 +17,7 @@ it(
       process.execPath,
       ['scripts/test-runtimes.mjs'],
       {
-        cwd: root,
+        cwd: REPO_ROOT,
         env: { ...process.env, RUNTIME_JOBS: '1' },
       },
     )
