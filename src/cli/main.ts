@@ -688,7 +688,7 @@ async function pipe(
           stats !== undefined &&
           stats.delivered < stats.accepted + stats.dropped
             ? [
-                `${prefix} (${store}): ${stats.failed} failed, ${stats.dropped} dropped of ${stats.accepted + stats.dropped}`,
+                `${prefix} (${store}): ${stats.failed} failed, ${stats.dropped} dropped of ${stats.accepted + stats.dropped}${stats.pending > 0 ? `, ${stats.pending} not sent yet (${store === 'remote' ? 'kept in the outbox, said above' : 'still waiting'})` : ''}`,
               ]
             : [],
       ),

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { PassThrough, Readable, Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
@@ -399,6 +401,44 @@ describe('ml-dash-logs', () => {
       /^a{32768}\u2026\[truncated \d+ chars\]$/,
     )
     expect(lines[1]!.message).toBe('after')
+  })
+
+  it('says how many entries a silent server did not take and where they wait', async () => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+      const input = Array.from(
+        { length: 50 },
+        (_, i) => `{"level":30,"msg":"${i}"}\n`,
+      ).join('')
+      const previous = process.env.ML_DASH_TOKEN
+      process.env.ML_DASH_TOKEN = signTestToken({ username: 'alice' })
+      try {
+        const result = await call(
+          [
+            '--prefix',
+            'alice/pipe/silent',
+            '--no-local',
+            '--dash-url',
+            url,
+            '--close-timeout',
+            '300',
+            '--no-stdout',
+          ],
+          input,
+        )
+        expect(result.code).toBe(1)
+        expect(result.err).toContain(
+          'not delivered: alice/pipe/silent (remote): 0 failed, 0 dropped of 50, 50 not sent yet (kept in the outbox, said above)',
+        )
+      } finally {
+        if (previous === undefined) delete process.env.ML_DASH_TOKEN
+        else process.env.ML_DASH_TOKEN = previous
+      }
+    } finally {
+      silent.close()
+    }
   })
 
   it('exits 1 and says what was not delivered', async () => {
