@@ -190,8 +190,17 @@ export function encodeEntry(
           limits,
           input.ownMetadata,
         )
-  const text =
-    metadata === undefined ? `${head}}` : `${head},"metadata":${metadata}}`
+  return finishEntry(
+    metadata === undefined ? `${head}}` : `${head},"metadata":${metadata}}`,
+  )
+}
+
+/**
+ * The last step of every entry's encoding: a long text with a `…` gets it
+ * written as an escape (see {@link oneByteMarkers}). For a mapping that
+ * builds an entry's text itself (src/otel/flat-entry.ts).
+ */
+export function finishEntry(text: string): EncodedEntry {
   return text.length > MARKED_LENGTH && text.includes('…')
     ? oneByteMarkers(text)
     : text
@@ -342,8 +351,12 @@ function joinTail(
     : merged()
 }
 
-/** A tail's members as JSON text (`"k":v,…`), made once per tail and limits; undefined when it does not fit alone. */
-function membersJson(
+/**
+ * A tail's members as JSON text (`"k":v,…`; '' for none), made once per
+ * tail and limits; undefined when it does not fit alone (then the tail is
+ * merged into the metadata and walked with it).
+ */
+export function membersJson(
   tail: Readonly<Record<string, unknown>>,
   limits: EntryLimits,
 ): string | undefined {

@@ -81,6 +81,16 @@ export interface Router {
    * Undefined when it has no experiment to go to (counted as unrouted).
    */
   route(input: EntryInput, routedPrefix?: unknown): Routed | undefined
+  /**
+   * Routes an entry a mapping encoded itself (src/otel/flat-entry.ts) as
+   * `route` routes its input. 'refused' when its routed prefix is refused:
+   * the entry must then say so in its metadata, so the caller maps the
+   * record and gives it to `route` or `enqueue`, which count and mark it.
+   */
+  routeEncoded(
+    entry: EncodedEntry,
+    routedPrefix?: unknown,
+  ): Routed | undefined | 'refused'
   /** Queues an entry already encoded, into the router's own experiment; false when not taken. */
   enqueueEncoded(entry: EncodedEntry): boolean
   flush(timeoutMs?: number): Promise<Record<string, ChannelReport>>
@@ -175,28 +185,53 @@ class PrefixRouter implements Router {
   }
 
   route(input: EntryInput, routedPrefix?: unknown): Routed | undefined {
-    if (this.#closed) return this.#refuseAfterClose()
-    let channel = this.#own()
-    let entry = input
-    if (
-      routedPrefix !== undefined &&
-      routedPrefix !== this.#options.prefix?.prefix
-    ) {
-      const routed = this.#routed(routedPrefix)
-      if (routed !== undefined) channel = routed
-      else {
-        this.#refused++
-        entry = {
-          ...input,
-          metadata: withRefused(input.metadata, routedPrefix),
-        }
+    const destination = this.#destination(routedPrefix)
+    if (destination === undefined) return undefined
+    if (destination !== 'refused')
+      return {
+        channel: destination,
+        entry: encodeEntry(input, this.#options.limits),
       }
-    }
+    this.#refused++
+    const channel = this.#own()
     if (channel === undefined) {
       this.#unroutable()
       return undefined
     }
-    return { channel, entry: encodeEntry(entry, this.#options.limits) }
+    const marked = {
+      ...input,
+      metadata: withRefused(input.metadata, routedPrefix),
+    }
+    return { channel, entry: encodeEntry(marked, this.#options.limits) }
+  }
+
+  routeEncoded(
+    entry: EncodedEntry,
+    routedPrefix?: unknown,
+  ): Routed | undefined | 'refused' {
+    const destination = this.#destination(routedPrefix)
+    return destination === undefined || destination === 'refused'
+      ? destination
+      : { channel: destination, entry }
+  }
+
+  /**
+   * The channel a record goes to: its routed prefix's, else the router's
+   * own. Undefined when there is none (after close, or no experiment at
+   * all: counted and reported); 'refused' when the routed prefix is
+   * refused (counted by the caller that marks the entry).
+   */
+  #destination(routedPrefix: unknown): Channel | undefined | 'refused' {
+    if (this.#closed) return this.#refuseAfterClose()
+    // The own experiment is opened with the first record, wherever it goes.
+    const own = this.#own()
+    if (
+      routedPrefix !== undefined &&
+      routedPrefix !== this.#options.prefix?.prefix
+    )
+      return this.#routed(routedPrefix) ?? 'refused'
+    if (own === undefined) this.#unroutable()
+    return own
   }
 
   enqueueEncoded(entry: EncodedEntry): boolean {

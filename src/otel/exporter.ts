@@ -25,7 +25,7 @@
  * imported: the library depends on no OpenTelemetry package at runtime.
  */
 import { mlDashError } from '../core/error-codes.js'
-import type { MappedRecord } from '../core/entry.js'
+import type { EntryLimits, MappedRecord } from '../core/entry.js'
 import type { MlDashOptions } from '../core/options.js'
 import { resolveOptions } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
@@ -35,6 +35,7 @@ import { createRouter } from '../delivery/router.js'
 import { debug } from '../debug.js'
 import type { OtelLogRecord } from './map.js'
 import { mapOtelLogRecord, mapUnmappableRecord } from './map.js'
+import { routeRecord } from './flat-entry.js'
 import { processContext } from '../process-context.js'
 
 /** ExportResultCode.SUCCESS and FAILED of @opentelemetry/core. */
@@ -54,12 +55,14 @@ export type MlDashLogRecordExporterOptions = MlDashOptions
 export class MlDashLogRecordExporter {
   readonly #router: Router
   readonly #levelMap: MlDashOptions['levelMap']
+  readonly #limits: EntryLimits
   #shutdown: Promise<void> | undefined
 
   /** @throws Error naming the option, for an invalid option. */
   constructor(options: MlDashLogRecordExporterOptions = {}) {
     const resolved = resolveOptions(options, process.env, [], processContext())
     this.#levelMap = resolved.levelMap
+    this.#limits = resolved.limits
     this.#router = createRouter(resolved)
   }
 
@@ -83,9 +86,9 @@ export class MlDashLogRecordExporter {
     let unmapped = 0
     let refused = 0
     for (const record of records) {
-      const mapped = this.#map(record)
-      if (mapped === undefined) unmapped++
-      else if (!this.#router.enqueue(mapped.input, mapped.prefix)) refused++
+      const taken = this.#enqueue(record)
+      if (taken === undefined) unmapped++
+      else if (!taken) refused++
     }
     // Every record taken, and every experiment keeps up: they will be kept
     // without a wait, so the processor's next batch need not wait either
@@ -135,6 +138,19 @@ export class MlDashLogRecordExporter {
               error instanceof Error ? error : new Error(describeThrown(error)),
           }),
       )
+  }
+
+  /** Queues one record; false when it was not taken, undefined when it could not be mapped. */
+  #enqueue(record: OtelLogRecord): boolean | undefined {
+    const routed = routeRecord(
+      this.#router,
+      record,
+      this.#limits,
+      this.#levelMap,
+      (one) => this.#map(one),
+    )
+    if (routed === 'unmapped') return undefined
+    return routed !== undefined && routed.channel.enqueue(routed.entry)
   }
 
   /**

@@ -195,7 +195,7 @@ function splitPrefix(
 }
 
 /** A resource's routing prefix, and the metadata tail its records share with their scope. */
-interface SharedPart {
+export interface SharedPart {
   prefix: unknown
   tail: Readonly<Record<string, unknown>> | undefined
 }
@@ -208,7 +208,7 @@ interface SharedPart {
  * ScopeLogs, so each tail's text is made once too (`metadataTail`).
  * Records with other objects are mapped alike, each once.
  */
-function sharedPart(
+export function sharedPart(
   attributes: Readonly<Record<string, unknown>> | undefined,
   scope: OtelLogRecord['instrumentationScope'],
 ): SharedPart {
@@ -241,13 +241,12 @@ const NO_OBJECT = Object.freeze({})
 
 const sharedParts = new WeakMap<object, WeakMap<object, SharedPart>>()
 
-function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap): Level {
+/** A record's level: `levelMap` by severityText, then by number, else by range. */
+export function otelLevelOf(record: OtelLogRecord, levelMap?: LevelMap): Level {
   const fallback = otelLevel(record.severityNumber, record.severityText)
-  return mapLevel(
-    [record.severityText, record.severityNumber],
-    fallback,
-    levelMap,
-  )
+  return levelMap === undefined
+    ? fallback
+    : mapLevel([record.severityText, record.severityNumber], fallback, levelMap)
 }
 
 /** Epoch milliseconds, with the sub-millisecond part kept to the microsecond; undefined for 0 or missing. */
@@ -259,7 +258,9 @@ export function hrTimeToMs(time: HrTime | undefined): number | undefined {
 }
 
 /** The attributes' own `ml_dash.prefix` (see {@link splitPrefix}). */
-function ownPrefix(attributes: Readonly<Record<string, unknown>>): unknown {
+export function ownPrefix(
+  attributes: Readonly<Record<string, unknown>>,
+): unknown {
   return Object.hasOwn(attributes, PREFIX_ATTRIBUTE)
     ? attributes[PREFIX_ATTRIBUTE]
     : undefined

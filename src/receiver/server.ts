@@ -50,6 +50,7 @@ import { entryCost } from '../delivery/sink.js'
 import type { Routed, RouterStats } from '../delivery/router.js'
 import { createRouter } from '../delivery/router.js'
 import { mapOtelLogRecord } from '../otel/map.js'
+import { routeRecord } from '../otel/flat-entry.js'
 import type { ConnectionStats } from './connections.js'
 import { boundConnections } from './connections.js'
 import {
@@ -406,9 +407,15 @@ export async function startReceiver(
       let sliceStart = performance.now()
       for (const record of records) {
         if (record !== null) {
-          const { input, prefix } = mapOtelLogRecord(record, resolved.levelMap)
-          const one = router.route(input, prefix)
-          if (one === undefined) unrouted++
+          const one = routeRecord(
+            router,
+            record,
+            resolved.limits,
+            resolved.levelMap,
+            (decoded) => mapOtelLogRecord(decoded, resolved.levelMap),
+          )
+          // The decoder's records are plain data: the mapping never gives up on one.
+          if (one === undefined || one === 'unmapped') unrouted++
           else {
             routed.push(one)
             hold(entryCost(one.entry), 1)
