@@ -48,7 +48,6 @@ import {
 } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { EncodedEntry } from '../core/entry.js'
-import { toStoreLine } from '../core/entry.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
 import type { StoreResult } from '../core/result.js'
 import { SUCCESS } from '../core/result.js'
@@ -503,10 +502,7 @@ function appendLines(
   size: number,
 ): void {
   if (entries.length === 0) return
-  let text = ''
-  for (let i = 0; i < entries.length; i++)
-    text += toStoreLine(entries[i]!, first + i)
-  const bytes = Buffer.from(text)
+  const bytes = storeLines(entries, first)
   let written = 0
   try {
     while (written < bytes.length) written += writeSync(fd, bytes, written)
@@ -515,6 +511,42 @@ function appendLines(
     throw error
   }
 }
+
+/**
+ * The batch's store lines (what `toStoreLine` gives, joined), written
+ * straight into one buffer: each entry's text lands after its
+ * `{"sequenceNumber":n`, and its opening brace becomes the comma, so no
+ * line is made as a string. The buffer is reused from batch to batch up to
+ * {@link KEPT_SCRATCH_BYTES}; the caller writes it before the next batch
+ * (every append is synchronous).
+ */
+function storeLines(entries: readonly EncodedEntry[], first: number): Buffer {
+  // At most 3 UTF-8 bytes per UTF-16 unit, and the number's prefix and the newline.
+  let most = 0
+  for (const entry of entries) most += entry.length * 3 + LINE_OVERHEAD
+  let buffer = scratch
+  if (buffer.length < most) {
+    buffer = Buffer.allocUnsafe(most)
+    if (most <= KEPT_SCRATCH_BYTES) scratch = buffer
+  }
+  let at = 0
+  for (let i = 0; i < entries.length; i++) {
+    at += buffer.write(`{"sequenceNumber":${first + i}`, at, 'latin1')
+    const brace = at
+    at += buffer.write(entries[i]!, at, 'utf8')
+    buffer[brace] = COMMA
+    buffer[at++] = NEWLINE
+  }
+  return buffer.subarray(0, at)
+}
+
+/** `{"sequenceNumber":` (18), a safe integer's digits (16 at most) and the newline. */
+const LINE_OVERHEAD = 40
+const COMMA = 0x2c
+const NEWLINE = 0x0a
+/** The largest buffer kept for the next batch. */
+const KEPT_SCRATCH_BYTES = 4 << 20
+let scratch = Buffer.allocUnsafe(0)
 
 /**
  * Cuts a partly written batch off. When that fails too, part of the batch

@@ -7,7 +7,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { encodeEntry } from '../../src/core/entry.js'
+import { encodeEntry, toStoreLine } from '../../src/core/entry.js'
 import { parsePrefix } from '../../src/core/prefix.js'
 import type { LocalStore } from '../../src/store/local-store.js'
 import {
@@ -119,6 +119,30 @@ describe('local store', () => {
       'sync 1',
     ])
     expect(readFileSync(join(logs, '.log_sequence'), 'utf8')).toBe('5')
+  })
+
+  it('writes each entry byte for byte after its number, whatever its characters, batch after batch', async () => {
+    store = await openLocalStore(temp.dir, PREFIX)
+    const texts = [
+      'plain',
+      'é and … and \u{1F600}',
+      '"quoted" \\ \n',
+      '\u2028\u2029',
+      'x'.repeat(70_000),
+    ]
+    const batch = texts.map((message) =>
+      encodeEntry({ level: 'warn', message, metadata: { message } }),
+    )
+    // The second batch is smaller than the first: a reused buffer's old bytes must not show.
+    expect((await store.append(batch)).status).toBe('success')
+    expect((await store.append(batch.slice(0, 2))).status).toBe('success')
+    expect(store.appendSync(batch.slice(1, 3)).status).toBe('success')
+    const expected = [
+      ...batch.map((entry, i) => toStoreLine(entry, i)),
+      ...batch.slice(0, 2).map((entry, i) => toStoreLine(entry, 5 + i)),
+      ...batch.slice(1, 3).map((entry, i) => toStoreLine(entry, 7 + i)),
+    ].join('')
+    expect(readFileSync(join(logs, 'logs.jsonl'), 'utf8')).toBe(expected)
   })
 
   it('cuts a torn last line aside and reuses no number that is in the file', async () => {
