@@ -531,7 +531,10 @@ function storeLines(entries: readonly EncodedEntry[], first: number): Buffer {
   }
   let at = 0
   for (let i = 0; i < entries.length; i++) {
-    at += buffer.write(`{"sequenceNumber":${first + i}`, at, 'latin1')
+    // Byte by byte: cheaper than a string and a call for each line's number.
+    for (let k = 0; k < NUMBER_KEY.length; k++) buffer[at++] = NUMBER_KEY[k]!
+    const digits = String(first + i)
+    for (let k = 0; k < digits.length; k++) buffer[at++] = digits.charCodeAt(k)
     const brace = at
     at += buffer.write(entries[i]!, at, 'utf8')
     buffer[brace] = COMMA
@@ -540,6 +543,7 @@ function storeLines(entries: readonly EncodedEntry[], first: number): Buffer {
   return buffer.subarray(0, at)
 }
 
+const NUMBER_KEY = Buffer.from('{"sequenceNumber":', 'latin1')
 /** `{"sequenceNumber":` (18), a safe integer's digits (16 at most) and the newline. */
 const LINE_OVERHEAD = 40
 const COMMA = 0x2c
