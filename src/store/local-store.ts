@@ -70,6 +70,7 @@ import { enclosedExperiment, enclosingExperiment } from './experiment-place.js'
 import type { Flock } from './flock.js'
 import { loadFlock, loadFlockSync } from './flock.js'
 import { repairTail } from './log-tail.js'
+import { mostUtf8Bytes, scratchBuffer } from './scratch-buffer.js'
 
 /** Error codes after which a later attempt may succeed. */
 const RETRYABLE_CODES = new Set([
@@ -514,21 +515,15 @@ function appendLines(
 
 /**
  * The batch's store lines (what `toStoreLine` gives, joined), written
- * straight into one buffer: each entry's text lands after its
+ * straight into the scratch buffer: each entry's text lands after its
  * `{"sequenceNumber":n`, and its opening brace becomes the comma, so no
- * line is made as a string. The buffer is reused from batch to batch up to
- * {@link KEPT_SCRATCH_BYTES}; the caller writes it before the next batch
- * (every append is synchronous).
+ * line is made as a string. The caller writes it at once.
  */
 function storeLines(entries: readonly EncodedEntry[], first: number): Buffer {
-  // At most 3 UTF-8 bytes per UTF-16 unit, and the number's prefix and the newline.
   let most = 0
-  for (const entry of entries) most += entry.length * 3 + LINE_OVERHEAD
-  let buffer = scratch
-  if (buffer.length < most) {
-    buffer = Buffer.allocUnsafe(most)
-    if (most <= KEPT_SCRATCH_BYTES) scratch = buffer
-  }
+  for (const entry of entries)
+    most += mostUtf8Bytes(entry.length) + LINE_OVERHEAD
+  const buffer = scratchBuffer(most)
   let at = 0
   for (let i = 0; i < entries.length; i++) {
     // Byte by byte: cheaper than a string and a call for each line's number.
@@ -548,9 +543,6 @@ const NUMBER_KEY = Buffer.from('{"sequenceNumber":', 'latin1')
 const LINE_OVERHEAD = 40
 const COMMA = 0x2c
 const NEWLINE = 0x0a
-/** The largest buffer kept for the next batch. */
-const KEPT_SCRATCH_BYTES = 4 << 20
-let scratch = Buffer.allocUnsafe(0)
 
 /**
  * Cuts a partly written batch off. When that fails too, part of the batch

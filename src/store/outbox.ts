@@ -59,6 +59,7 @@ import { mlDashError } from '../core/error-codes.js'
 import type { ExperimentInfo } from './experiment-file.js'
 import type { Flock } from './flock.js'
 import { APPEND_CREATE, openOwnFile } from './own-file.js'
+import { mostUtf8Bytes, scratchBuffer } from './scratch-buffer.js'
 
 /** A segment is closed and a new one started past this size. */
 const SEGMENT_BYTES = 16 * 1024 * 1024
@@ -66,8 +67,8 @@ const SEGMENT_BYTES = 16 * 1024 * 1024
 /** Past this many bytes waiting in memory, the rest is read back from the segments. */
 const WINDOW_BYTES = 8 * 1024 * 1024
 
-/** Past this many bytes not yet written, a push writes them at once. */
-const WRITE_AT_BYTES = 1024 * 1024
+/** Past this length of entries not yet written (UTF-16 units), a push writes them at once. */
+const WRITE_AT_LENGTH = 1024 * 1024
 
 /** What a cold read takes from a segment at once, at most. */
 const READ_CHUNK_BYTES = 4 * 1024 * 1024
@@ -105,9 +106,9 @@ export class Outbox {
   #acked: number
   /** Position after the last entry taken (sent or being sent). */
   #taken: number
-  /** Entries pushed, not written yet, and their bytes with newlines. */
+  /** Entries pushed, not written yet, and their length with newlines (UTF-16 units: at most their bytes). */
   #unwritten: string[] = []
-  #unwrittenBytes = 0
+  #unwrittenLength = 0
   /** Hot: every entry after `#taken` is also here, with the position after it once written. */
   #hot = true
   #window: EncodedEntry[] = []
@@ -120,6 +121,8 @@ export class Outbox {
   #inflightEnd: number | undefined
   #scheduled: NodeJS.Immediate | undefined
   #closed = false
+  /** Made by another process, found on disk: its lines are checked as they are read. */
+  #adopted = true
   /**
    * Set when a write failed (the folder vanished, the disk is full): from
    * then on, new entries wait in memory only (`spill` while older ones are
@@ -165,6 +168,7 @@ export class Outbox {
       0o600,
     )
     const outbox = new Outbox(directory, meta, [], ackedFd, 0, 0)
+    outbox.#adopted = false
     outbox.#writeAcked()
     return outbox
   }
@@ -215,11 +219,6 @@ export class Outbox {
     return this.#waiting
   }
 
-  /** Bytes on disk (or about to be) that the server has not taken. */
-  get bytes(): number {
-    return this.#end + this.#unwrittenBytes - this.#acked
-  }
-
   /** Queues an entry; it is written at the end of this turn of the event loop, with the others. */
   push(entry: EncodedEntry): void {
     if (this.#closed) return
@@ -230,7 +229,7 @@ export class Outbox {
       return
     }
     this.#unwritten.push(entry)
-    this.#unwrittenBytes += Buffer.byteLength(entry) + 1
+    this.#unwrittenLength += entry.length + 1
     if (this.#hot) {
       this.#window.push(entry)
       this.#windowBytes += entry.length
@@ -238,7 +237,7 @@ export class Outbox {
         this.#goCold()
     }
     // A burst that never yields is written as it grows, not held whole.
-    if (this.#unwrittenBytes > WRITE_AT_BYTES) this.persistSync()
+    if (this.#unwrittenLength > WRITE_AT_LENGTH) this.persistSync()
     this.#scheduled ??= setImmediate(() => {
       this.#scheduled = undefined
       this.persistSync()
@@ -251,9 +250,12 @@ export class Outbox {
    */
   persistSync(): void {
     if (this.#unwritten.length === 0 || this.#closed) return
+    const unwritten = this.#unwritten
+    // Where each entry's line ends, from the start of this write.
+    const ends = new Array<number>(unwritten.length)
     let bytes: Buffer
     try {
-      bytes = Buffer.from(`${this.#unwritten.join('\n')}\n`)
+      bytes = segmentLines(unwritten, ends)
       const fd = this.#segmentFor(bytes.length)
       let written = 0
       try {
@@ -270,17 +272,14 @@ export class Outbox {
     }
     if (this.#hot) {
       // The window's unwritten tail is exactly what was just written.
-      let position = this.#end
-      const first = this.#window.length - this.#unwritten.length
-      for (let i = 0; i < this.#unwritten.length; i++) {
-        position += Buffer.byteLength(this.#unwritten[i]!) + 1
-        this.#windowEnds[first + i] = position
-      }
+      const first = this.#window.length - unwritten.length
+      for (let i = 0; i < unwritten.length; i++)
+        this.#windowEnds[first + i] = this.#end + ends[i]!
     }
     this.#segments.at(-1)!.size += bytes.length
     this.#end += bytes.length
     this.#unwritten = []
-    this.#unwrittenBytes = 0
+    this.#unwrittenLength = 0
   }
 
   /**
@@ -388,7 +387,7 @@ export class Outbox {
     // The entries not written: in the window already (hot), else spilled after what is on disk.
     if (!this.#hot) this.#spill.push(...this.#unwritten)
     this.#unwritten = []
-    this.#unwrittenBytes = 0
+    this.#unwrittenLength = 0
     try {
       this.onBroken?.(this.#broken)
     } catch {
@@ -475,7 +474,11 @@ export class Outbox {
           break
         }
         offset = newline + 1
-        if (isEntry(line)) {
+        // Lines this process wrote itself are whole (a failed write is cut
+        // back, and reading stops at the last whole write): only an
+        // adopted outbox's lines, from a process that may have died
+        // mid-write or lost power, are parsed to tell.
+        if (this.#adopted ? isEntry(line) : line.endsWith('}')) {
           entries.push(line)
           bytes += line.length
         } else {
@@ -805,4 +808,25 @@ function isFolder(path: string): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * Entries as a segment holds them, a line each, written straight into the
+ * scratch buffer (the caller writes it at once); `ends[i]` is where entry
+ * `i`'s line ends.
+ */
+function segmentLines(
+  entries: readonly EncodedEntry[],
+  ends: number[],
+): Buffer {
+  let most = 0
+  for (const entry of entries) most += mostUtf8Bytes(entry.length) + 1
+  const buffer = scratchBuffer(most)
+  let at = 0
+  for (let i = 0; i < entries.length; i++) {
+    at += buffer.write(entries[i]!, at, 'utf8')
+    buffer[at++] = 0x0a
+    ends[i] = at
+  }
+  return buffer.subarray(0, at)
 }

@@ -42,7 +42,7 @@ export interface HttpClient {
   request(
     method: string,
     path: string,
-    body?: string,
+    body?: string | Buffer,
     headers?: Record<string, string>,
   ): Promise<HttpResponse>
   /** Destroys idle and open sockets. */
@@ -70,7 +70,7 @@ export function createHttpClient(
   const request = (
     method: string,
     path: string,
-    body?: string,
+    body?: string | Buffer,
     headers: Record<string, string> = {},
   ): Promise<HttpResponse> =>
     new Promise((resolveOnce, rejectOnce) => {
@@ -82,7 +82,8 @@ export function createHttpClient(
         clearTimeout(deadline)
         rejectOnce(error)
       }
-      const payload = body === undefined ? undefined : Buffer.from(body)
+      const payload =
+        body === undefined || Buffer.isBuffer(body) ? body : Buffer.from(body)
       const req = route.transport.request(
         {
           protocol: route.protocol,

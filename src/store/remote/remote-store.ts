@@ -37,6 +37,7 @@ import {
 } from './is-retryable.js'
 import type { ResolvedNetwork } from './network.js'
 import { TOKEN_HELP } from './token.js'
+import { mostUtf8Bytes, scratchBuffer } from '../scratch-buffer.js'
 
 /** How to reach the server and which experiment to write. */
 export interface RemoteStoreOptions {
@@ -127,7 +128,7 @@ class HttpRemoteStore implements RemoteStore {
     if (opened.status !== 'success') return opened
     if (entries.length === 0 || (stillWanted !== undefined && !stillWanted()))
       return SUCCESS
-    const body = `{"logs":[${entries.join(',')}]}`
+    const body = logsBody(entries)
     return (
       await this.#call(
         'POST',
@@ -254,7 +255,11 @@ class HttpRemoteStore implements RemoteStore {
   }
 
   /** One request, its answer classified. GraphQL `errors` count as a failure. */
-  async #call(method: string, path: string, body?: string): Promise<Call> {
+  async #call(
+    method: string,
+    path: string,
+    body?: string | Buffer,
+  ): Promise<Call> {
     let response: HttpResponse
     try {
       response = await this.#http.request(method, path, body, {
@@ -409,3 +414,24 @@ function idAt(data: unknown, key: string): string | undefined {
     ? String(id)
     : undefined
 }
+
+/**
+ * `{"logs":[…]}` of a batch, its entries written straight into the scratch
+ * buffer, then copied out at its size: the request sends it later, and no
+ * joined string is made and encoded again.
+ */
+function logsBody(entries: readonly EncodedEntry[]): Buffer {
+  let most = LOGS_OPEN.length + LOGS_CLOSE.length
+  for (const entry of entries) most += mostUtf8Bytes(entry.length) + 1
+  const buffer = scratchBuffer(most)
+  let at = buffer.write(LOGS_OPEN, 0, 'latin1')
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) buffer[at++] = 0x2c
+    at += buffer.write(entries[i]!, at, 'utf8')
+  }
+  at += buffer.write(LOGS_CLOSE, at, 'latin1')
+  return Buffer.from(buffer.subarray(0, at))
+}
+
+const LOGS_OPEN = '{"logs":['
+const LOGS_CLOSE = ']}'
