@@ -21,7 +21,8 @@
  * it already exists (src/store/experiment-place.ts).
  */
 import { mlDashError } from '../core/error-codes.js'
-import type { EncodedEntry, EntryInput } from '../core/entry.js'
+import type { EncodedEntry, EntryInput, MappedRecord } from '../core/entry.js'
+import type { FlatEntry } from '../core/flat-json.js'
 import { encodeEntry } from '../core/entry.js'
 import type { ResolvedOptions } from '../core/options.js'
 import type { ExperimentPrefix } from '../core/prefix.js'
@@ -105,6 +106,28 @@ export interface Router {
   keepsUp(): boolean
   close(timeoutMs?: number): Promise<Record<string, ChannelReport>>
   readonly stats: RouterStats
+}
+
+/**
+ * Routes one record for an adapter with a fast path: its `flat` text
+ * (src/core/flat-json.ts) unless its routed prefix is refused; otherwise
+ * (no flat text, or a refused prefix, which the entry must then say) the
+ * record as `map` gives it, through `route`. Undefined when the router has
+ * no experiment for it (counted there); 'unmapped' when `map` gave nothing.
+ */
+export function routeRecord(
+  router: Router,
+  flat: FlatEntry | undefined,
+  map: () => MappedRecord | undefined,
+): Routed | undefined | 'unmapped' {
+  if (flat !== undefined) {
+    const routed = router.routeEncoded(flat.entry, flat.prefix)
+    if (routed !== 'refused') return routed
+  }
+  const mapped = map()
+  return mapped === undefined
+    ? 'unmapped'
+    : router.route(mapped.input, mapped.prefix)
 }
 
 /** How a router's owner handles records with no experiment. */

@@ -31,11 +31,11 @@ import { resolveOptions } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import type { ChannelReport } from '../delivery/channel.js'
 import type { Router, RouterStats } from '../delivery/router.js'
-import { createRouter } from '../delivery/router.js'
+import { createRouter, routeRecord } from '../delivery/router.js'
 import { debug } from '../debug.js'
 import type { OtelLogRecord } from './map.js'
 import { mapOtelLogRecord, mapUnmappableRecord } from './map.js'
-import { routeRecord } from './flat-entry.js'
+import { flatEntry } from './flat-entry.js'
 import { processContext } from '../process-context.js'
 
 /** ExportResultCode.SUCCESS and FAILED of @opentelemetry/core. */
@@ -144,10 +144,8 @@ export class MlDashLogRecordExporter {
   #enqueue(record: OtelLogRecord): boolean | undefined {
     const routed = routeRecord(
       this.#router,
-      record,
-      this.#limits,
-      this.#levelMap,
-      (one) => this.#map(one),
+      flatEntry(record, this.#limits, this.#levelMap),
+      () => this.#map(record),
     )
     if (routed === 'unmapped') return undefined
     return routed !== undefined && routed.channel.enqueue(routed.entry)

@@ -48,9 +48,9 @@ import { configError, resolveOptions, resolveTable } from '../core/options.js'
 import type { Channel, ChannelReport } from '../delivery/channel.js'
 import { entryCost } from '../delivery/sink.js'
 import type { Routed, RouterStats } from '../delivery/router.js'
-import { createRouter } from '../delivery/router.js'
+import { createRouter, routeRecord } from '../delivery/router.js'
 import { mapOtelLogRecord } from '../otel/map.js'
-import { routeRecord } from '../otel/flat-entry.js'
+import { flatEntry } from '../otel/flat-entry.js'
 import type { ConnectionStats } from './connections.js'
 import { boundConnections } from './connections.js'
 import {
@@ -409,10 +409,8 @@ export async function startReceiver(
         if (record !== null) {
           const one = routeRecord(
             router,
-            record,
-            resolved.limits,
-            resolved.levelMap,
-            (decoded) => mapOtelLogRecord(decoded, resolved.levelMap),
+            flatEntry(record, resolved.limits, resolved.levelMap),
+            () => mapOtelLogRecord(record, resolved.levelMap),
           )
           // The decoder's records are plain data: the mapping never gives up on one.
           if (one === undefined || one === 'unmapped') unrouted++

@@ -108,12 +108,12 @@ function customLevel(name: string, levels?: WinstonLevels): Level | undefined {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g
 
-function levelName(info: Record<string | symbol, unknown>): string {
+export function levelName(info: Record<string | symbol, unknown>): string {
   const raw = info[LEVEL] ?? info.level
   return typeof raw === 'string' ? raw.replace(ANSI, '') : 'info'
 }
 
-function readTime(value: unknown): number | undefined {
+export function readTime(value: unknown): number | undefined {
   if (value instanceof Date)
     return Number.isNaN(value.getTime()) ? undefined : value.getTime()
   if (typeof value === 'number')

@@ -13,14 +13,16 @@
  * must deliver before they return.
  */
 import TransportStream from 'winston-transport'
+import type { EntryLimits } from '../core/entry.js'
 import type { MlDashOptions, OwnNames } from '../core/options.js'
 import { configError, resolveOptions } from '../core/options.js'
 import { describeThrown } from '../core/serialize.js'
 import type { ChannelReport } from '../delivery/channel.js'
 import type { Router, RouterStats } from '../delivery/router.js'
-import { createRouter } from '../delivery/router.js'
+import { createRouter, routeRecord } from '../delivery/router.js'
 import type { WinstonLevels } from './map.js'
 import { mapWinstonInfo } from './map.js'
+import { flatWinstonEntry } from './flat-entry.js'
 import { processContext } from '../process-context.js'
 
 /** Options of {@link MlDashTransport}: the shared ones, plus winston's own. */
@@ -43,6 +45,7 @@ const WINSTON_NAMES = Object.keys({
 export class MlDashTransport extends TransportStream {
   readonly #router: Router
   readonly #levelMap: MlDashOptions['levelMap']
+  readonly #limits: EntryLimits
   #closing: Promise<Record<string, ChannelReport>> | undefined
 
   /** @throws Error naming the option, for an invalid option. */
@@ -65,6 +68,7 @@ export class MlDashTransport extends TransportStream {
       processContext(),
     )
     this.#levelMap = resolved.levelMap
+    this.#limits = resolved.limits
     this.#router = createRouter(resolved)
   }
 
@@ -79,8 +83,7 @@ export class MlDashTransport extends TransportStream {
   ): void {
     try {
       const levels = (this as { levels?: WinstonLevels }).levels
-      const { input, prefix } = mapWinstonInfo(info, levels, this.#levelMap)
-      this.#router.enqueue(input, prefix)
+      this.#enqueue(info, levels)
     } catch (error) {
       this.#warn(error)
     }
@@ -90,6 +93,20 @@ export class MlDashTransport extends TransportStream {
       this.#warn(error)
     }
     callback()
+  }
+
+  /** Queues one info: a flat one as its text, made in one pass; any other mapped. */
+  #enqueue(
+    info: Record<string | symbol, unknown>,
+    levels: WinstonLevels | undefined,
+  ): void {
+    const routed = routeRecord(
+      this.#router,
+      flatWinstonEntry(info, this.#limits, levels, this.#levelMap),
+      () => mapWinstonInfo(info, levels, this.#levelMap),
+    )
+    if (routed !== undefined && routed !== 'unmapped')
+      routed.channel.enqueue(routed.entry)
   }
 
   /** Delivers everything logged so far (within `closeTimeoutMs`). */

@@ -1,8 +1,9 @@
 /**
- * The OpenTelemetry fast path (src/otel/flat-entry.ts) against the mapping
- * and the encoder: whenever it makes an entry, it is the mapping's entry,
- * character for character, under any limits; and it does make one for the
- * ordinary flat record.
+ * The fast paths of the OpenTelemetry and winston adapters
+ * (src/otel/flat-entry.ts, src/winston/flat-entry.ts) against their
+ * mappings and the encoder: whenever one makes an entry, it is the
+ * mapping's entry, character for character, under any limits; and it does
+ * make one for the ordinary flat record.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -11,6 +12,8 @@ import { DEFAULT_ENTRY_LIMITS, encodeEntry } from '../../src/core/entry.js'
 import { flatEntry } from '../../src/otel/flat-entry.js'
 import type { OtelLogRecord } from '../../src/otel/map.js'
 import { mapOtelLogRecord } from '../../src/otel/map.js'
+import { flatWinstonEntry } from '../../src/winston/flat-entry.js'
+import { mapWinstonInfo } from '../../src/winston/map.js'
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300) * 3
 
@@ -198,6 +201,118 @@ describe('the OpenTelemetry fast path', () => {
         const flat = flatEntry(one, DEFAULT_ENTRY_LIMITS)
         expect(flat).toBeDefined()
         expect(flat!.entry).toBe(encodeEntry(mapOtelLogRecord(one).input))
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})
+
+/** winston's level-as-logged symbol. */
+const LEVEL = Symbol.for('level')
+
+describe('the winston fast path', () => {
+  const info = fc
+    .record({
+      level: fc.constantFrom(
+        'info',
+        'warn',
+        'silly',
+        'custom',
+        '\u001b[31merror\u001b[39m',
+      ),
+      message: fc.oneof(
+        { weight: 6, arbitrary: text },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(undefined, 42, { structured: true }),
+        },
+      ),
+      timestamp: sometimes(
+        fc.oneof(
+          fc.constantFrom(
+            '2026-12-01T10:00:00.123Z',
+            'not a time',
+            1764583200000,
+          ),
+          fc.constant(new Date(1764583200000)),
+        ),
+      ),
+      prefix: sometimes(fc.constantFrom('a/b/c', 'bad', 7)),
+      fields: fc.dictionary(key, value, { maxKeys: 6 }),
+      asError: fc.oneof(
+        { weight: 9, arbitrary: fc.constant(false) },
+        { weight: 1, arbitrary: fc.constant(true) },
+      ),
+      symbolLevel: fc.boolean(),
+    })
+    .map(
+      ({ level, message, timestamp, prefix, fields, asError, symbolLevel }) => {
+        const made: Record<string | symbol, unknown> = asError
+          ? (Object.assign(new Error('boom'), fields) as unknown as Record<
+              string,
+              unknown
+            >)
+          : { ...fields }
+        made.level = level
+        if (symbolLevel) made[LEVEL] = level
+        if (message !== undefined) made.message = message
+        if (timestamp !== undefined) made.timestamp = timestamp
+        if (prefix !== undefined) made['ml_dash.prefix'] = prefix
+        return made
+      },
+    )
+  const levels = fc.option(
+    fc.constant({ custom: 3, error: 0, warn: 1, info: 2, silly: 6 }),
+    { nil: undefined },
+  )
+
+  it('makes exactly the entry the mapping and the encoder make, or none', () => {
+    let made = 0
+    fc.assert(
+      fc.property(info, limits, levels, levelMap, (one, within, known, map) => {
+        const flat = flatWinstonEntry(one, within, known, map as never)
+        if (flat === undefined) return
+        made++
+        const mapped = mapWinstonInfo(one, known, map as never)
+        // An info without a timestamp takes the time of the call: the same millisecond for both, or compare without it.
+        const plain = (entry: string) =>
+          one.timestamp === undefined
+            ? entry.replace(/^\{"timestamp":"[^"]*"/, '{"timestamp":""')
+            : entry
+        expect(plain(flat.entry)).toBe(plain(encodeEntry(mapped.input, within)))
+        expect(flat.prefix).toBe(mapped.prefix)
+      }),
+      { numRuns: RUNS },
+    )
+    expect(made).toBeGreaterThan(RUNS / 5)
+  })
+
+  it('makes the entry of an ordinary flat info', () => {
+    const plain = fc.record({
+      level: fc.constantFrom('info', 'warn', 'error', 'debug'),
+      message: fc.string({ maxLength: 200 }),
+      timestamp: fc.constant('2026-12-01T10:00:00.123Z'),
+      fields: fc.dictionary(
+        fc
+          .stringMatching(/^[a-z][a-z0-9_.]{0,15}$/)
+          .filter(
+            (k) =>
+              !['level', 'message', 'timestamp', 'source_level'].includes(k),
+          ),
+        fc.oneof(
+          fc.string(),
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.boolean(),
+        ),
+        { maxKeys: 8 },
+      ),
+    })
+    fc.assert(
+      fc.property(plain, ({ fields, ...rest }) => {
+        const one = { ...fields, ...rest, [LEVEL]: rest.level }
+        const flat = flatWinstonEntry(one, DEFAULT_ENTRY_LIMITS)
+        expect(flat).toBeDefined()
+        expect(flat!.entry).toBe(encodeEntry(mapWinstonInfo(one).input))
       }),
       { numRuns: RUNS },
     )
