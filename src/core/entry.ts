@@ -201,9 +201,13 @@ export function encodeEntry(
  * builds an entry's text itself (src/otel/flat-entry.ts).
  */
 export function finishEntry(text: string): EncodedEntry {
-  return text.length > MARKED_LENGTH && text.includes('…')
-    ? oneByteMarkers(text)
-    : text
+  if (text.length > MARKED_LENGTH && text.includes('…'))
+    return oneByteMarkers(text)
+  // Made flat now (V8 flattens a string to read it as a number), as its
+  // write would: an entry that waits then is one string, not the tree of
+  // its parts, each of which the garbage collector would copy.
+  void Number(text)
+  return text
 }
 
 /**

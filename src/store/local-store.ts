@@ -37,11 +37,13 @@
  * not opened: the error names both prefixes, has the code
  * {@link NESTED_EXPERIMENT_CODE} and is permanent.
  */
+import type { Stats } from 'node:fs'
 import {
   closeSync,
   constants,
   ftruncateSync,
   fstatSync,
+  lstatSync,
   mkdirSync,
   readSync,
   writeSync,
@@ -61,6 +63,7 @@ import {
   NOT_A_FILE,
   isSymlink,
   openOwnFile,
+  openOwnFileStat,
 } from './own-file.js'
 import {
   writeExperimentFile,
@@ -262,10 +265,13 @@ class FileStore implements LocalStore {
    * reads the tail (and repairs it). The counter is read every time.
    */
   #known: KnownTail | undefined
+  /** The log's and the counter's descriptors, kept from one hold to the next. */
+  readonly #files: StoreFiles
 
   constructor(directory: string, logs: string, lockFd: number, flock: Flock) {
     this.directory = directory
     this.#logFile = join(logs, 'logs.jsonl')
+    this.#files = new StoreFiles(this.#logFile)
     this.#counterFile = join(logs, '.log_sequence')
     this.#lockFile = join(logs, '.log_sequence.lock')
     this.#lockFd = lockFd
@@ -318,6 +324,7 @@ class FileStore implements LocalStore {
   }
 
   #release(): void {
+    this.#files.closeKept()
     try {
       closeSync(this.#lockFd)
     } catch (error) {
@@ -330,14 +337,19 @@ class FileStore implements LocalStore {
     entries: readonly EncodedEntry[],
     stillWanted?: () => boolean,
   ): StoreResult {
-    const files = new HeldFiles(this.#logFile)
+    const files = this.#files
+    files.path = this.#logFile
     try {
       const wanted = stillWanted === undefined || stillWanted()
-      return this.#write(files, wanted ? entries : [])
+      const result = this.#write(files, wanted ? entries : [])
+      // After any failure the next hold opens both files afresh.
+      if (result.status !== 'success') files.closeKept()
+      return result
     } catch (error) {
+      files.closeKept()
       return classify(error, files.path)
     } finally {
-      files.closeAll()
+      files.endHold()
       this.#unlock()
     }
   }
@@ -347,15 +359,18 @@ class FileStore implements LocalStore {
    * (read, then write). A batch with no entries (the repair on open) creates
    * no file.
    */
-  #write(files: HeldFiles, entries: readonly EncodedEntry[]): StoreResult {
+  #write(files: StoreFiles, entries: readonly EncodedEntry[]): StoreResult {
     const writing = entries.length > 0
-    const log = files.open(
+    // Kept for the next hold only when opened to append.
+    const opened = files.open(
       this.#logFile,
       writing ? APPEND_READ_CREATE : constants.O_RDWR,
+      writing,
     )
+    const log = opened?.fd
     const known = this.#known
     this.#known = undefined
-    const now = log === undefined ? undefined : fstatSync(log)
+    const now = opened?.stat
     const unchanged =
       known !== undefined &&
       now !== undefined &&
@@ -371,7 +386,7 @@ class FileStore implements LocalStore {
           : repairTail(log, this.#logFile)
     if (tail.tornBytes > 0)
       debug('cut %d torn bytes off %s', tail.tornBytes, this.#logFile)
-    const counterFd = files.open(this.#counterFile, constants.O_RDWR)
+    const counterFd = files.open(this.#counterFile, constants.O_RDWR, true)?.fd
     // Read every time: a counter written alone (by hand) must be seen.
     const counter =
       counterFd === undefined ? NO_COUNTER : readCounter(counterFd)
@@ -407,7 +422,7 @@ class FileStore implements LocalStore {
 
   /** Writes the next number, creating the counter file when missing. */
   #storeCounter(
-    files: HeldFiles,
+    files: StoreFiles,
     counterFd: number | undefined,
     next: number,
     /** The file's length before (undefined: unknown). */
@@ -416,7 +431,11 @@ class FileStore implements LocalStore {
     try {
       const fd =
         counterFd ??
-        files.open(this.#counterFile, constants.O_RDWR | constants.O_CREAT)!
+        files.open(
+          this.#counterFile,
+          constants.O_RDWR | constants.O_CREAT,
+          true,
+        )!.fd
       writeCounter(fd, next, counterFd === undefined ? 0 : length)
       return SUCCESS
     } catch (error) {
@@ -433,32 +452,99 @@ class FileStore implements LocalStore {
   }
 }
 
-/** The descriptors one lock hold opened, and the file it works on (named in errors). */
-class HeldFiles {
+/**
+ * The descriptors a store's lock holds use, and the file a hold works on
+ * (named in errors). The log's (opened to append) and the counter's are
+ * kept open from one hold to the next, while the process keeps fewer than
+ * {@link MAX_KEPT_DESCRIPTORS}: a hold then looks at each name (`lstat`)
+ * instead of opening, checking and closing it, and uses the kept
+ * descriptor when the name still holds that same regular file; anything
+ * else (a file replaced, removed, or turned into a link) is opened as the
+ * first time. Kept ones close with the store, and after a hold that failed.
+ */
+class StoreFiles {
   path: string
-  readonly #fds: number[] = []
+  readonly #kept = new Map<string, KeptFile>()
+  readonly #temporary: number[] = []
 
   constructor(path: string) {
     this.path = path
   }
 
-  /** A descriptor for `file`, or undefined when it does not exist and `flags` do not create it. */
-  open(file: string, flags: number): number | undefined {
+  /**
+   * A descriptor for `file` and its status, or undefined when it does not
+   * exist and `flags` do not create it. `keep`: the descriptor may serve
+   * later holds.
+   */
+  open(
+    file: string,
+    flags: number,
+    keep: boolean,
+  ): { fd: number; stat: Stats } | undefined {
     this.path = file
-    const fd = openIfPresent(file, flags)
-    if (fd !== undefined) this.#fds.push(fd)
-    return fd
+    const kept = this.#kept.get(file)
+    if (kept !== undefined) {
+      const stat = lstatSync(file, { throwIfNoEntry: false })
+      if (
+        stat !== undefined &&
+        stat.isFile() &&
+        stat.ino === kept.ino &&
+        stat.dev === kept.dev
+      )
+        return { fd: kept.fd, stat }
+      this.#close(file, kept)
+    }
+    const opened = openIfPresent(file, flags)
+    if (opened === undefined) return undefined
+    if (keep && keptDescriptors < MAX_KEPT_DESCRIPTORS) {
+      keptDescriptors++
+      this.#kept.set(file, {
+        fd: opened.fd,
+        ino: opened.stat.ino,
+        dev: opened.stat.dev,
+      })
+    } else this.#temporary.push(opened.fd)
+    return opened
   }
 
-  /** Closes each one; a close that throws is logged, so the unlock after it still runs. */
-  closeAll(): void {
-    for (const fd of this.#fds.splice(0)) {
-      try {
-        closeSync(fd)
-      } catch (error) {
-        debug('closing a log descriptor failed: %s', String(error))
-      }
-    }
+  /** The hold is over: closes what it opened and did not keep. */
+  endHold(): void {
+    for (const fd of this.#temporary.splice(0)) closeQuietly(fd)
+  }
+
+  /** Closes the kept descriptors too (a failed hold, the store's close). */
+  closeKept(): void {
+    for (const [file, kept] of this.#kept) this.#close(file, kept)
+  }
+
+  #close(file: string, kept: KeptFile): void {
+    this.#kept.delete(file)
+    keptDescriptors--
+    closeQuietly(kept.fd)
+  }
+}
+
+/** A descriptor kept open, and the file it was opened on. */
+interface KeptFile {
+  fd: number
+  ino: number
+  dev: number
+}
+
+/**
+ * Most descriptors the stores of a process keep open between holds: two
+ * for each of 256 experiments (a router opens at most 256 by routing). A
+ * store beyond it opens and closes its files in every hold.
+ */
+const MAX_KEPT_DESCRIPTORS = 512
+let keptDescriptors = 0
+
+/** Closes a descriptor; a close that throws is logged, so the unlock after it still runs. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch (error) {
+    debug('closing a log descriptor failed: %s', String(error))
   }
 }
 
@@ -482,9 +568,12 @@ const NO_TAIL = { lastSequence: -1, tornBytes: 0, size: 0 }
  * A descriptor for `file`, or undefined when it does not exist and `flags`
  * do not create it. A link at its name is refused (ELOOP), dangling or not.
  */
-function openIfPresent(file: string, flags: number): number | undefined {
+function openIfPresent(
+  file: string,
+  flags: number,
+): { fd: number; stat: Stats } | undefined {
   try {
-    return openOwnFile(file, flags, 0o644)
+    return openOwnFileStat(file, flags, 0o644)
   } catch (error) {
     if (
       (error as NodeJS.ErrnoException).code === 'ENOENT' &&

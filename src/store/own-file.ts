@@ -8,6 +8,7 @@
  * the flag. Whatever else stands at the name (a FIFO, a device, a folder)
  * is refused with a sentence naming the path.
  */
+import type { Stats } from 'node:fs'
 import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs'
 
 /** Linux and macOS define both; Windows neither (0 there, where the store cannot run: it needs flock). */
@@ -32,6 +33,15 @@ export const NOT_A_FILE = 'ERR_ML_DASH_NOT_A_FILE'
 
 /** Opens `path` as {@link openSync} does (with `O_NOFOLLOW` and `O_NONBLOCK` added), refusing a link or anything but a regular file. */
 export function openOwnFile(path: string, flags: number, mode = 0o644): number {
+  return openOwnFileStat(path, flags, mode).fd
+}
+
+/** {@link openOwnFile}, with the file's status as the check read it. */
+export function openOwnFileStat(
+  path: string,
+  flags: number,
+  mode = 0o644,
+): { fd: number; stat: Stats } {
   let fd: number
   try {
     fd = openSync(path, flags | NOFOLLOW | NONBLOCK, mode)
@@ -41,18 +51,18 @@ export function openOwnFile(path: string, flags: number, mode = 0o644): number {
       throw notAFile(path, error)
     throw error
   }
-  let regular: boolean
+  let stat: Stats
   try {
-    regular = fstatSync(fd).isFile()
+    stat = fstatSync(fd)
   } catch (error) {
     closeSync(fd)
     throw error
   }
-  if (!regular) {
+  if (!stat.isFile()) {
     closeSync(fd)
     throw notAFile(path)
   }
-  return fd
+  return { fd, stat }
 }
 
 function notAFile(path: string, cause?: unknown): NodeJS.ErrnoException {

@@ -2,7 +2,10 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
   renameSync,
+  rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -282,6 +285,45 @@ describe('sequence numbers past 2^53 - 1', () => {
     writeFileSync(join(logs, '.log_sequence'), '0')
     await store.append(entries(1, 'after rewrite'))
     expect(numbers()).toEqual([0, 7, 9, 10])
+  })
+
+  it('closes every descriptor it kept between appends when it closes', async () => {
+    const open = () => readdirSync('/proc/self/fd').length
+    const before = open()
+    store = await openLocalStore(temp.dir, PREFIX)
+    await store.append(entries(3))
+    expect(open()).toBeGreaterThan(before)
+    store.close()
+    store = undefined
+    expect(open()).toBe(before)
+  })
+
+  it('writes the files at their names, not the ones it held last, when they were replaced, removed or turned into links between two appends', async () => {
+    store = await openLocalStore(temp.dir, PREFIX)
+    const file = join(logs, 'logs.jsonl')
+    const counter = join(logs, '.log_sequence')
+    await store.append(entries(2))
+    // A counter put in its place (as a writer that renames a new file over it would).
+    writeFileSync(`${counter}.new`, '100')
+    renameSync(`${counter}.new`, counter)
+    await store.append(entries(1, 'after the counter moved'))
+    expect(readLines(file).map((l) => l.sequenceNumber)).toEqual([0, 1, 100])
+    expect(readFileSync(counter, 'utf8')).toBe('101')
+    // The log removed (rotated away): a new one at the name.
+    renameSync(file, `${file}.1`)
+    await store.append(entries(1, 'after the log moved'))
+    expect(readLines(file).map((l) => l.message)).toEqual([
+      'after the log moved 0',
+    ])
+    expect(readLines(`${file}.1`)).toHaveLength(3)
+    // A link at the log's name: refused, as the first open refuses it.
+    const elsewhere = join(temp.dir, 'elsewhere.jsonl')
+    writeFileSync(elsewhere, '')
+    rmSync(file)
+    symlinkSync(elsewhere, file)
+    const refused = await store.append(entries(1, 'through a link'))
+    expect(refused.status).toBe('failure')
+    expect(readFileSync(elsewhere, 'utf8')).toBe('')
   })
 
   it.each(['9007199254740991', '999999999999999999999'])(
