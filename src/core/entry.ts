@@ -198,7 +198,7 @@ export function encodeEntry(
 /**
  * The last step of every entry's encoding: a long text with a `…` gets it
  * written as an escape (see {@link oneByteMarkers}). For a mapping that
- * builds an entry's text itself (src/otel/flat-entry.ts).
+ * builds an entry's text itself (the fast paths, src/core/flat-json.ts).
  */
 export function finishEntry(text: string): EncodedEntry {
   if (text.length > MARKED_LENGTH && text.includes('…'))

@@ -83,7 +83,7 @@ export interface Router {
    */
   route(input: EntryInput, routedPrefix?: unknown): Routed | undefined
   /**
-   * Routes an entry a mapping encoded itself (src/otel/flat-entry.ts) as
+   * Routes an entry a fast path encoded itself (src/core/flat-json.ts) as
    * `route` routes its input. 'refused' when its routed prefix is refused:
    * the entry must then say so in its metadata, so the caller maps the
    * record and gives it to `route` or `enqueue`, which count and mark it.

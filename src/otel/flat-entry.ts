@@ -14,7 +14,15 @@
  * then exactly what {@link mapOtelLogRecord} and `encodeEntry` make of it,
  * character for character (a property test holds the two together); every
  * other record, and any record whose fields throw, gets undefined here and
- * takes the mapping. Each field and each attribute is read once.
+ * takes the mapping. Each field and each attribute is read once here;
+ * when this gives up, the mapping reads them again (a getter that throws
+ * only once is then read without a throw).
+ *
+ * The members are written in the order `for…in` gives them, which is the
+ * mapping's order for every ordinary object (integer keys first, then the
+ * others as they were set); a Proxy whose `ownKeys` trap lists them in
+ * another order is stored in that order. The SDK's and the receiver's
+ * records are ordinary objects.
  */
 import type { EntryLimits } from '../core/entry.js'
 import { membersJson } from '../core/entry.js'
@@ -35,6 +43,7 @@ import {
   SCOPE_KEY,
   hrTimeToMs,
   otelLevelOf,
+  ownPrefix,
   sharedPart,
 } from './map.js'
 
@@ -96,16 +105,13 @@ function encodeFlat(
   // order: the attributes, then what the record itself gives.
   let text = ''
   let members = 0
-  let prefix: unknown
   const attributes = record.attributes
+  // Found as the mapping finds it: an own property, enumerable or not.
+  const prefix = ownPrefix(attributes ?? {})
   if (attributes !== undefined) {
     for (const key in attributes) {
-      if (!Object.hasOwn(attributes, key)) continue
+      if (key === PREFIX_ATTRIBUTE || !Object.hasOwn(attributes, key)) continue
       const value = attributes[key]
-      if (key === PREFIX_ATTRIBUTE) {
-        prefix = value
-        continue
-      }
       const keyJson = MEMBER_KEYS.json(key, maxStringLength)
       if (keyJson === undefined) return undefined
       const json = valueJson(value, maxStringLength)

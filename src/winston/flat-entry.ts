@@ -10,7 +10,11 @@
  * {@link mapWinstonInfo} and `encodeEntry` make of it, character for
  * character (a property test holds the two together); any other info, and
  * any info whose fields throw, gets undefined here and takes the mapping.
- * Each field is read once, as the mapping's spread reads it.
+ * Each field is read once here, as the mapping's spread reads it; when
+ * this gives up, the mapping reads them again. The members are written in
+ * the order `for…in` gives them: the mapping's order for every ordinary
+ * object (winston makes each info with `Object.assign`); a Proxy whose
+ * `ownKeys` trap lists them in another order is stored in that order.
  */
 import type { EntryLimits } from '../core/entry.js'
 import type { FlatEntry } from '../core/flat-json.js'

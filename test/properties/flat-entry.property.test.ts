@@ -47,7 +47,19 @@ const text = fc.oneof(
 const key = fc.oneof(
   {
     weight: 12,
-    arbitrary: fc.constantFrom('i', 'route', 'status', 'ms', '0', '12'),
+    arbitrary: fc.constantFrom(
+      'i',
+      'route',
+      'status',
+      'ms',
+      '0',
+      '12',
+      '4294967295',
+      '4294967294',
+      '-1',
+      '01',
+      '1e3',
+    ),
   },
   {
     weight: 1,
@@ -113,7 +125,23 @@ const record = fc.record({
     { weight: 1, arbitrary: fc.constantFrom(undefined, { structured: true }) },
   ),
   eventName: sometimes(fc.oneof(text, fc.constant(7))),
-  attributes: fc.dictionary(key, value, { maxKeys: 6 }),
+  attributes: fc.oneof(
+    { weight: 8, arbitrary: fc.dictionary(key, value, { maxKeys: 6 }) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        undefined,
+        null,
+        Object.create({ inherited: 'x', 'ml_dash.prefix': 'a/b/inherited' }),
+        Object.defineProperty({ a: 1 }, 'ml_dash.prefix', {
+          value: 'a/b/hidden',
+          enumerable: false,
+        }),
+        Object.assign(Object.create(null), { b: 2, 'ml_dash.prefix': null }),
+        ['x', 'y'],
+      ),
+    },
+  ),
   spanContext: sometimes(
     fc.record({
       traceId: text,
