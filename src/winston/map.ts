@@ -110,7 +110,9 @@ const ANSI = /\u001b\[[0-9;]*m/g
 
 export function levelName(info: Record<string | symbol, unknown>): string {
   const raw = info[LEVEL] ?? info.level
-  return typeof raw === 'string' ? raw.replace(ANSI, '') : 'info'
+  if (typeof raw !== 'string') return 'info'
+  // Most levels carry no colour: no regular expression run for them.
+  return raw.includes('\u001b') ? raw.replace(ANSI, '') : raw
 }
 
 export function readTime(value: unknown): number | undefined {
