@@ -43,6 +43,17 @@ const text = fc.oneof(
   { weight: 1, arbitrary: awkwardString },
 )
 
+/** The keys the OpenTelemetry mapping writes into the metadata itself. */
+const MAPPING_KEYS = [
+  'source_level',
+  'trace_id',
+  'span_id',
+  'trace_flags',
+  'event_name',
+  'otel.resource',
+  'otel.scope',
+]
+
 /** Keys, including every one the mapping writes or moves. */
 const key = fc.oneof(
   {
@@ -64,13 +75,7 @@ const key = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom(
-      'source_level',
-      'trace_id',
-      'span_id',
-      'trace_flags',
-      'event_name',
-      'otel.resource',
-      'otel.scope',
+      ...MAPPING_KEYS,
       '__proto__',
       'exception.type',
       'exception',
@@ -213,16 +218,7 @@ describe('the OpenTelemetry fast path', () => {
       resource: fc.constant({ attributes: { 'service.name': 'svc' } }),
       instrumentationScope: fc.constant({ name: 'scope', version: '1' }),
     })
-    const reserved = new Set([
-      'source_level',
-      'trace_id',
-      'span_id',
-      'trace_flags',
-      'event_name',
-      'otel.resource',
-      'otel.scope',
-      'ml_dash.prefix',
-    ])
+    const reserved = new Set([...MAPPING_KEYS, 'ml_dash.prefix'])
     fc.assert(
       fc.property(plain, (one) => {
         fc.pre(Object.keys(one.attributes).every((k) => !reserved.has(k)))
