@@ -72,6 +72,8 @@ const WRITE_AT_LENGTH = 1024 * 1024
 
 /** What a cold read takes from a segment at once, at most. */
 const READ_CHUNK_BYTES = 4 * 1024 * 1024
+/** Read past what a batch may take, so that its last line's end is found without a second read. */
+const READ_SLACK_BYTES = 64 * 1024
 
 const READ_ONLY = constants.O_RDONLY
 const WRITE_APPEND = constants.O_WRONLY | constants.O_APPEND
@@ -447,8 +449,13 @@ export class Outbox {
       // A segment shorter than the next one's name says (a power loss): from its start.
       const from = Math.max(0, this.#taken - segment.start)
       const file = join(this.directory, segmentName(segment.start))
-      // Grown until it holds a whole line (an entry may be larger than a chunk).
-      let length = Math.min(READ_CHUNK_BYTES, segment.size - from)
+      // What one batch takes, most often (ASCII: a byte a unit), grown
+      // until it holds a whole line (an entry may be larger than a chunk).
+      let length = Math.min(
+        READ_CHUNK_BYTES,
+        segment.size - from,
+        Math.max(maxBytes - bytes, 0) + READ_SLACK_BYTES,
+      )
       let chunk = readFile(file, from, length)
       while (chunk.indexOf(0x0a) < 0 && from + length < segment.size) {
         length = Math.min(length * 2, segment.size - from)
@@ -754,7 +761,8 @@ function countLines(file: string, from: number): number {
 function readFile(file: string, from: number, length: number): Buffer {
   const fd = openOwnFile(file, READ_ONLY)
   try {
-    const buffer = Buffer.alloc(length)
+    // Only the bytes read are returned: no need to clear it first.
+    const buffer = Buffer.allocUnsafe(length)
     let read = 0
     while (read < length) {
       const got = readSync(fd, buffer, read, length - read, from + read)
