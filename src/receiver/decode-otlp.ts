@@ -150,7 +150,7 @@ export function* protobufRecords(
       const { field, wire } = reader.tag()
       if (field === 1 && wire === LENGTH) {
         if (budget.part() % TICK_PARTS === 0) yield null
-        yield* resourceLogs(reader.bytes(), budget)
+        yield* resourceLogs(reader.message(), budget)
       } else reader.skip(wire)
     }
   } catch (error) {
@@ -173,20 +173,19 @@ export function decodeOtlpProtobuf(
 }
 
 function* resourceLogs(
-  bytes: Uint8Array,
+  reader: ProtoReader,
   budget: DecodeBudget,
 ): Generator<OtelLogRecord | null, void, undefined> {
-  const reader = new ProtoReader(bytes)
-  const scopes: Uint8Array[] = []
+  const scopes: ProtoReader[] = []
   let attributes: Attributes = {}
   while (!reader.done) {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH) {
       budget.begin()
-      attributes = keyValueList(reader.bytes(), 0, budget) // Resource: repeated KeyValue attributes = 1
+      attributes = keyValueList(reader.message(), 0, budget) // Resource: repeated KeyValue attributes = 1
     } else if (field === 2 && wire === LENGTH) {
       if (budget.part() % TICK_PARTS === 0) yield null
-      scopes.push(reader.bytes())
+      scopes.push(reader.message())
     } else reader.skip(wire)
   }
   // The resource may follow its scopes in the bytes: read scopes once it is known.
@@ -199,20 +198,19 @@ function* resourceLogs(
 }
 
 function* scopeLogs(
-  bytes: Uint8Array,
+  reader: ProtoReader,
   context: Context,
   budget: DecodeBudget,
 ): Generator<OtelLogRecord | null, void, undefined> {
-  const reader = new ProtoReader(bytes)
-  const logRecords: Uint8Array[] = []
+  const logRecords: ProtoReader[] = []
   let scope: Context['scope']
   while (!reader.done) {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH)
-      scope = instrumentationScope(reader.bytes())
+      scope = instrumentationScope(reader.message())
     else if (field === 2 && wire === LENGTH) {
       if (budget.record() % TICK_PARTS === 0) yield null
-      logRecords.push(reader.bytes())
+      logRecords.push(reader.message())
     } else reader.skip(wire)
   }
   const recordContext = { ...context, scope }
@@ -220,8 +218,7 @@ function* scopeLogs(
     yield logRecord(record, recordContext, budget)
 }
 
-function instrumentationScope(bytes: Uint8Array): Context['scope'] {
-  const reader = new ProtoReader(bytes)
+function instrumentationScope(reader: ProtoReader): Context['scope'] {
   let name = ''
   let version: string | undefined
   while (!reader.done) {
@@ -234,12 +231,11 @@ function instrumentationScope(bytes: Uint8Array): Context['scope'] {
 }
 
 function logRecord(
-  bytes: Uint8Array,
+  reader: ProtoReader,
   context: Context,
   budget: DecodeBudget,
 ): OtelLogRecord {
   budget.begin()
-  const reader = new ProtoReader(bytes)
   const record: {
     -readonly [K in keyof OtelLogRecord]: OtelLogRecord[K]
   } = { resource: context.resource, attributes: {} }
@@ -264,11 +260,11 @@ function logRecord(
         break
       case 5:
         reader.expect(wire, LENGTH, 'body')
-        record.body = anyValue(reader.bytes(), 0, budget)
+        record.body = anyValue(reader.message(), 0, budget)
         break
       case 6:
         reader.expect(wire, LENGTH, 'attributes')
-        keyValue(reader.bytes(), record.attributes as Attributes, 0, budget)
+        keyValue(reader.message(), record.attributes as Attributes, 0, budget)
         break
       case 8:
         reader.expect(wire, FIXED32, 'flags')
@@ -276,11 +272,11 @@ function logRecord(
         break
       case 9:
         reader.expect(wire, LENGTH, 'trace_id')
-        traceId = Buffer.from(reader.bytes()).toString('hex')
+        traceId = reader.hex()
         break
       case 10:
         reader.expect(wire, LENGTH, 'span_id')
-        spanId = Buffer.from(reader.bytes()).toString('hex')
+        spanId = reader.hex()
         break
       case 11:
         reader.expect(wire, FIXED64, 'observed_time_unix_nano')
@@ -301,20 +297,19 @@ function logRecord(
 
 /** One KeyValue into `into`. */
 function keyValue(
-  bytes: Uint8Array,
+  reader: ProtoReader,
   into: Attributes,
   depth: number,
   budget: DecodeBudget,
 ): void {
   budget.value()
-  const reader = new ProtoReader(bytes)
   let key = ''
   let value: unknown
   while (!reader.done) {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH) key = reader.string()
     else if (field === 2 && wire === LENGTH)
-      value = anyValue(reader.bytes(), depth, budget)
+      value = anyValue(reader.message(), depth, budget)
     else reader.skip(wire)
   }
   setKey<unknown>(into, key, value ?? null)
@@ -322,24 +317,24 @@ function keyValue(
 
 /** AnyValue: string 1, bool 2, int64 3, double 4, array 5, kvlist 6, bytes 7. */
 function anyValue(
-  bytes: Uint8Array,
+  reader: ProtoReader,
   depth: number,
   budget: DecodeBudget,
 ): unknown {
   if (depth > MAX_VALUE_DEPTH)
     throw new OtlpDecodeError(`values nested deeper than ${MAX_VALUE_DEPTH}`)
-  const reader = new ProtoReader(bytes)
   let value: unknown = null
   while (!reader.done) {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH) value = reader.string()
     else if (field === 2 && wire === VARINT) value = reader.varint() !== 0
-    else if (field === 3 && wire === VARINT) value = int64(reader.int64())
+    else if (field === 3 && wire === VARINT)
+      value = reader.smallInt64() ?? int64(reader.int64())
     else if (field === 4 && wire === FIXED64) value = reader.double()
     else if (field === 5 && wire === LENGTH)
-      value = valueList(reader.bytes(), depth + 1, budget)
+      value = valueList(reader.message(), depth + 1, budget)
     else if (field === 6 && wire === LENGTH)
-      value = keyValueList(reader.bytes(), depth + 1, budget)
+      value = keyValueList(reader.message(), depth + 1, budget)
     else if (field === 7 && wire === LENGTH) value = Buffer.from(reader.bytes())
     else reader.skip(wire)
   }
@@ -347,33 +342,31 @@ function anyValue(
 }
 
 function valueList(
-  bytes: Uint8Array,
+  reader: ProtoReader,
   depth: number,
   budget: DecodeBudget,
 ): unknown[] {
-  const reader = new ProtoReader(bytes)
   const values: unknown[] = []
   while (!reader.done) {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH) {
       budget.value()
-      values.push(anyValue(reader.bytes(), depth, budget))
+      values.push(anyValue(reader.message(), depth, budget))
     } else reader.skip(wire)
   }
   return values
 }
 
 function keyValueList(
-  bytes: Uint8Array,
+  reader: ProtoReader,
   depth: number,
   budget: DecodeBudget,
 ): Attributes {
-  const reader = new ProtoReader(bytes)
   const values: Attributes = {}
   while (!reader.done) {
     const { field, wire } = reader.tag()
     if (field === 1 && wire === LENGTH)
-      keyValue(reader.bytes(), values, depth, budget)
+      keyValue(reader.message(), values, depth, budget)
     else reader.skip(wire)
   }
   return values

@@ -17,8 +17,6 @@ export const FIXED64 = 1
 export const LENGTH = 2
 export const FIXED32 = 5
 
-const decoder = new TextDecoder('utf-8', { fatal: false })
-
 /** Eight bytes seen as one double, in the platform's byte order. */
 const SCRATCH_DOUBLE = new Float64Array(1)
 const SCRATCH_BYTES = new Uint8Array(SCRATCH_DOUBLE.buffer)
@@ -33,21 +31,27 @@ function uint32At(buf: Uint8Array, at: number): number {
   )
 }
 
-/** A cursor over one message's bytes. */
+/**
+ * A cursor over one message's bytes: a range of one buffer, shared with the
+ * readers of the messages nested in it (`message()`), so that no view is
+ * made per field and strings are decoded straight from the buffer.
+ */
 export class ProtoReader {
-  #pos = 0
-  readonly #buf: Uint8Array
+  #pos: number
+  /** Where this message ends in the buffer. */
+  readonly #end: number
+  readonly #buf: Buffer
 
-  constructor(buf: Uint8Array) {
-    // A plain view: a Buffer's subarrays are Buffers, slower to make.
-    this.#buf =
-      buf.constructor === Uint8Array
-        ? buf
-        : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+    this.#buf = Buffer.isBuffer(buf)
+      ? buf
+      : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+    this.#pos = start
+    this.#end = end
   }
 
   get done(): boolean {
-    return this.#pos >= this.#buf.length
+    return this.#pos >= this.#end
   }
 
   /** The next field's number and wire type. */
@@ -59,6 +63,13 @@ export class ProtoReader {
     return { field, wire: raw % 8 }
   }
 
+  /** A length-delimited field as a reader of its own: the message nested there. */
+  message(): ProtoReader {
+    const length = this.varint()
+    const at = this.#skipBytes(length)
+    return new ProtoReader(this.#buf, at, at + length)
+  }
+
   /** A varint up to 2^53 (lengths, tags, enums, booleans). */
   varint(): number {
     // In numbers while it fits 8 bytes (56 bits: exact up to 2^53, and a
@@ -68,7 +79,7 @@ export class ProtoReader {
     let result = 0
     let scale = 1
     for (let i = 0; i < 8; i++) {
-      if (pos >= buf.length) throw new ProtobufError('truncated varint')
+      if (pos >= this.#end) throw new ProtobufError('truncated varint')
       const byte = buf[pos++]!
       result += (byte & 0x7f) * scale
       if ((byte & 0x80) === 0) {
@@ -89,8 +100,7 @@ export class ProtoReader {
   varintBig(): bigint {
     let result = 0n
     for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (this.#pos >= this.#buf.length)
-        throw new ProtobufError('truncated varint')
+      if (this.#pos >= this.#end) throw new ProtobufError('truncated varint')
       const byte = this.#buf[this.#pos++]!
       result |= BigInt(byte & 0x7f) << shift
       if ((byte & 0x80) === 0) return result & 0xffff_ffff_ffff_ffffn
@@ -101,6 +111,28 @@ export class ProtoReader {
   /** A two's-complement int64 varint. */
   int64(): bigint {
     return BigInt.asIntN(64, this.varintBig())
+  }
+
+  /**
+   * A two's-complement int64 varint as a number when its value is below
+   * 2^49 and not negative (up to 7 bytes: exact, read without a BigInt);
+   * undefined, and nothing read, for any other (then read `int64()`).
+   */
+  smallInt64(): number | undefined {
+    const buf = this.#buf
+    let pos = this.#pos
+    let result = 0
+    let scale = 1
+    for (let i = 0; i < 7 && pos < this.#end; i++) {
+      const byte = buf[pos++]!
+      result += (byte & 0x7f) * scale
+      if ((byte & 0x80) === 0) {
+        this.#pos = pos
+        return result
+      }
+      scale *= 128
+    }
+    return undefined
   }
 
   fixed64(): bigint {
@@ -128,8 +160,18 @@ export class ProtoReader {
     return this.#take(this.varint())
   }
 
+  /** A length-delimited field as UTF-8 text (a bad sequence becomes U+FFFD, as TextDecoder makes it). */
   string(): string {
-    return decoder.decode(this.bytes())
+    const length = this.varint()
+    const at = this.#skipBytes(length)
+    return this.#buf.toString('utf8', at, at + length)
+  }
+
+  /** A length-delimited field's bytes as lowercase hex (trace and span ids). */
+  hex(): string {
+    const length = this.varint()
+    const at = this.#skipBytes(length)
+    return this.#buf.toString('hex', at, at + length)
   }
 
   /** Skips a field of the given wire type. */
@@ -154,9 +196,9 @@ export class ProtoReader {
 
   /** Moves past `length` bytes, checked; returns where they start. */
   #skipBytes(length: number): number {
-    if (length < 0 || this.#pos + length > this.#buf.length)
+    if (length < 0 || this.#pos + length > this.#end)
       throw new ProtobufError(
-        `truncated: ${length} bytes wanted at byte ${this.#pos} of ${this.#buf.length}`,
+        `truncated: ${length} bytes wanted at byte ${this.#pos} of ${this.#end}`,
       )
     const at = this.#pos
     this.#pos += length
@@ -165,6 +207,7 @@ export class ProtoReader {
 
   #take(length: number): Uint8Array {
     const at = this.#skipBytes(length)
-    return this.#buf.subarray(at, at + length)
+    // A plain view: a Buffer's subarrays are Buffers, slower to make.
+    return new Uint8Array(this.#buf.buffer, this.#buf.byteOffset + at, length)
   }
 }

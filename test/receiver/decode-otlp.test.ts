@@ -51,6 +51,13 @@ function sdkRecords(): Promise<ReadableLogRecord[]> {
         attributes: {
           n: 42,
           big: 2 ** 40,
+          // Around the reader's boundaries: 7-byte varints, then BigInt.
+          zero: 0,
+          below: 2 ** 49 - 1,
+          at: 2 ** 49,
+          safe: Number.MAX_SAFE_INTEGER,
+          negative: -1,
+          lowest: Number.MIN_SAFE_INTEGER,
           f: 1.5,
           ok: true,
           list: ['a', 1],
@@ -110,6 +117,19 @@ describe('OTLP decoding', () => {
       })
     },
   )
+
+  it('keeps a protobuf string as it was sent, a leading U+FEFF too', async () => {
+    const records = await captureRecords((provider) =>
+      provider
+        .getLogger('bom')
+        .emit({ body: '\ufeffbody', attributes: { text: '\ufeffkept' } }),
+    )
+    const [decoded] = decodeOtlpProtobuf(
+      ProtobufLogsSerializer.serializeRequest(records)!,
+    )
+    expect(decoded?.body).toBe('\ufeffbody')
+    expect(decoded?.attributes).toEqual({ text: '\ufeffkept' })
+  })
 
   it('decodes OTLP/JSON whatever the order of its keys, and across slices that split a character', async () => {
     const records = await sdkRecords()
