@@ -52,6 +52,9 @@ export const DEFAULT_ENTRY_LIMITS: Readonly<EntryLimits> = {
 /** Metadata key that replaces metadata over `maxMetadataBytes`. */
 export const METADATA_TRUNCATED_KEY = 'ml_dash_truncated'
 
+/** Metadata key saying what of a record could not be read or mapped. */
+export const UNMAPPED_KEY = 'ml_dash.unmapped'
+
 /** What an adapter or the Experiment hands over for one entry. */
 export interface EntryInput {
   level: Level

@@ -119,8 +119,9 @@ export function otelLevel(
  * spellings `trace`, `warning`, `err`, `critical`, `crit`, `emerg`, `alert`,
  * `notice` and `panic`. Undefined when the text names none.
  */
-export function levelFromText(text: string | undefined): Level | undefined {
-  if (text === undefined) return undefined
+export function levelFromText(text: unknown): Level | undefined {
+  // A severityText of the wrong type (null, a number) names no level.
+  if (typeof text !== 'string') return undefined
   const lower = text.trim().toLowerCase()
   if (isLevel(lower)) return lower
   return own(TEXT_ALIASES, lower)

@@ -246,7 +246,8 @@ class Walker {
       const name =
         typeof key === 'string' ? key : stringifyKey(this.walk(key, depth))
       const converted = this.walk(item, depth)
-      if (converted !== undefined) this.#set(out, name, converted)
+      if (converted !== undefined)
+        this.#set(out, this.#keyFor(out, name), converted)
     }
     return out
   }
@@ -303,14 +304,23 @@ class Walker {
       }
       const converted = this.#field(from, key, depth)
       if (converted !== undefined) {
-        this.#set(
-          out,
-          truncateString(key, this.#limits.maxStringLength),
-          converted,
-        )
+        this.#set(out, this.#keyFor(out, key), converted)
         kept++
       }
     }
+  }
+
+  /**
+   * The name a key is stored under: cut to `maxStringLength`, and, when a
+   * cut makes it the name of a member already stored (two long keys that
+   * begin alike), numbered ` (2)`, ` (3)`… so that neither value is lost.
+   */
+  #keyFor(out: Record<string, JsonValue>, key: string): string {
+    const name = truncateString(key, this.#limits.maxStringLength)
+    if (!Object.hasOwn(out, name)) return name
+    let n = 2
+    while (Object.hasOwn(out, `${name} (${n})`)) n++
+    return `${name} (${n})`
   }
 
   /** Sets a key, paying for it and its punctuation. */

@@ -429,9 +429,22 @@ function withRefused(metadata: unknown, refused: unknown): unknown {
     metadata !== null &&
     !Array.isArray(metadata)
   ) {
-    return { ...metadata, [PREFIX_REFUSED_KEY]: value }
+    // First, so that the item and size limits, which keep the first
+    // members, keep it too; set again after the spread, so that a member
+    // of that name in the metadata cannot replace it.
+    try {
+      const marked: Record<string, unknown> = {
+        [PREFIX_REFUSED_KEY]: value,
+        ...metadata,
+      }
+      marked[PREFIX_REFUSED_KEY] = value
+      return marked
+    } catch {
+      // A getter or a proxy trap that throws: the metadata goes under
+      // `value`, where the walk reads each member and marks what throws.
+    }
   }
   return metadata === undefined
     ? { [PREFIX_REFUSED_KEY]: value }
-    : { value: metadata, [PREFIX_REFUSED_KEY]: value }
+    : { [PREFIX_REFUSED_KEY]: value, value: metadata }
 }

@@ -26,6 +26,7 @@
  * `ml_dash.unmapped`.
  */
 import type { MappedRecord } from '../core/entry.js'
+import { UNMAPPED_KEY } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
@@ -36,8 +37,7 @@ import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 export const RESOURCE_KEY = 'otel.resource'
 /** Metadata key of the instrumentation scope. */
 export const SCOPE_KEY = 'otel.scope'
-/** Metadata key saying what of a record could not be read or mapped. */
-export const UNMAPPED_KEY = 'ml_dash.unmapped'
+export { UNMAPPED_KEY }
 
 /** `[seconds, nanoseconds]`, OpenTelemetry's HrTime. */
 export type HrTime = readonly [number, number]
@@ -127,11 +127,32 @@ export function mapUnmappableRecord(
   levelMap?: LevelMap,
 ): MappedRecord {
   const { fields, threw } = readFields(record)
+  // What the mapping reads inside them, read once each: a member whose
+  // getter throws becomes its marker, the others are kept.
+  fields.attributes = guardedCopy(fields.attributes, threw, 'attributes')
+  if (fields.resource !== undefined && fields.resource !== null) {
+    const resource = fields.resource
+    let attributes: unknown
+    try {
+      attributes = resource.attributes
+    } catch (thrown) {
+      threw.resource = describeThrown(thrown)
+    }
+    fields.resource = {
+      attributes: guardedCopy(attributes, threw, 'resource'),
+    }
+  }
   let mapped: MappedRecord
   try {
     mapped = mapOtelLogRecord(fields, levelMap)
   } catch (again) {
-    return markerEntry(fields, { ...threw, record: describeThrown(again) })
+    // Still throws: the body (a proxy whose traps throw) is left out, and said.
+    threw.body ??= describeThrown(again)
+    try {
+      mapped = mapOtelLogRecord({ ...fields, body: undefined }, levelMap)
+    } catch (third) {
+      return markerEntry(fields, { ...threw, record: describeThrown(third) })
+    }
   }
   const metadata = mapped.input.metadata as Record<string, unknown>
   metadata[UNMAPPED_KEY] =
@@ -156,6 +177,38 @@ function readFields(record: OtelLogRecord): {
     }
   }
   return { fields, threw }
+}
+
+/**
+ * A plain copy of an attributes object, each own enumerable member read
+ * once; a member whose getter throws becomes `[Throws: …]` (as the
+ * serializer marks it), and keys that cannot be listed are said under
+ * `threw[name]`. Anything but an object is given back as it is.
+ */
+function guardedCopy(
+  value: unknown,
+  threw: Record<string, string>,
+  name: string,
+): Readonly<Record<string, unknown>> | undefined {
+  if (typeof value !== 'object' || value === null) return value as undefined
+  const copy: Record<string, unknown> = {}
+  let keys: string[]
+  try {
+    keys = Object.keys(value)
+  } catch (error) {
+    threw[name] = describeThrown(error)
+    return copy
+  }
+  for (const key of keys) {
+    let member: unknown
+    try {
+      member = (value as Record<string, unknown>)[key]
+    } catch (error) {
+      member = `[Throws: ${describeThrown(error)}]`
+    }
+    setKey(copy, key, member)
+  }
+  return copy
 }
 
 /** The last resort: the record's severity, if it reads, and why the rest is missing. */

@@ -17,6 +17,7 @@
  * - `ml_dash.prefix` is returned apart, for routing.
  */
 import type { MappedRecord } from '../core/entry.js'
+import { UNMAPPED_KEY } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import {
   SOURCE_LEVEL_KEY,
@@ -29,6 +30,7 @@ import {
 } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
 import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
+import { describeThrown, setKey } from '../core/serialize.js'
 
 /** winston's level-as-logged symbol (triple-beam's LEVEL). */
 const LEVEL = Symbol.for('level')
@@ -46,15 +48,22 @@ export function mapWinstonInfo(
   levelMap?: LevelMap,
 ): MappedRecord {
   const name = levelName(info)
-  const {
-    level: _level,
-    message,
-    timestamp,
-    [PREFIX_ATTRIBUTE]: prefix,
-    ...rest
-  } = info
-  const metadata: Record<string, unknown> = rest
-  if (info instanceof Error) metadata.error = info
+  let fields: InfoFields
+  try {
+    const {
+      level: _level,
+      message,
+      timestamp,
+      [PREFIX_ATTRIBUTE]: prefix,
+      ...rest
+    } = info
+    fields = { message, timestamp, prefix, rest }
+  } catch {
+    fields = guardedFields(info)
+  }
+  const { message, timestamp, prefix } = fields
+  const metadata: Record<string, unknown> = fields.rest
+  if (isError(info)) metadata.error = info
   metadata[SOURCE_LEVEL_KEY] = name
   let time: number | undefined
   if (timestamp !== undefined) {
@@ -63,7 +72,7 @@ export function mapWinstonInfo(
     else time = parsed
   }
   const text =
-    message === undefined && info instanceof Error ? info.message : message
+    message === undefined && isError(info) ? errorMessage(info) : message
   const input = {
     level: resolveWinstonLevel(name, levels, levelMap),
     message: text,
@@ -73,6 +82,71 @@ export function mapWinstonInfo(
     ownMetadata: true,
   }
   return prefix === undefined ? { input } : { input, prefix }
+}
+
+/** An info's fields as the mapping takes them apart. */
+interface InfoFields {
+  message: unknown
+  timestamp: unknown
+  prefix: unknown
+  rest: Record<string | symbol, unknown>
+}
+
+/** The fields the mapping takes out of the metadata. */
+const TAKEN = new Set(['level', 'message', 'timestamp', PREFIX_ATTRIBUTE])
+
+/**
+ * The fields of an info whose getters or proxy traps throw, each read once
+ * on its own: a member that throws is kept as `[Throws: …]` (as the
+ * serializer marks it), a message that throws becomes the marker, a
+ * timestamp or prefix that throws is left out (the time of the call, the
+ * transport's own experiment), and keys that cannot be listed are said
+ * under `ml_dash.unmapped`.
+ */
+function guardedFields(info: Record<string | symbol, unknown>): InfoFields {
+  const read = (key: string): { value?: unknown; threw?: string } => {
+    try {
+      return { value: info[key] }
+    } catch (error) {
+      return { threw: `[Throws: ${describeThrown(error)}]` }
+    }
+  }
+  const message = read('message')
+  const rest: Record<string, unknown> = {}
+  let keys: string[] = []
+  try {
+    keys = Object.keys(info)
+  } catch (error) {
+    rest[UNMAPPED_KEY] = { keys: describeThrown(error) }
+  }
+  for (const key of keys) {
+    if (TAKEN.has(key)) continue
+    const member = read(key)
+    setKey(rest, key, member.threw ?? member.value)
+  }
+  return {
+    message: message.threw ?? message.value,
+    timestamp: read('timestamp').value,
+    prefix: read(PREFIX_ATTRIBUTE).value,
+    rest,
+  }
+}
+
+/** Whether the info is an Error (`logger.error(err)`); false when even that cannot be asked. */
+function isError(info: unknown): boolean {
+  try {
+    return info instanceof Error
+  } catch {
+    return false
+  }
+}
+
+function errorMessage(error: Record<string | symbol, unknown>): unknown {
+  try {
+    return error.message
+  } catch (thrown) {
+    return `[Throws: ${describeThrown(thrown)}]`
+  }
 }
 
 /** The ml-dash level of a winston level name. */
@@ -109,7 +183,12 @@ function customLevel(name: string, levels?: WinstonLevels): Level | undefined {
 const ANSI = /\u001b\[[0-9;]*m/g
 
 export function levelName(info: Record<string | symbol, unknown>): string {
-  const raw = info[LEVEL] ?? info.level
+  let raw: unknown
+  try {
+    raw = info[LEVEL] ?? info.level
+  } catch {
+    return 'info'
+  }
   if (typeof raw !== 'string') return 'info'
   // Most levels carry no colour: no regular expression run for them.
   return raw.includes('\u001b') ? raw.replace(ANSI, '') : raw
@@ -118,8 +197,11 @@ export function levelName(info: Record<string | symbol, unknown>): string {
 export function readTime(value: unknown): number | undefined {
   if (value instanceof Date)
     return Number.isNaN(value.getTime()) ? undefined : value.getTime()
+  // Beyond what a Date holds (±8.64e15 ms), it stays in the metadata.
   if (typeof value === 'number')
-    return Number.isFinite(value) ? value : undefined
+    return Number.isFinite(value) && Math.abs(value) <= 8.64e15
+      ? value
+      : undefined
   if (typeof value !== 'string') return undefined
   const parsed = Date.parse(value)
   return Number.isNaN(parsed) ? undefined : parsed

@@ -11,6 +11,17 @@ function stored(value: unknown): unknown {
 }
 
 describe('toJsonValue', () => {
+  it('keeps both of two keys a cut makes alike, numbering the second', () => {
+    const limits = { ...DEFAULT_SERIALIZE_LIMITS, maxStringLength: 5 }
+    expect(toJsonValue({ abcdefX: 1, abcdefY: 2, abcdefZ: 3 }, limits)).toEqual(
+      {
+        'abcde…[truncated 2 chars]': 1,
+        'abcde…[truncated 2 chars] (2)': 2,
+        'abcde…[truncated 2 chars] (3)': 3,
+      },
+    )
+  })
+
   it('encodes non-finite numbers as strings', () => {
     expect(stored({ a: NaN, b: Infinity, c: -Infinity, d: 1.5 })).toEqual({
       a: 'NaN',

@@ -48,10 +48,51 @@ it('keeps a record with an invalid routed prefix in its own experiment, with the
   router.enqueue({ level: 'info', message: 'object' }, { not: 'a prefix' })
   await router.flush()
   expect(lines('alice/api/main').map((l) => l.metadata)).toEqual([
-    { a: 1, [PREFIX_REFUSED_KEY]: '../../etc/x' },
+    { [PREFIX_REFUSED_KEY]: '../../etc/x', a: 1 },
     { [PREFIX_REFUSED_KEY]: '{"not":"a prefix"}' },
   ])
   expect(router.stats.refusedPrefixes).toBe(2)
+})
+
+it('keeps the refused value first, where the item limit, a member of its name or a getter that throws cannot take it away', async () => {
+  router = createRouter(
+    resolveOptions({ prefix: 'alice/api/main', dashRoot: temp.dir }),
+  )
+  const many = Object.fromEntries(
+    Array.from({ length: 1500 }, (_, i) => [`k${i}`, i]),
+  )
+  router.enqueue({ level: 'info', message: 'many', metadata: many }, 'bad')
+  router.enqueue(
+    {
+      level: 'info',
+      message: 'named',
+      metadata: { [PREFIX_REFUSED_KEY]: 'forged', a: 1 },
+    },
+    'bad',
+  )
+  const throwing = Object.defineProperty({ a: 1 }, 'b', {
+    enumerable: true,
+    get() {
+      throw new Error('b')
+    },
+  })
+  router.enqueue(
+    { level: 'info', message: 'getter', metadata: throwing },
+    'bad',
+  )
+  await router.flush()
+  const [first, second, third] = lines('alice/api/main')
+  expect(Object.keys(first!.metadata!)[0]).toBe(PREFIX_REFUSED_KEY)
+  expect(first!.metadata![PREFIX_REFUSED_KEY]).toBe('bad')
+  expect(second!.metadata).toEqual({ [PREFIX_REFUSED_KEY]: 'bad', a: 1 })
+  expect(third).toMatchObject({
+    message: 'getter',
+    metadata: {
+      [PREFIX_REFUSED_KEY]: 'bad',
+      value: { a: 1, b: '[Throws: Error: b]' },
+    },
+  })
+  expect(router.stats.refusedPrefixes).toBe(3)
 })
 
 it('counts and reports records that have nowhere to go, in routing-only mode', async () => {

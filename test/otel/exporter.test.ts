@@ -296,7 +296,7 @@ describe('MlDashLogRecordExporter with a record that throws', () => {
     },
   )
 
-  it('stores a record whose attribute getter throws at its severity, saying what threw', async () => {
+  it('stores a record whose attribute getter throws with everything else it holds, the attribute marked', async () => {
     const prefix = 'alice/otel/throws-deep'
     const [first, bad, last] = await captureRecords((provider) => {
       const logger = provider.getLogger('throwing')
@@ -322,10 +322,60 @@ describe('MlDashLogRecordExporter with a record that throws', () => {
       { level: 'warn', message: 'first' },
       {
         level: 'warn',
-        message: '[log record not mapped: Error: shard exploded]',
-        metadata: { 'ml_dash.unmapped': { record: 'Error: shard exploded' } },
+        message: 'bad',
+        metadata: {
+          shard: '[Throws: Error: shard exploded]',
+          'ml_dash.unmapped': { record: 'Error: shard exploded' },
+          'otel.scope': { name: 'throwing' },
+        },
       },
       { level: 'warn', message: 'last' },
     ])
+  })
+
+  it('stores a record with a severityText of the wrong type, or a body whose traps throw, with what it holds', async () => {
+    const prefix = 'alice/otel/odd-fields'
+    const records = await captureRecords((provider) => {
+      const logger = provider.getLogger('odd')
+      for (const body of ['null text', 'number text', 'proxy body'])
+        logger.emit({
+          severityNumber: SeverityNumber.ERROR,
+          body,
+          attributes: { order: 42 },
+        })
+    })
+    // As a processor may hand them over (the SDK passes severityText
+    // through as given); defined, since an emitted record's setters ignore writes.
+    const set = (record: object, field: string, value: unknown) =>
+      Object.defineProperty(record, field, { value })
+    set(records[0]!, 'severityText', null)
+    set(records[1]!, 'severityText', 40)
+    set(
+      records[2]!,
+      'body',
+      new Proxy(
+        {},
+        {
+          getPrototypeOf() {
+            throw new Error('no prototype')
+          },
+        },
+      ),
+    )
+    const exporter = new MlDashLogRecordExporter({ prefix, dashRoot: temp.dir })
+    const result = await new Promise<ExportResult>((resolve) =>
+      exporter.export(records, resolve),
+    )
+    await exporter.shutdown()
+    expect(result).toEqual({ code: 0 })
+    const stored = lines(prefix)
+    expect(stored.map((l) => [l.level, l.message, l.metadata?.order])).toEqual([
+      ['error', 'null text', 42],
+      ['error', 'number text', 42],
+      ['error', '[body threw: Error: no prototype]', 42],
+    ])
+    expect(stored[2]?.metadata).toMatchObject({
+      'ml_dash.unmapped': { body: 'Error: no prototype' },
+    })
   })
 })

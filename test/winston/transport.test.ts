@@ -121,6 +121,56 @@ describe('MlDashTransport', () => {
     expect(odd!.metadata).toMatchObject({ timestamp: 'teatime' })
   })
 
+  it('keeps a numeric timestamp no Date can hold in the metadata', async () => {
+    const prefix = 'alice/winston/far-time'
+    const logger = winston.createLogger({
+      format: winston.format.timestamp(),
+      transports: [new MlDashTransport({ prefix, dashRoot: temp.dir })],
+    })
+    logger.log({ level: 'info', message: 'far', timestamp: 1e20 })
+    await endLogger(logger)
+    expect(lines(prefix)[0]!.metadata).toMatchObject({ timestamp: 1e20 })
+  })
+
+  it('stores an info whose getters or traps throw, with markers where they threw and every other field', async () => {
+    const prefix = 'alice/winston/getters'
+    const transport = new MlDashTransport({ prefix, dashRoot: temp.dir })
+    const warned: unknown[] = []
+    transport.on('warn', (error) => warned.push(error))
+    const logger = winston.createLogger({
+      format: winston.format.timestamp(),
+      transports: [transport],
+    })
+    const bad = { level: 'info', message: 'field', ok: 1 }
+    Object.defineProperty(bad, 'bad', {
+      enumerable: true,
+      get() {
+        throw new Error('x')
+      },
+    })
+    logger.log(bad)
+    const badMessage = { level: 'warn', ok: 2 } as unknown as winston.LogEntry
+    Object.defineProperty(badMessage, 'message', {
+      enumerable: true,
+      get() {
+        throw new Error('no message')
+      },
+    })
+    logger.log(badMessage)
+    await endLogger(logger)
+    const [field, message] = lines(prefix)
+    expect(field).toMatchObject({
+      message: 'field',
+      metadata: { ok: 1, bad: '[Throws: Error: x]' },
+    })
+    expect(message).toMatchObject({
+      level: 'warn',
+      message: '[Throws: Error: no message]',
+      metadata: { ok: 2 },
+    })
+    expect(warned).toEqual([])
+  })
+
   it('keeps errors with name, message, stack, code and cause', async () => {
     const prefix = 'alice/winston/errors'
     const logger = winston.createLogger({
