@@ -34,7 +34,7 @@ import { reportFailure, reportKept, reportRetrying } from './failure-log.js'
 import type { RetryDecision } from './retry-policy.js'
 import { decideRetry, passesDeadline } from './retry-policy.js'
 
-/** A batch smaller than this makes the next write (of a store written as soon as it can) wait up to {@link LINGER_MS}. */
+/** Fewer entries than this waiting make a write (of a store written as soon as it can) wait until {@link LINGER_MS} after the last one. */
 const SMALL_BATCH = 64
 
 /** Longest such wait: what the local store's latency grows by while entries trickle into many experiments. */
@@ -298,8 +298,7 @@ class BatchingSink implements Sink {
   #waiters: Waiter[] = []
   #closed = false
   #lastError: string | undefined
-  /** Entries in the last batch taken, and when it was taken (`performance.now()`). */
-  #lastBatchSize = Infinity
+  /** When the last batch was taken (`performance.now()`). */
   #lastBatchAt = -Infinity
   /** The last batch settled was written (none yet: false). */
   #lastWriteOk = false
@@ -547,14 +546,15 @@ class BatchingSink implements Sink {
 
   /**
    * How long a write that starts as soon as it can (the local store) waits
-   * still: when the last batch was small and went less than
-   * {@link LINGER_MS} ago, until then, so that many experiments each
-   * taking a few entries a turn write a few times a second each, not once
-   * a turn each (every write costs a lock hold and a dozen system calls).
-   * A flush, a full batch or a pause in the flow starts at once.
+   * still: when fewer than {@link SMALL_BATCH} entries wait and the last
+   * write went less than {@link LINGER_MS} ago, until then, so that many
+   * experiments each taking a few entries a turn write a few times a
+   * second each, not once a turn each (every write costs a lock hold and a
+   * handful of system calls). A flush, {@link SMALL_BATCH} entries waiting,
+   * a full batch or a pause in the flow starts at once.
    */
   #lingerMs(): number {
-    if (this.#lastBatchSize >= SMALL_BATCH || this.#fullBatchWaits()) return 0
+    if (this.#queuedCount() >= SMALL_BATCH || this.#fullBatchWaits()) return 0
     return this.#lastBatchAt + LINGER_MS - performance.now()
   }
 
@@ -607,7 +607,6 @@ class BatchingSink implements Sink {
       // A queue may find less than it counted (torn lines in an outbox).
       if (batch.entries.length === 0) return
       this.#inflight = batch
-      this.#lastBatchSize = batch.entries.length
       this.#lastBatchAt = performance.now()
       await this.#deliver(batch)
       // Out of time: it stays in flight for the close's deadline accounting.
