@@ -220,6 +220,34 @@ export function conformance(entries: readonly Entry[]): void {
       }
     })
 
+    it('stores a field whose getter throws as a marker where this library reads it, and the record after it', async () => {
+      const result = await drive(entry, 'getters', root())
+      expect(result.code).toBe(0)
+      const lines = stored(root())
+      // (The pipe stores the driver's own stdout line too: found by message.)
+      expect(lines.find((line) => line.message === 'after')).toMatchObject({
+        metadata: { n: 1 },
+      })
+      const first = lines.find((line) => line.message === 'with getter')
+      if (entry === 'experiment') {
+        // The value reaches this library as it was given: the getter is read here.
+        expect(result.stdout).toMatch(/THREW nothing/)
+        expect(first?.metadata).toMatchObject({
+          ok: 1,
+          bad: '[Throws: Error: getter exploded]',
+        })
+      } else {
+        // winston (copying the call's metadata into its info), pino and the
+        // OpenTelemetry SDK read the value before this library sees an
+        // object, text or a copy: whatever they did, nothing stored is wrong.
+        // (An info given to winston whole reaches the transport with its
+        // getter: test/winston/transport.test.ts.)
+        expect(first?.metadata?.bad ?? '[Throws: Error: getter exploded]').toBe(
+          '[Throws: Error: getter exploded]',
+        )
+      }
+    })
+
     it('refuses to run without a prefix, with a sentence naming it (the Experiment: takes the SDK default)', async () => {
       const result = await drive(entry, 'no-prefix', root())
       const said = `${result.stdout}${result.stderr}`

@@ -316,6 +316,27 @@ async function main() {
         process.exit(1)
       return
     // falls through (never reached)
+    case 'getters': {
+      // A field whose getter throws: the call must not throw into the app
+      // from this library, and the record after it must be stored.
+      const value = { ok: 1 }
+      Object.defineProperty(value, 'bad', {
+        enumerable: true,
+        get() {
+          throw new Error('getter exploded')
+        },
+      })
+      let threw = 'nothing'
+      try {
+        target.log('info', 'with getter', value)
+      } catch (error) {
+        threw = String(error)
+      }
+      target.log('info', 'after', { n: 1 })
+      console.log(`THREW ${threw}`)
+      await target.end()
+      return
+    }
     case 'hostile': {
       const started = performance.now()
       if (entry.startsWith('pino') || entry === 'cli-pipe')
