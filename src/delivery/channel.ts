@@ -110,6 +110,9 @@ export function createChannel(config: ChannelOptions): Channel {
   return new SinkChannel(config)
 }
 
+/** Most of a close's deadline kept for the status update after the remote sink's close. */
+const STATUS_SHARE_MS = 1000
+
 class SinkChannel implements Channel {
   readonly prefix: string
   readonly #config: ChannelOptions
@@ -271,9 +274,15 @@ class SinkChannel implements Channel {
     status?: ExperimentStatus,
   ): Promise<ChannelReport> {
     const deadline = Date.now() + timeoutMs
+    // A status update after the remote sink gets a share of the deadline
+    // of its own: a sink that retries until its deadline would leave it none.
+    const statusShare =
+      this.#remote !== undefined && status !== undefined
+        ? Math.min(STATUS_SHARE_MS, timeoutMs / 4)
+        : 0
     const [local, remote] = await Promise.all([
       this.#local?.sink.close(timeoutMs),
-      this.#closeRemote(deadline),
+      this.#closeRemote(deadline - statusShare),
     ])
     const report: ChannelReport = { local, remote }
     if (this.#remote !== undefined && status !== undefined) {
