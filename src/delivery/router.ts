@@ -429,9 +429,11 @@ function withRefused(metadata: unknown, refused: unknown): unknown {
     metadata !== null &&
     !Array.isArray(metadata)
   ) {
-    // First, so that the item and size limits, which keep the first
-    // members, keep it too; set again after the spread, so that a member
-    // of that name in the metadata cannot replace it.
+    // First among the named members (integer-like keys always come first
+    // in an object), so that the item limit, which keeps the first
+    // members, keeps it too; set again after the spread, so that a member
+    // of that name in the metadata cannot replace it. Metadata over the
+    // byte limit is replaced whole, this key listed among its keys.
     try {
       const marked: Record<string, unknown> = {
         [PREFIX_REFUSED_KEY]: value,

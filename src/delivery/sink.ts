@@ -554,7 +554,12 @@ class BatchingSink implements Sink {
    * a full batch or a pause in the flow starts at once.
    */
   #lingerMs(): number {
-    if (this.#queuedCount() >= SMALL_BATCH || this.#fullBatchWaits()) return 0
+    if (
+      this.#waiters.length > 0 ||
+      this.#queuedCount() >= SMALL_BATCH ||
+      this.#fullBatchWaits()
+    )
+      return 0
     return this.#lastBatchAt + LINGER_MS - performance.now()
   }
 

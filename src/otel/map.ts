@@ -146,10 +146,11 @@ export function mapUnmappableRecord(
   try {
     mapped = mapOtelLogRecord(fields, levelMap)
   } catch (again) {
-    // Still throws: the body (a proxy whose traps throw) is left out, and said.
-    threw.body ??= describeThrown(again)
+    // Still throws: without the body (a proxy whose traps throw), said
+    // as the body's only when the rest then maps.
     try {
       mapped = mapOtelLogRecord({ ...fields, body: undefined }, levelMap)
+      threw.body ??= describeThrown(again)
     } catch (third) {
       return markerEntry(fields, { ...threw, record: describeThrown(third) })
     }

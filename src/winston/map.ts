@@ -195,8 +195,13 @@ export function levelName(info: Record<string | symbol, unknown>): string {
 }
 
 export function readTime(value: unknown): number | undefined {
-  if (value instanceof Date)
-    return Number.isNaN(value.getTime()) ? undefined : value.getTime()
+  try {
+    if (value instanceof Date)
+      return Number.isNaN(value.getTime()) ? undefined : value.getTime()
+  } catch {
+    // Not a Date after all (a Date.prototype object, a proxy): it stays in the metadata.
+    return undefined
+  }
   // Beyond what a Date holds (±8.64e15 ms), it stays in the metadata.
   if (typeof value === 'number')
     return Number.isFinite(value) && Math.abs(value) <= 8.64e15

@@ -378,4 +378,17 @@ describe('MlDashLogRecordExporter with a record that throws', () => {
       'ml_dash.unmapped': { body: 'Error: no prototype' },
     })
   })
+
+  it('does not blame the body for a field that cannot be mapped without it either', async () => {
+    const prefix = 'alice/otel/odd-time'
+    const exporter = new MlDashLogRecordExporter({ prefix, dashRoot: temp.dir })
+    const record = { hrTime: null, body: 'hello', severityNumber: 9 }
+    await new Promise<ExportResult>((resolve) =>
+      exporter.export([record as never], resolve),
+    )
+    await exporter.shutdown()
+    const [line] = lines(prefix)
+    expect(line!.metadata?.['ml_dash.unmapped']).not.toHaveProperty('body')
+    expect(line!.metadata?.['ml_dash.unmapped']).toHaveProperty('record')
+  })
 })

@@ -121,15 +121,24 @@ describe('MlDashTransport', () => {
     expect(odd!.metadata).toMatchObject({ timestamp: 'teatime' })
   })
 
-  it('keeps a numeric timestamp no Date can hold in the metadata', async () => {
+  it('keeps a numeric timestamp no Date can hold, or a false Date, in the metadata', async () => {
     const prefix = 'alice/winston/far-time'
     const logger = winston.createLogger({
       format: winston.format.timestamp(),
       transports: [new MlDashTransport({ prefix, dashRoot: temp.dir })],
     })
     logger.log({ level: 'info', message: 'far', timestamp: 1e20 })
+    // Looks like a Date, is not one: getTime() throws.
+    logger.log({
+      level: 'info',
+      message: 'not a date',
+      timestamp: Object.create(Date.prototype) as Date,
+    })
     await endLogger(logger)
-    expect(lines(prefix)[0]!.metadata).toMatchObject({ timestamp: 1e20 })
+    const [far, notADate] = lines(prefix)
+    expect(far!.metadata).toMatchObject({ timestamp: 1e20 })
+    expect(notADate!.message).toBe('not a date')
+    expect(notADate!.metadata).toHaveProperty('timestamp')
   })
 
   it('stores an info whose getters or traps throw, with markers where they threw and every other field', async () => {
