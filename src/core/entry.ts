@@ -52,6 +52,9 @@ export const DEFAULT_ENTRY_LIMITS: Readonly<EntryLimits> = {
 /** Metadata key that replaces metadata over `maxMetadataBytes`. */
 export const METADATA_TRUNCATED_KEY = 'ml_dash_truncated'
 
+/** The farthest from the epoch a Date holds, in milliseconds. */
+export const MAX_DATE_MS = 8.64e15
+
 /** Metadata key saying what of a record could not be read or mapped. */
 export const UNMAPPED_KEY = 'ml_dash.unmapped'
 
@@ -272,7 +275,7 @@ function toEpochMs(time?: Date | number | string): number {
   else if (typeof time === 'number') ms = time
   else if (typeof time === 'string') ms = Date.parse(time)
   else return Date.now()
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : Date.now()
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : Date.now()
 }
 
 function isoWithMicros(ms: number): string {

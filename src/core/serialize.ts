@@ -335,10 +335,45 @@ class Walker {
     try {
       item = (from as Record<string, unknown>)[key]
     } catch (error) {
-      return `[Throws: ${describeThrown(error)}]`
+      return throwsMarker(error)
     }
     return this.walk(item, depth)
   }
+}
+
+/** The marker a member whose getter throws is stored as. */
+export function throwsMarker(error: unknown): string {
+  return `[Throws: ${describeThrown(error)}]`
+}
+
+/**
+ * A plain copy of an object's own enumerable members (but those `skip`
+ * names), each read once: a member whose getter throws becomes its
+ * {@link throwsMarker}. `unlisted` says why, when even the keys cannot be
+ * listed (a proxy trap that throws); the copy is then empty.
+ */
+export function guardedMembers(
+  value: object,
+  skip: (key: string) => boolean = () => false,
+): { members: Record<string, unknown>; unlisted?: string } {
+  const members: Record<string, unknown> = {}
+  let keys: string[]
+  try {
+    keys = Object.keys(value)
+  } catch (error) {
+    return { members, unlisted: describeThrown(error) }
+  }
+  for (const key of keys) {
+    if (skip(key)) continue
+    let member: unknown
+    try {
+      member = (value as Record<string, unknown>)[key]
+    } catch (error) {
+      member = throwsMarker(error)
+    }
+    setKey(members, key, member)
+  }
+  return { members }
 }
 
 /** Bytes held back from the walk's budget for the markers of what it cuts. */

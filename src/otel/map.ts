@@ -30,14 +30,13 @@ import { UNMAPPED_KEY } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY, mapLevel, otelLevel } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
-import { describeThrown, setKey } from '../core/serialize.js'
+import { describeThrown, guardedMembers, setKey } from '../core/serialize.js'
 import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 
 /** Metadata key of the resource's attributes. */
 export const RESOURCE_KEY = 'otel.resource'
 /** Metadata key of the instrumentation scope. */
 export const SCOPE_KEY = 'otel.scope'
-export { UNMAPPED_KEY }
 
 /** `[seconds, nanoseconds]`, OpenTelemetry's HrTime. */
 export type HrTime = readonly [number, number]
@@ -181,10 +180,9 @@ function readFields(record: OtelLogRecord): {
 }
 
 /**
- * A plain copy of an attributes object, each own enumerable member read
- * once; a member whose getter throws becomes `[Throws: …]` (as the
- * serializer marks it), and keys that cannot be listed are said under
- * `threw[name]`. Anything but an object is given back as it is.
+ * A plain copy of an attributes object (see `guardedMembers`); keys that
+ * cannot be listed are said under `threw[name]`. Anything but an object is
+ * given back as it is.
  */
 function guardedCopy(
   value: unknown,
@@ -192,24 +190,9 @@ function guardedCopy(
   name: string,
 ): Readonly<Record<string, unknown>> | undefined {
   if (typeof value !== 'object' || value === null) return value as undefined
-  const copy: Record<string, unknown> = {}
-  let keys: string[]
-  try {
-    keys = Object.keys(value)
-  } catch (error) {
-    threw[name] = describeThrown(error)
-    return copy
-  }
-  for (const key of keys) {
-    let member: unknown
-    try {
-      member = (value as Record<string, unknown>)[key]
-    } catch (error) {
-      member = `[Throws: ${describeThrown(error)}]`
-    }
-    setKey(copy, key, member)
-  }
-  return copy
+  const { members, unlisted } = guardedMembers(value)
+  if (unlisted !== undefined) threw[name] = unlisted
+  return members
 }
 
 /** The last resort: the record's severity, if it reads, and why the rest is missing. */
@@ -249,7 +232,7 @@ function splitPrefix(
 }
 
 /** A resource's routing prefix, and the metadata tail its records share with their scope. */
-export interface SharedPart {
+interface SharedPart {
   prefix: unknown
   tail: Readonly<Record<string, unknown>> | undefined
 }

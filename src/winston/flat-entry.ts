@@ -29,18 +29,12 @@ import type { LevelMap } from '../core/level-tables.js'
 import { SOURCE_LEVEL_KEY } from '../core/level-tables.js'
 import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
 import type { WinstonLevels } from './map.js'
-import { levelName, readTime, resolveWinstonLevel } from './map.js'
-
-/** The fields the mapping takes out of the metadata (read through the prototype, as its destructuring reads them). */
-function taken(key: string): boolean {
-  // Compared one by one: cheaper than a set for four names.
-  return (
-    key === 'level' ||
-    key === 'message' ||
-    key === 'timestamp' ||
-    key === PREFIX_ATTRIBUTE
-  )
-}
+import {
+  isTakenField,
+  levelName,
+  readTime,
+  resolveWinstonLevel,
+} from './map.js'
 
 /** Fields kept as they are: all but the one the mapping writes itself, and the prototype's name. */
 const MEMBER_KEYS = new MemberKeys(
@@ -88,7 +82,7 @@ function encodeFlat(
   let text = ''
   let members = 0
   for (const key in info) {
-    if (taken(key) || !Object.hasOwn(info, key)) continue
+    if (isTakenField(key) || !Object.hasOwn(info, key)) continue
     const keyJson = MEMBER_KEYS.json(key, maxStringLength)
     if (keyJson === undefined) return undefined
     const json = valueJson(info[key], maxStringLength)

@@ -17,7 +17,7 @@
  * - `ml_dash.prefix` is returned apart, for routing.
  */
 import type { MappedRecord } from '../core/entry.js'
-import { UNMAPPED_KEY } from '../core/entry.js'
+import { MAX_DATE_MS, UNMAPPED_KEY } from '../core/entry.js'
 import type { LevelMap } from '../core/level-tables.js'
 import {
   SOURCE_LEVEL_KEY,
@@ -30,7 +30,7 @@ import {
 } from '../core/level-tables.js'
 import type { Level } from '../core/levels.js'
 import { PREFIX_ATTRIBUTE } from '../core/prefix.js'
-import { describeThrown, setKey } from '../core/serialize.js'
+import { guardedMembers, throwsMarker } from '../core/serialize.js'
 
 /** winston's level-as-logged symbol (triple-beam's LEVEL). */
 const LEVEL = Symbol.for('level')
@@ -92,8 +92,16 @@ interface InfoFields {
   rest: Record<string | symbol, unknown>
 }
 
-/** The fields the mapping takes out of the metadata. */
-const TAKEN = new Set(['level', 'message', 'timestamp', PREFIX_ATTRIBUTE])
+/** The fields the mapping takes out of the metadata (read through the prototype, as its destructuring reads them). */
+export function isTakenField(key: string): boolean {
+  // Compared one by one: cheaper than a set for four names, on the fast path too.
+  return (
+    key === 'level' ||
+    key === 'message' ||
+    key === 'timestamp' ||
+    key === PREFIX_ATTRIBUTE
+  )
+}
 
 /**
  * The fields of an info whose getters or proxy traps throw, each read once
@@ -108,22 +116,12 @@ function guardedFields(info: Record<string | symbol, unknown>): InfoFields {
     try {
       return { value: info[key] }
     } catch (error) {
-      return { threw: `[Throws: ${describeThrown(error)}]` }
+      return { threw: throwsMarker(error) }
     }
   }
   const message = read('message')
-  const rest: Record<string, unknown> = {}
-  let keys: string[] = []
-  try {
-    keys = Object.keys(info)
-  } catch (error) {
-    rest[UNMAPPED_KEY] = { keys: describeThrown(error) }
-  }
-  for (const key of keys) {
-    if (TAKEN.has(key)) continue
-    const member = read(key)
-    setKey(rest, key, member.threw ?? member.value)
-  }
+  const { members: rest, unlisted } = guardedMembers(info, isTakenField)
+  if (unlisted !== undefined) rest[UNMAPPED_KEY] = { keys: unlisted }
   return {
     message: message.threw ?? message.value,
     timestamp: read('timestamp').value,
@@ -145,7 +143,7 @@ function errorMessage(error: Record<string | symbol, unknown>): unknown {
   try {
     return error.message
   } catch (thrown) {
-    return `[Throws: ${describeThrown(thrown)}]`
+    return throwsMarker(thrown)
   }
 }
 
@@ -202,9 +200,9 @@ export function readTime(value: unknown): number | undefined {
     // Not a Date after all (a Date.prototype object, a proxy): it stays in the metadata.
     return undefined
   }
-  // Beyond what a Date holds (±8.64e15 ms), it stays in the metadata.
+  // Beyond what a Date holds, it stays in the metadata.
   if (typeof value === 'number')
-    return Number.isFinite(value) && Math.abs(value) <= 8.64e15
+    return Number.isFinite(value) && Math.abs(value) <= MAX_DATE_MS
       ? value
       : undefined
   if (typeof value !== 'string') return undefined
