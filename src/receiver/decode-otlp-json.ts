@@ -35,6 +35,28 @@ const SLICE_BYTES = 16 * 1024
 type Attributes = Record<string, unknown>
 
 /**
+ * @streamparser/json (0.0.26, pinned) decodes each run of a string's bytes
+ * with a `TextDecoder` made without `ignoreBOM`, which drops a U+FEFF at
+ * the start of what it is given: a string's first character, one after an
+ * escape or a slice boundary, and every `\ufeff` escape would vanish. Its
+ * two builders get a decoder that keeps the character (still `fatal`, as
+ * theirs). Internals: a version that moves them fails the decoder's test
+ * ("keeps an OTLP/JSON string as it was sent").
+ */
+function keepByteOrderMarks(tokenizer: Tokenizer): void {
+  const builders = tokenizer as unknown as Partial<
+    Record<'bufferedString' | 'bufferedNumber', { decoder?: unknown }>
+  >
+  for (const builder of [builders.bufferedString, builders.bufferedNumber]) {
+    if (builder?.decoder instanceof TextDecoder)
+      builder.decoder = new TextDecoder('utf-8', {
+        fatal: true,
+        ignoreBOM: true,
+      })
+  }
+}
+
+/**
  * The records of an OTLP/JSON `ExportLogsServiceRequest` (UTF-8 bytes), one
  * at a time, and `null` after each slice of bytes read (so the caller can
  * hand the event loop back even while no record is ready).
@@ -111,6 +133,7 @@ class RequestReader {
 
   constructor(budget: DecodeBudget) {
     this.#budget = budget
+    keepByteOrderMarks(this.#tokenizer)
     this.#tokenizer.onToken = (token) => this.#token(token)
     // Errors thrown from the callbacks below come back through onError.
     const onError = (error: Error): never => {

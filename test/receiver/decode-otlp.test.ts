@@ -131,6 +131,36 @@ describe('OTLP decoding', () => {
     expect(decoded?.attributes).toEqual({ text: '\ufeffkept' })
   })
 
+  it('keeps an OTLP/JSON string as it was sent: U+FEFF leading, escaped, in a key, across a slice', async () => {
+    const records = await captureRecords((provider) =>
+      provider.getLogger('bom').emit({
+        body: '\ufeffbody',
+        attributes: { text: '\ufeffkept', '\ufeffkey': 'a\n\ufeffb' },
+      }),
+    )
+    const serialized = new TextDecoder().decode(
+      JsonLogsSerializer.serializeRequest(records),
+    )
+    // As the official serializer writes it (raw), and escaped.
+    for (const text of [
+      serialized,
+      serialized.replaceAll('\ufeff', '\\ufeff'),
+    ]) {
+      const [decoded] = decodeOtlpJson(text)
+      expect(decoded?.body).toBe('\ufeffbody')
+      expect(decoded?.attributes).toEqual({
+        text: '\ufeffkept',
+        '\ufeffkey': 'a\n\ufeffb',
+      })
+    }
+    // The character's first byte at every offset around the first 16 KiB boundary.
+    for (let pad = 16_350; pad < 16_390; pad++) {
+      const body = `${'a'.repeat(pad)}\ufeff\ufeffz`
+      const text = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"${body}"}}]}]}]}`
+      expect(decodeOtlpJson(text)[0]?.body).toBe(body)
+    }
+  })
+
   it('decodes OTLP/JSON whatever the order of its keys, and across slices that split a character', async () => {
     const records = await sdkRecords()
     const request = JSON.parse(
