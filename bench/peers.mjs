@@ -2,8 +2,9 @@
 // library's ("ours") among the peers people use, each shipping to a real
 // protocol endpoint on loopback. Every case is a fresh child process, with
 // a fresh counting sink process of its own when it ships over HTTP
-// (bench/peers/sink.mjs: OTLP, Loki, Elasticsearch or the ml-dash test
-// server; `ml-dash-logs serve` for the receiver; the file and local-store
+// (bench/peers/sink.mjs: OTLP, Loki, Elasticsearch or ml-dash, each
+// counting records without decoding them; `ml-dash-logs serve` for the
+// receiver; the file and local-store
 // variants count lines), the same record, N records (BENCH_RECORDS,
 // 200 000), timed from the first call until the sink (or the file) holds
 // every record; ROUNDS runs (BENCH_ROUNDS, 3), variants alternated; medians.
@@ -12,7 +13,8 @@
 //   winston:  File (ceiling), ours local and remote, winston-loki,
 //             @opentelemetry/winston-transport
 //   otel:     sdk-logs' batch processor into the OTLP/proto exporter, ours
-//             local and remote, a no-op exporter (ceiling)
+//             local and remote, ours remote to the full test server (every
+//             request parsed and kept), a no-op exporter (ceiling)
 //   receiver: the OTLP/proto exporter into the counting sink, and into
 //             `ml-dash-logs serve` (local store)
 //   http:     the server path: Experiment against raw node:http
@@ -77,6 +79,12 @@ const groups = {
       { name: 'otlp-proto', sink: 'otlp' },
       { name: 'ml-dash-logs/otel local', role: 'local' },
       { name: 'ml-dash-logs/otel remote', role: 'remote', sink: 'ml-dash' },
+      {
+        name: 'ml-dash-logs/otel remote → full test server',
+        child: 'ml-dash-logs/otel remote',
+        role: 'remote-full',
+        sink: 'ml-dash-full',
+      },
       { name: 'no-op exporter', role: 'ceiling' },
     ],
   },
@@ -313,6 +321,11 @@ async function runGroup(name, group) {
   if (name === 'otel') {
     compare('ours local : otlp-proto', local, bestPeer)
     compare('ours remote : otlp-proto', remote, bestPeer)
+    compare(
+      'ours remote, full test server : otlp-proto',
+      byRole('remote-full'),
+      bestPeer,
+    )
   } else if (name === 'receiver') {
     compare('serve : exporter into the counting sink', ours, bestPeer)
   } else if (name === 'http') {

@@ -1,10 +1,12 @@
 // A counting sink for bench/peers.mjs, one process per case, on 127.0.0.1
 // and a free port: `node bench/peers/sink.mjs <otlp|loki|elastic|ml-dash>`.
-// Counts the records it receives, cheaply (protobuf nesting walked, records
-// never decoded), answers as the real service would, and prints one JSON
-// line { url, count } (ml-dash: and a token); GET <count> answers the number
-// of records received so far, as plain text. Measures nothing itself.
-import { createServer } from 'node:http'
+// Counts the records it receives, cheaply (protobuf nesting walked, JSON
+// scanned for its structure; records never decoded), answers as the real
+// service would, and prints one JSON line { url, count } (ml-dash: and a
+// token); GET <count> answers the number of records received so far, as
+// plain text. `ml-dash-full` is the library's test server itself (every
+// request parsed, checked and kept), for comparison. Measures nothing itself.
+import { createServer, request } from 'node:http'
 import { createRequire } from 'node:module'
 import { gunzipSync } from 'node:zlib'
 import { signTestToken, startTestServer } from 'ml-dash-logs/testing'
@@ -50,6 +52,35 @@ function countFields(buf, start, end, path, depth = 0) {
   return count
 }
 
+/**
+ * Counts the objects or arrays (`open`: `{` or `[`) that open at nesting
+ * `depth` in the JSON text in buf (`{"logs":[{…},{…}]}`, `{` at 2 → 2),
+ * walking its structure and jumping over strings; not a validator.
+ */
+function countJsonOpenings(buf, depth, open) {
+  const wanted = open.charCodeAt(0)
+  let at = 0
+  let count = 0
+  for (let pos = 0; pos < buf.length; pos++) {
+    const byte = buf[pos]
+    if (byte === 0x22) {
+      // A string: on to its closing quote, one not escaped by a backslash.
+      for (;;) {
+        pos = buf.indexOf(0x22, pos + 1)
+        if (pos < 0) throw new Error('unterminated JSON string')
+        let backslashes = 0
+        while (buf[pos - 1 - backslashes] === 0x5c) backslashes++
+        if (backslashes % 2 === 0) break
+      }
+    } else if (byte === 0x7b || byte === 0x5b) {
+      if (at === depth && byte === wanted) count++
+      at++
+    } else if (byte === 0x7d || byte === 0x5d) at--
+  }
+  if (at !== 0) throw new Error('unbalanced JSON')
+  return count
+}
+
 const isJson = (req) =>
   (req.headers['content-type'] ?? '').includes('application/json')
 
@@ -76,8 +107,8 @@ function loki(req, res, body) {
   if (req.method !== 'POST' || req.url.split('?')[0] !== '/loki/api/v1/push')
     return res.writeHead(404).end()
   if (isJson(req)) {
-    for (const stream of JSON.parse(body.toString('utf8')).streams ?? [])
-      received += stream.values?.length ?? 0
+    // { streams: [{ stream: {…}, values: [[time, line], …] }] }
+    received += countJsonOpenings(body, 4, '[')
   } else {
     snappy ??= createRequire(import.meta.url)('snappy')
     const raw = snappy.uncompressSync(body)
@@ -144,30 +175,76 @@ function elastic(req, res, body) {
 
 const handlers = { otlp, loki, elastic }
 
-async function start() {
-  if (kind === 'ml-dash') {
-    // The library's test server; the count sums every experiment's logs.
-    const server = await startTestServer()
-    const counter = createServer((req, res) => {
-      let total = 0
+// ml-dash: the library's test server answers the spec's calls (lookups,
+// creation, status); a front counts the log batches itself, as the other
+// sinks count theirs, and answers them as the server would (ml-dash-spec
+// section 5), numbering each experiment's entries in arrival order.
+async function mlDash(full) {
+  const server = await startTestServer()
+  const token = signTestToken({ username: 'alice' })
+  const next = new Map()
+  const target = new URL(server.url)
+  const front = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === COUNT_PATH) {
+      let total = received
       for (const experiment of server.experiments.values())
         total += experiment.logs.length
-      res.end(String(total))
+      return res.end(String(total))
+    }
+    const logs = /^\/api\/experiments\/([^/?]+)\/logs$/.exec(req.url)
+    if (full || logs === null || req.method !== 'POST') {
+      // Everything else, as the test server answers it.
+      const forward = request(
+        {
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode, answer.headers)
+          answer.pipe(res)
+        },
+      )
+      forward.on('error', () => res.writeHead(502).end())
+      return req.pipe(forward)
+    }
+    const chunks = []
+    req.on('data', (chunk) => chunks.push(chunk))
+    req.on('end', () => {
+      const id = logs[1]
+      const created = countJsonOpenings(Buffer.concat(chunks), 2, '{')
+      const startSequence = next.get(id) ?? 0
+      next.set(id, startSequence + created)
+      received += created
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          created,
+          startSequence,
+          endSequence: startSequence + created - 1,
+          experimentId: id,
+        }),
+      )
     })
-    await new Promise((resolve) => counter.listen(0, '127.0.0.1', resolve))
-    const token = signTestToken({ username: 'alice' })
-    const count = `http://127.0.0.1:${counter.address().port}${COUNT_PATH}`
-    process.stdout.write(
-      JSON.stringify({ url: server.url, count, token }) + '\n',
-    )
-    process.on('SIGTERM', () =>
-      Promise.all([
-        server.close(),
-        new Promise((resolve) => counter.close(resolve)),
-      ]).then(() => process.exit(0)),
-    )
-    return
-  }
+  })
+  await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${front.address().port}`
+  process.stdout.write(
+    JSON.stringify({ url, count: url + COUNT_PATH, token }) + '\n',
+  )
+  process.on('SIGTERM', () => {
+    front.closeAllConnections()
+    Promise.all([
+      server.close(),
+      new Promise((resolve) => front.close(resolve)),
+    ]).then(() => process.exit(0))
+  })
+}
+
+async function start() {
+  if (kind === 'ml-dash' || kind === 'ml-dash-full')
+    return mlDash(kind === 'ml-dash-full')
   const handle = handlers[kind]
   if (handle === undefined) throw new Error(`unknown sink kind ${kind}`)
   const server = createServer((req, res) => {
