@@ -51,6 +51,30 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env
 }
 
+/**
+ * The times case's times, epoch milliseconds with a fraction: a hair below
+ * the next millisecond (and below the next year), a half, a hair above,
+ * microseconds, none.
+ */
+const GIVEN_TIMES = [
+  Date.UTC(2025, 9, 29, 10, 30, 0, 123) + 0.9996,
+  Date.UTC(2025, 9, 29, 10, 30, 0, 123) + 0.5,
+  Date.UTC(2025, 9, 29, 10, 30, 0, 123) + 0.0004,
+  Date.UTC(2025, 9, 29, 10, 30, 0, 123) + 0.123456,
+  Date.UTC(2025, 11, 31, 23, 59, 59, 999) + 0.9996,
+  Date.UTC(2025, 9, 29, 10, 30, 0, 123),
+]
+
+/** ISO-8601 UTC with Z and 3 or 6 fractional digits (section 3 of the spec). */
+const STORED_TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})(\d{3})?Z$/
+
+/** A stored timestamp in microseconds since the epoch; NaN when it is not one. */
+function storedMicros(stamp: string): number {
+  const match = STORED_TIMESTAMP.exec(stamp)
+  if (match === null) return Number.NaN
+  return Date.parse(`${match[1]}Z`) * 1000 + Number(match[2] ?? 0)
+}
+
 /** Runs one case; the CLI pipe is `node app | ml-dash-logs …` through a shell. */
 function drive(
   entry: Entry,
@@ -67,6 +91,7 @@ function drive(
     CONFORMANCE_SILENT_URL: silentUrl,
     CONFORMANCE_INTO_VICTIM: JSON.stringify(INTO_VICTIM),
     CONFORMANCE_TEMPLATE: TEMPLATE,
+    CONFORMANCE_TIMES: JSON.stringify(GIVEN_TIMES),
     ...extraEnv,
   }
   if (entry !== 'cli-pipe') return run(process.execPath, args, { env })
@@ -176,6 +201,27 @@ export function conformance(entries: readonly Entry[]): void {
         ]),
       ).toEqual(
         LEVELS.map((level, n) => [level, `record ${n}`, n, 'conformance']),
+      )
+    })
+
+    it('stores a time given to a fraction of a millisecond as ISO-8601 with 3 or 6 digits, within a microsecond of it', async () => {
+      const result = await drive(entry, 'times', root())
+      expect(result.stderr).not.toMatch(/Error|ml-dash-logs:/)
+      expect(
+        stored(root()).map((line) => [
+          line.message,
+          line.timestamp,
+          Math.abs(
+            storedMicros(line.timestamp) -
+              GIVEN_TIMES[line.metadata?.n as number]! * 1000,
+          ) <= 1,
+        ]),
+      ).toEqual(
+        GIVEN_TIMES.map((_, i) => [
+          `time ${i}`,
+          expect.stringMatching(STORED_TIMESTAMP) as unknown,
+          true,
+        ]),
       )
     })
 

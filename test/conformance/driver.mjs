@@ -19,6 +19,21 @@ const OWN_NAMES = {
 /** Spellings of a prefix leading into or through the experiment alice/rt/victim (the parent made it and lists them). */
 const INTO_VICTIM = JSON.parse(process.env.CONFORMANCE_INTO_VICTIM ?? '[]')
 
+/** The times case's times, epoch milliseconds with a fraction (the parent gives and checks them). */
+const TIMES = JSON.parse(process.env.CONFORMANCE_TIMES ?? '[]')
+
+/** The time the pino call under way was given (pino reads it through pinoOptions' timestamp). */
+let givenTime
+
+/** pino's options: in the times case, a timestamp that writes the time the call was given. */
+function pinoOptions() {
+  if (scenario !== 'times') return { level: 'debug' }
+  return {
+    level: 'debug',
+    timestamp: () => `,"time":${givenTime ?? Date.now()}`,
+  }
+}
+
 /** Options per case; the prefix is left out by the no-prefix case. */
 function options() {
   const base = { prefix, dashRoot, closeTimeoutMs: 3000 }
@@ -55,13 +70,14 @@ function options() {
   return base
 }
 
-/** Each entry point: open(options) → { log(level, message, metadata), raw(line), end() }. */
+/** Each entry point: open(options) → { log(level, message, metadata, time?), raw(line), end() }; pino's loggers write it through pinoOptions(). */
 const ENTRIES = {
   async experiment(opts) {
     const { Experiment } = await import('ml-dash-logs')
     const exp = await new Experiment(opts).start()
     return {
-      log: (level, message, metadata) => exp.log(message, { level, metadata }),
+      log: (level, message, metadata, time) =>
+        exp.log(message, { level, metadata, timestamp: time }),
       end: () => exp.close(),
     }
   },
@@ -78,7 +94,7 @@ const ENTRIES = {
         transport.once('ready', resolve)
         transport.once('error', reject)
       })
-    const logger = pino({ level: 'debug' }, transport)
+    const logger = pino(pinoOptions(), transport)
     return pinoEntry(
       logger,
       // pino itself cannot stringify 5000 levels; 1100 is past what Python's json reads.
@@ -92,7 +108,7 @@ const ENTRIES = {
     const pino = require('pino')
     const { createPinoDestination } = await import('ml-dash-logs/pino')
     const destination = createPinoDestination(opts)
-    const logger = pino({ level: 'debug' }, destination)
+    const logger = pino(pinoOptions(), destination)
     return pinoEntry(
       logger,
       (line) => destination.write(line),
@@ -107,7 +123,7 @@ const ENTRIES = {
   async 'cli-pipe'() {
     const pino = require('pino')
     const logger = pino(
-      { level: 'debug' },
+      pinoOptions(),
       pino.destination({ dest: 1, sync: true }),
     )
     return pinoEntry(
@@ -136,8 +152,12 @@ const ENTRIES = {
       fatal: 'emerg',
     }
     return {
-      log: (level, message, metadata) =>
-        logger.log(syslog[level], message, metadata),
+      log: (level, message, metadata, time) =>
+        logger.log(
+          syslog[level],
+          message,
+          time === undefined ? metadata : { ...metadata, timestamp: time },
+        ),
       end: () =>
         new Promise((resolve) => {
           transport.on('finish', resolve)
@@ -179,7 +199,10 @@ const ENTRIES = {
 
 function pinoEntry(logger, raw, end) {
   return {
-    log: (level, message, metadata) => logger[level](metadata, message),
+    log: (level, message, metadata, time) => {
+      givenTime = time
+      logger[level](metadata, message)
+    },
     raw,
     end,
   }
@@ -211,8 +234,9 @@ async function otelEntry(opts, processorName, given) {
   const severity = { debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }
   return {
     provider,
-    log: (level, message, metadata) =>
+    log: (level, message, metadata, time) =>
       logger.emit({
+        ...(time === undefined ? {} : { timestamp: time }),
         severityNumber: severity[level],
         severityText: level.toUpperCase(),
         body: message,
@@ -278,6 +302,11 @@ async function main() {
     case 'server-down':
     case 'no-prefix':
       logMany(target, 5)
+      await target.end()
+      return
+    case 'times':
+      for (const [i, time] of TIMES.entries())
+        target.log('info', `time ${i}`, { n: i }, time)
       await target.end()
       return
     case 'routed-into':
