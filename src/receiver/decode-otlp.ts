@@ -12,7 +12,8 @@
  * what lies beyond them, so a small body that claims millions of records
  * costs little. Nesting of values is bounded ({@link MAX_VALUE_DEPTH}), so
  * a hostile body cannot exhaust the stack. Times are read as 64-bit integers
- * (BigInt) and kept to the nanosecond in HrTime form.
+ * (split exactly into seconds and nanoseconds, without a BigInt) and kept
+ * to the nanosecond in HrTime form.
  *
  * Schema (opentelemetry-proto, logs/v1): ExportLogsServiceRequest
  * { repeated ResourceLogs resource_logs = 1 }; ResourceLogs { Resource
@@ -31,6 +32,7 @@ import {
   FIXED64,
   LENGTH,
   ProtoReader,
+  RepeatedStrings,
   VARINT,
 } from './protobuf-reader.js'
 
@@ -145,7 +147,7 @@ export function* protobufRecords(
   budget = new DecodeBudget(),
 ): Generator<OtelLogRecord | null, void, undefined> {
   try {
-    const reader = new ProtoReader(body)
+    const reader = ProtoReader.of(body)
     while (!reader.done) {
       const { field, wire } = reader.tag()
       if (field === 1 && wire === LENGTH) {
@@ -248,7 +250,7 @@ function logRecord(
     switch (field) {
       case 1:
         reader.expect(wire, FIXED64, 'time_unix_nano')
-        record.hrTime = nanosToHrTime(reader.fixed64())
+        record.hrTime = reader.fixed64ByBillion()
         break
       case 2:
         reader.expect(wire, VARINT, 'severity_number')
@@ -280,7 +282,7 @@ function logRecord(
         break
       case 11:
         reader.expect(wire, FIXED64, 'observed_time_unix_nano')
-        record.hrTimeObserved = nanosToHrTime(reader.fixed64())
+        record.hrTimeObserved = reader.fixed64ByBillion()
         break
       case 12:
         reader.expect(wire, LENGTH, 'event_name')
@@ -295,6 +297,9 @@ function logRecord(
   return record
 }
 
+/** Attribute keys: the same few in every record. */
+const KEYS = new RepeatedStrings()
+
 /** One KeyValue into `into`. */
 function keyValue(
   reader: ProtoReader,
@@ -307,7 +312,7 @@ function keyValue(
   let value: unknown
   while (!reader.done) {
     const { field, wire } = reader.tag()
-    if (field === 1 && wire === LENGTH) key = reader.string()
+    if (field === 1 && wire === LENGTH) key = reader.repeatedString(KEYS)
     else if (field === 2 && wire === LENGTH)
       value = anyValue(reader.message(), depth, budget)
     else reader.skip(wire)

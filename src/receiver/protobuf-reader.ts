@@ -1,7 +1,7 @@
 /**
  * The protobuf wire format, reading only: varints (64-bit values as BigInt,
- * so nanosecond times and int64 attributes lose no precision), fixed32,
- * fixed64, and length-delimited fields. Every read checks the bounds and
+ * so int64 attributes lose no precision), fixed32, fixed64 (as a double, or
+ * divided by 10^9 exactly: nanosecond times), and length-delimited fields. Every read checks the bounds and
  * throws `ProtobufError` on truncated or malformed input; nothing reads past
  * the buffer. Groups (wire types 3 and 4) are refused: OTLP does not use them.
  */
@@ -42,12 +42,19 @@ export class ProtoReader {
   readonly #end: number
   readonly #buf: Buffer
 
-  constructor(buf: Uint8Array, start = 0, end = buf.length) {
-    this.#buf = Buffer.isBuffer(buf)
-      ? buf
-      : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  /** A reader of `buf[start, end)`; see {@link ProtoReader.of} for any bytes. */
+  constructor(buf: Buffer, start: number, end: number) {
+    this.#buf = buf
     this.#pos = start
     this.#end = end
+  }
+
+  /** A reader of a whole message's bytes (a view of them as a Buffer, not a copy). */
+  static of(bytes: Uint8Array): ProtoReader {
+    const buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    return new ProtoReader(buf, 0, buf.length)
   }
 
   get done(): boolean {
@@ -135,12 +142,22 @@ export class ProtoReader {
     return undefined
   }
 
-  fixed64(): bigint {
+  /**
+   * A fixed64 divided by 10^9, exactly, without a BigInt: [quotient,
+   * remainder] (nanoseconds as seconds and nanoseconds). The value is
+   * split as high16·2^48 + low16·2^32 + low32, and 2^48 and 2^32 each as
+   * a multiple of 10^9 and a rest: every product and sum stays below 2^53.
+   */
+  fixed64ByBillion(): [number, number] {
     const at = this.#skipBytes(8)
-    return (
-      (BigInt(uint32At(this.#buf, at + 4)) << 32n) |
-      BigInt(uint32At(this.#buf, at))
-    )
+    const low = uint32At(this.#buf, at)
+    const high = uint32At(this.#buf, at + 4)
+    const high16 = Math.floor(high / 0x10000)
+    const low16 = high % 0x10000
+    // 2^48 = 281474·10^9 + 976710656, 2^32 = 4·10^9 + 294967296.
+    const rest = high16 * 976_710_656 + low16 * 294_967_296 + low
+    const remainder = rest % 1e9
+    return [high16 * 281_474 + low16 * 4 + (rest - remainder) / 1e9, remainder]
   }
 
   fixed32(): number {
@@ -165,6 +182,13 @@ export class ProtoReader {
     const length = this.varint()
     const at = this.#skipBytes(length)
     return this.#buf.toString('utf8', at, at + length)
+  }
+
+  /** A length-delimited field as UTF-8 text that is likely to repeat (a key): see {@link RepeatedStrings}. */
+  repeatedString(strings: RepeatedStrings): string {
+    const length = this.varint()
+    const at = this.#skipBytes(length)
+    return strings.text(this.#buf, at, at + length)
   }
 
   /** A length-delimited field's bytes as lowercase hex (trace and span ids). */
@@ -211,3 +235,43 @@ export class ProtoReader {
     return new Uint8Array(this.#buf.buffer, this.#buf.byteOffset + at, length)
   }
 }
+
+/**
+ * Texts that repeat from record to record (attribute keys), each kept once
+ * with its bytes: a text seen before costs a hash and a compare of its
+ * bytes instead of a decode, and is the same string each time (which V8,
+ * once it is used as a property name, need not look up again). Bounded:
+ * {@link SLOTS} slots, texts of at most {@link MAX_REPEATED_BYTES} bytes;
+ * a new text takes its slot's place.
+ */
+export class RepeatedStrings {
+  readonly #bytes: (Buffer | undefined)[] = new Array<undefined>(SLOTS)
+  readonly #texts: string[] = new Array<string>(SLOTS).fill('')
+
+  /** The UTF-8 text of `buf[at, end)`, as `buf.toString` decodes it. */
+  text(buf: Buffer, at: number, end: number): string {
+    const length = end - at
+    if (length > MAX_REPEATED_BYTES) return buf.toString('utf8', at, end)
+    // FNV-1a over the bytes.
+    let hash = 0x811c9dc5
+    for (let i = at; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193)
+    const slot = hash & (SLOTS - 1)
+    const known = this.#bytes[slot]
+    if (known?.length === length) {
+      let same = true
+      for (let i = 0; i < length; i++)
+        if (known[i] !== buf[at + i]) {
+          same = false
+          break
+        }
+      if (same) return this.#texts[slot]!
+    }
+    const text = buf.toString('utf8', at, end)
+    this.#bytes[slot] = Buffer.from(buf.subarray(at, end))
+    this.#texts[slot] = text
+    return text
+  }
+}
+
+const SLOTS = 256
+const MAX_REPEATED_BYTES = 64

@@ -102,6 +102,92 @@ describe('OTLP decoders under hostile bodies', () => {
   })
 })
 
+describe('OTLP protobuf times', () => {
+  /** A request of one record holding only its two times, as fixed64s. */
+  function timedRequest(time: bigint, observed: bigint): Uint8Array {
+    const record = Buffer.alloc(18)
+    record[0] = 0x09 // time_unix_nano = 1, fixed64
+    record.writeBigUInt64LE(time, 1)
+    record[9] = 0x59 // observed_time_unix_nano = 11, fixed64
+    record.writeBigUInt64LE(observed, 10)
+    const scopeLogs = Buffer.concat([Buffer.from([0x12, 18]), record])
+    const resourceLogs = Buffer.concat([Buffer.from([0x12, 20]), scopeLogs])
+    return Buffer.concat([Buffer.from([0x0a, 22]), resourceLogs])
+  }
+  const split = (nanos: bigint) => [
+    Number(nanos / 1_000_000_000n),
+    Number(nanos % 1_000_000_000n),
+  ]
+
+  it('reads every 64-bit nanosecond time as exact seconds and nanoseconds', () => {
+    const nanos = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      // Around today's times and the edges of the halves the reader splits.
+      fc.bigInt({
+        min: 1_700_000_000n * 10n ** 9n,
+        max: 1_800_000_000n * 10n ** 9n,
+      }),
+      fc.constantFrom(
+        0n,
+        2n ** 32n - 1n,
+        2n ** 32n,
+        2n ** 48n - 1n,
+        2n ** 48n,
+        2n ** 64n - 1n,
+        10n ** 9n - 1n,
+        10n ** 9n,
+      ),
+    )
+    fc.assert(
+      fc.property(nanos, nanos, (time, observed) => {
+        const [record] = decodeOtlpProtobuf(timedRequest(time, observed))
+        expect([record!.hrTime, record!.hrTimeObserved]).toEqual([
+          split(time),
+          split(observed),
+        ])
+      }),
+      { numRuns: RUNS * 10 },
+    )
+  })
+})
+
+describe('OTLP protobuf keys', () => {
+  it('decodes every attribute key as it was sent, however keys repeat and collide', async () => {
+    // Short keys that repeat (the decoder keeps those it saw), long ones, any characters.
+    const key = fc.oneof(
+      fc.constantFrom('a', 'b', 'route', 'status', 'ms', 'é', '键'),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.string({ unit: 'binary', minLength: 60, maxLength: 70 }),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uniqueArray(key, { minLength: 1, maxLength: 30 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        async (keySets) => {
+          const records = await captureRecords((provider) => {
+            const logger = provider.getLogger('keys')
+            for (const keys of keySets)
+              logger.emit({
+                body: 'k',
+                attributes: Object.fromEntries(keys.map((k, i) => [k, i])),
+              })
+          })
+          const body = ProtobufLogsSerializer.serializeRequest(records)!
+          const decoded = decodeOtlpProtobuf(body).map((record) =>
+            Object.keys(record.attributes ?? {}).sort(),
+          )
+          expect(decoded).toEqual(
+            records.map((record) => Object.keys(record.attributes).sort()),
+          )
+        },
+      ),
+      { numRuns: RUNS },
+    )
+  })
+})
+
 describe('delivery under random store failures', () => {
   it('delivers every accepted entry exactly once, in order, when failures are retryable', async () => {
     await fc.assert(
