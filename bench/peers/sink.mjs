@@ -204,17 +204,28 @@ async function mlDash(full) {
         },
         (answer) => {
           res.writeHead(answer.statusCode, answer.headers)
+          answer.on('error', () => res.destroy())
           answer.pipe(res)
         },
       )
-      forward.on('error', () => res.writeHead(502).end())
+      // Before the answer's head: a 502; after it, the answer is cut off.
+      forward.on('error', () =>
+        res.headersSent ? res.destroy() : res.writeHead(502).end(),
+      )
+      req.on('error', () => forward.destroy())
       return req.pipe(forward)
     }
     const chunks = []
     req.on('data', (chunk) => chunks.push(chunk))
     req.on('end', () => {
       const id = logs[1]
-      const created = countJsonOpenings(Buffer.concat(chunks), 2, '{')
+      let created
+      try {
+        created = countJsonOpenings(Buffer.concat(chunks), 2, '{')
+      } catch (error) {
+        process.stderr.write(`sink ml-dash: ${req.url}: ${error.message}\n`)
+        return res.writeHead(400).end()
+      }
       const startSequence = next.get(id) ?? 0
       next.set(id, startSequence + created)
       received += created

@@ -35,7 +35,7 @@ interface Seen {
 
 const seen = new Map<string, Seen>()
 
-/** Unknown option names already shown: each once per process. */
+/** Unknown option names (and other warnings) already shown: each once per process. */
 const shownOptions = new Set<string>()
 
 /** Where the lines go; tests may replace it. */
@@ -194,6 +194,13 @@ export function warnUnknownOptions(unknown: readonly UnknownOption[]): void {
       `ml-dash-logs: warning: unknown option "${name}"${hint}; it is ignored`,
     )
   }
+}
+
+/** One stderr warning line, once per `key` and process. */
+export function warnOnce(key: string, what: string): void {
+  if (shownOptions.has(key)) return
+  shownOptions.add(key)
+  writeLine(`ml-dash-logs: warning: ${what}`)
 }
 
 /** What `exp.log(message, options)` takes. */

@@ -18,6 +18,7 @@
 import type { ParsedTokenInfo } from '@streamparser/json'
 import { TokenParser, TokenType, Tokenizer } from '@streamparser/json'
 import { setKey } from '../core/serialize.js'
+import { warnOnce } from '../delivery/failure-log.js'
 import type { OtelLogRecord } from '../otel/map.js'
 import type { RecordContext } from './decode-otlp.js'
 import {
@@ -41,19 +42,28 @@ type Attributes = Record<string, unknown>
  * escape or a slice boundary, and every `\ufeff` escape would vanish. Its
  * two builders get a decoder that keeps the character (still `fatal`, as
  * theirs). Internals: a version that moves them fails the decoder's test
- * ("keeps an OTLP/JSON string as it was sent").
+ * ("keeps an OTLP/JSON string as it was sent"), and says so on stderr once
+ * (the strings are then decoded as that version decodes them).
  */
 function keepByteOrderMarks(tokenizer: Tokenizer): void {
   const builders = tokenizer as unknown as Partial<
     Record<'bufferedString' | 'bufferedNumber', { decoder?: unknown }>
   >
+  let replaced = 0
   for (const builder of [builders.bufferedString, builders.bufferedNumber]) {
-    if (builder?.decoder instanceof TextDecoder)
+    if (builder?.decoder instanceof TextDecoder) {
       builder.decoder = new TextDecoder('utf-8', {
         fatal: true,
         ignoreBOM: true,
       })
+      replaced++
+    }
   }
+  if (replaced < 2)
+    warnOnce(
+      'json-decoder',
+      "@streamparser/json's string decoder was not found (not the pinned 0.0.26?): OTLP/JSON strings may lose a U+FEFF at their start",
+    )
 }
 
 /**

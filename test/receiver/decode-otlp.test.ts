@@ -153,12 +153,18 @@ describe('OTLP decoding', () => {
         '\ufeffkey': 'a\n\ufeffb',
       })
     }
-    // The character's first byte at every offset around the first 16 KiB boundary.
-    for (let pad = 16_350; pad < 16_390; pad++) {
-      const body = `${'a'.repeat(pad)}\ufeff\ufeffz`
-      const text = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"${body}"}}]}]}]}`
-      expect(decodeOtlpJson(text)[0]?.body).toBe(body)
-    }
+    // The character's first byte at every offset around the first 16 KiB
+    // boundary, after an ASCII run and after a character that is not.
+    const head =
+      '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"'
+    for (const before of ['', '\u00e9'])
+      for (let at = 16_384 - 6; at <= 16_384 + 2; at++) {
+        const pad = at - head.length - Buffer.byteLength(before)
+        const body = `${'a'.repeat(pad)}${before}\ufeff\ufeffz`
+        expect(Buffer.byteLength(head + body.slice(0, -3))).toBe(at)
+        const text = `${head}${body}"}}]}]}]}`
+        expect(decodeOtlpJson(text)[0]?.body).toBe(body)
+      }
   })
 
   it('decodes OTLP/JSON whatever the order of its keys, and across slices that split a character', async () => {
