@@ -512,19 +512,36 @@ function typed(value: unknown, type: 'string', name: string): string {
   return value as string
 }
 
+/** A fixed64 (times): 0 to 2^64 - 1, as protobuf's wire holds it; anything else refused. */
 function jsonUint64(value: unknown, name: string): bigint {
-  const parsed = jsonInt64(value)
-  if (parsed < 0n) throw new OtlpDecodeError(`${name} must not be negative`)
+  const parsed = jsonInteger(value)
+  if (parsed < 0n || parsed > MAX_UINT64)
+    throw new OtlpDecodeError(
+      `${name} must be an unsigned 64-bit integer: ${JSON.stringify(value)}`,
+    )
   return parsed
 }
 
+/** An int64 (intValue): -2^63 to 2^63 - 1; anything else refused, never wrapped. */
 function jsonInt64(value: unknown): bigint {
+  const parsed = jsonInteger(value)
+  if (parsed < MIN_INT64 || parsed > MAX_INT64)
+    throw new OtlpDecodeError(`not a 64-bit integer: ${JSON.stringify(value)}`)
+  return parsed
+}
+
+/** An integer as OTLP/JSON writes a 64-bit one: a decimal string, or a safe number. */
+function jsonInteger(value: unknown): bigint {
   if (typeof value === 'number' && Number.isSafeInteger(value))
     return BigInt(value)
   if (typeof value === 'string' && /^-?\d{1,20}$/.test(value))
-    return BigInt.asIntN(64, BigInt(value))
+    return BigInt(value)
   throw new OtlpDecodeError(`not a 64-bit integer: ${JSON.stringify(value)}`)
 }
+
+const MAX_UINT64 = 2n ** 64n - 1n
+const MIN_INT64 = -(2n ** 63n)
+const MAX_INT64 = 2n ** 63n - 1n
 
 function object(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -300,6 +300,32 @@ describe('OTLP decoding', () => {
     ).toThrow('not a 64-bit integer')
   })
 
+  it('reads OTLP/JSON 64-bit integers over their whole range, and refuses any beyond it instead of wrapping it', () => {
+    const record = (fields: string) =>
+      decodeOtlpJson(
+        `{"resourceLogs":[{"scopeLogs":[{"logRecords":[${fields}]}]}]}`,
+      )[0]
+    const intValue = (text: string) =>
+      record(`{"attributes":[{"key":"n","value":{"intValue":"${text}"}}]}`)
+        ?.attributes?.n
+    // timeUnixNano is a fixed64, as on protobuf's wire.
+    expect(record('{"timeUnixNano":"18446744073709551615"}')?.hrTime).toEqual([
+      18_446_744_073, 709_551_615,
+    ])
+    expect(() => record('{"timeUnixNano":"18446744073709551616"}')).toThrow(
+      'timeUnixNano must be an unsigned 64-bit integer: "18446744073709551616"',
+    )
+    expect(() => record('{"observedTimeUnixNano":"-1"}')).toThrow(
+      'observedTimeUnixNano must be an unsigned 64-bit integer',
+    )
+    expect([
+      intValue('9223372036854775807'),
+      intValue('-9223372036854775808'),
+    ]).toEqual(['9223372036854775807', '-9223372036854775808'])
+    for (const text of ['9223372036854775808', '99999999999999999999'])
+      expect(() => intValue(text)).toThrow(`not a 64-bit integer: "${text}"`)
+  })
+
   it('bounds the nesting of values', () => {
     let value = '{"stringValue":"x"}'
     for (let i = 0; i < 40; i++) value = `{"arrayValue":{"values":[${value}]}}`
