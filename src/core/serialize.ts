@@ -316,11 +316,7 @@ class Walker {
    * begin alike), numbered ` (2)`, ` (3)`… so that neither value is lost.
    */
   #keyFor(out: Record<string, JsonValue>, key: string): string {
-    const name = truncateString(key, this.#limits.maxStringLength)
-    if (!Object.hasOwn(out, name)) return name
-    let n = 2
-    while (Object.hasOwn(out, `${name} (${n})`)) n++
-    return `${name} (${n})`
+    return freeName(out, truncateString(key, this.#limits.maxStringLength))
   }
 
   /** Sets a key, paying for it and its punctuation. */
@@ -433,6 +429,18 @@ function hasToJSON(value: object): value is { toJSON: () => unknown } {
   } catch {
     return false
   }
+}
+
+/**
+ * `name`, or, when `out` already has a member of that name, the name
+ * numbered ` (2)`, ` (3)`…: the first one free, so that no value is lost
+ * to another under the same name.
+ */
+export function freeName(out: object, name: string): string {
+  if (!Object.hasOwn(out, name)) return name
+  let n = 2
+  while (Object.hasOwn(out, `${name} (${n})`)) n++
+  return `${name} (${n})`
 }
 
 /** Assigns a key as data, even `__proto__`, which `=` would treat specially. */

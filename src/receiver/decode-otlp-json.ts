@@ -17,7 +17,7 @@
  */
 import type { ParsedTokenInfo } from '@streamparser/json'
 import { TokenParser, TokenType, Tokenizer } from '@streamparser/json'
-import { setKey } from '../core/serialize.js'
+import { freeName, setKey } from '../core/serialize.js'
 import { warnOnce } from '../delivery/failure-log.js'
 import type { OtelLogRecord } from '../otel/map.js'
 import type { RecordContext } from './decode-otlp.js'
@@ -460,9 +460,10 @@ function jsonAttributes(
     const { key, value: inner } = object(item, 'attribute')
     if (typeof key !== 'string')
       throw new OtlpDecodeError('an attribute key must be a string')
+    // A key sent twice keeps both values.
     setKey(
       attributes,
-      key,
+      freeName(attributes, key),
       inner === undefined || inner === null
         ? null
         : jsonAnyValue(inner, depth, budget),

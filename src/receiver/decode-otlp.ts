@@ -25,7 +25,7 @@
  * observed_time_unix_nano = 11; string event_name = 12 }.
  */
 import { RECEIVER_OPTIONS } from '../core/option-table.js'
-import { setKey } from '../core/serialize.js'
+import { freeName, setKey } from '../core/serialize.js'
 import type { HrTime, OtelLogRecord } from '../otel/map.js'
 import {
   FIXED32,
@@ -317,7 +317,8 @@ function keyValue(
       value = anyValue(reader.message(), depth, budget)
     else reader.skip(wire)
   }
-  setKey<unknown>(into, key, value ?? null)
+  // A key sent twice (or two that decode alike: bad UTF-8 becomes U+FFFD) keeps both values.
+  setKey<unknown>(into, freeName(into, key), value ?? null)
 }
 
 /** AnyValue: string 1, bool 2, int64 3, double 4, array 5, kvlist 6, bytes 7. */

@@ -326,6 +326,38 @@ describe('OTLP decoding', () => {
       expect(() => intValue(text)).toThrow(`not a 64-bit integer: "${text}"`)
   })
 
+  it('keeps both values of a key sent twice, or of two keys that decode alike, numbered', () => {
+    const field = (number: number, bytes: Uint8Array | string) => {
+      const body = Buffer.from(bytes)
+      return Buffer.concat([
+        Buffer.from([(number << 3) | 2, body.length]),
+        body,
+      ])
+    }
+    const attribute = (key: Uint8Array | string, value: string) =>
+      field(6, Buffer.concat([field(1, key), field(2, field(1, value))]))
+    const record = Buffer.concat([
+      attribute('a', 'first'),
+      attribute('a', 'second'),
+      // Bad UTF-8, each one byte: both become U+FFFD.
+      attribute(Uint8Array.from([0xc3]), 'c3'),
+      attribute(Uint8Array.from([0xe9]), 'e9'),
+    ])
+    const protobuf = field(1, field(2, field(2, record)))
+    expect(decodeOtlpProtobuf(protobuf)[0]?.attributes).toEqual({
+      a: 'first',
+      'a (2)': 'second',
+      '\ufffd': 'c3',
+      '\ufffd (2)': 'e9',
+    })
+    const json = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[${['first', 'second', 'third'].map((value) => `{"key":"a","value":{"stringValue":"${value}"}}`).join(',')}]}]}]}]}`
+    expect(decodeOtlpJson(json)[0]?.attributes).toEqual({
+      a: 'first',
+      'a (2)': 'second',
+      'a (3)': 'third',
+    })
+  })
+
   it('bounds the nesting of values', () => {
     let value = '{"stringValue":"x"}'
     for (let i = 0; i < 40; i++) value = `{"arrayValue":{"values":[${value}]}}`
