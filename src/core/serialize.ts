@@ -433,15 +433,26 @@ function hasToJSON(value: object): value is { toJSON: () => unknown } {
 
 /**
  * `name`, or, when `out` already has a member of that name, the name
- * numbered ` (2)`, ` (3)`…: the first one free, so that no value is lost
- * to another under the same name.
+ * numbered ` (2)`, ` (3)`…: the first one free after those given before,
+ * so that no value is lost to another under the same name. Each object
+ * remembers the next number per name, so 10 000 members of one name cost
+ * 10 000 steps, not 50 million.
  */
 export function freeName(out: object, name: string): string {
   if (!Object.hasOwn(out, name)) return name
-  let n = 2
+  let numbers = nextNumbers.get(out)
+  if (numbers === undefined) {
+    numbers = new Map()
+    nextNumbers.set(out, numbers)
+  }
+  let n = numbers.get(name) ?? 2
   while (Object.hasOwn(out, `${name} (${n})`)) n++
+  numbers.set(name, n + 1)
   return `${name} (${n})`
 }
+
+/** The next number {@link freeName} tries, per object and name. */
+const nextNumbers = new WeakMap<object, Map<string, number>>()
 
 /** Assigns a key as data, even `__proto__`, which `=` would treat specially. */
 export function setKey<T>(out: Record<string, T>, key: string, value: T): void {

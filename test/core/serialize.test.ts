@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_SERIALIZE_LIMITS,
+  freeName,
   toJsonValue,
   truncateString,
 } from '../../src/core/serialize.js'
@@ -9,6 +10,33 @@ import {
 function stored(value: unknown): unknown {
   return JSON.parse(JSON.stringify(toJsonValue(value)))
 }
+
+describe('freeName', () => {
+  it('numbers 5 000 members of one name in a few looks each, not one per member before it', () => {
+    let looks = 0
+    const members: Record<string, number> = {}
+    const counted = new Proxy(members, {
+      getOwnPropertyDescriptor(target, key) {
+        looks++
+        return Reflect.getOwnPropertyDescriptor(target, key)
+      },
+    })
+    for (let i = 0; i < 5000; i++) members[freeName(counted, 'a')] = i
+    // Taken by hand too: the number after it is given.
+    members['b (2)'] = -1
+    members.b = -2
+    expect([freeName(counted, 'b'), freeName(members, 'c')]).toEqual([
+      'b (3)',
+      'c',
+    ])
+    expect([members.a, members['a (2)'], members['a (5000)']]).toEqual([
+      0, 1, 4999,
+    ])
+    expect(Object.keys(members)).toHaveLength(5002)
+    // Numbered from 2 each time, it looks 12.5 million times.
+    expect(looks).toBeLessThan(20_000)
+  })
+})
 
 describe('toJsonValue', () => {
   it('keeps both of two keys a cut makes alike, numbering the second', () => {
