@@ -35,8 +35,11 @@ interface Seen {
 
 const seen = new Map<string, Seen>()
 
-/** Unknown option names (and other warnings) already shown: each once per process. */
+/** Unknown option names already shown: each once per process. */
 const shownOptions = new Set<string>()
+
+/** The keys of {@link warnOnce}'s warnings already shown. */
+const shownWarnings = new Set<string>()
 
 /** Where the lines go; tests may replace it. */
 let writeLine = (line: string): void => {
@@ -198,8 +201,8 @@ export function warnUnknownOptions(unknown: readonly UnknownOption[]): void {
 
 /** One stderr warning line, once per `key` and process. */
 export function warnOnce(key: string, what: string): void {
-  if (shownOptions.has(key)) return
-  shownOptions.add(key)
+  if (shownWarnings.has(key)) return
+  shownWarnings.add(key)
   writeLine(`ml-dash-logs: warning: ${what}`)
 }
 

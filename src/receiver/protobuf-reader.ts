@@ -245,7 +245,7 @@ export class ProtoReader {
  * a new text takes its slot's place.
  */
 export class RepeatedStrings {
-  readonly #bytes: (Buffer | undefined)[] = new Array<undefined>(SLOTS)
+  readonly #bytes: (Uint8Array | undefined)[] = new Array<undefined>(SLOTS)
   readonly #texts: string[] = new Array<string>(SLOTS).fill('')
 
   /** The UTF-8 text of `buf[at, end)`, as `buf.toString` decodes it. */
@@ -267,7 +267,8 @@ export class RepeatedStrings {
       if (same) return this.#texts[slot]!
     }
     const text = buf.toString('utf8', at, end)
-    this.#bytes[slot] = Buffer.from(buf.subarray(at, end))
+    // A copy of its own (a small Buffer would hold a block of Node's shared pool).
+    this.#bytes[slot] = new Uint8Array(buf.subarray(at, end))
     this.#texts[slot] = text
     return text
   }

@@ -158,6 +158,12 @@ describe('OTLP protobuf keys', () => {
       fc.constantFrom('a', 'b', 'route', 'status', 'ms', 'é', '键'),
       fc.string({ unit: 'binary', maxLength: 8 }),
       fc.string({ unit: 'binary', minLength: 60, maxLength: 70 }),
+      // Around the longest key kept (64 bytes).
+      fc.string({
+        unit: fc.constantFrom('x', 'y'),
+        minLength: 62,
+        maxLength: 66,
+      }),
     )
     await fc.assert(
       fc.asyncProperty(
