@@ -1,9 +1,9 @@
 /**
  * The protobuf wire format, reading only: varints (64-bit values as BigInt,
  * so int64 attributes lose no precision), fixed32, fixed64 (as a double, or
- * divided by 10^9 exactly: nanosecond times), and length-delimited fields. Every read checks the bounds and
- * throws `ProtobufError` on truncated or malformed input; nothing reads past
- * the buffer. Groups (wire types 3 and 4) are refused: OTLP does not use them.
+ * divided by 10^9 exactly: nanosecond times), and length-delimited fields.
+ * Every read checks the bounds and throws `ProtobufError` on truncated or
+ * malformed input; nothing reads past the buffer. Groups (wire types 3 and 4) are refused: OTLP does not use them.
  */
 
 /** Malformed protobuf input. */
