@@ -264,16 +264,8 @@ export function toStoreLine(
  * A missing or unusable time is the current time.
  */
 export function formatTimestamp(time?: Date | number | string): string {
-  const ms = toEpochMs(time)
-  if (ms !== lastStamp.ms) {
-    lastStamp.ms = ms
-    lastStamp.iso = isoWithMicros(ms)
-  }
-  return lastStamp.iso
+  return isoWithMicros(toEpochMs(time))
 }
-
-/** The last time formatted: records logged in one millisecond share it. */
-const lastStamp = { ms: Number.NaN, iso: '' }
 
 /** Epoch milliseconds of a time; the current time when missing or unusable. */
 function toEpochMs(time?: Date | number | string): number {
@@ -306,9 +298,9 @@ function isoWithMicros(ms: number): string {
 }
 
 /**
- * The last whole millisecond formatted: times with a fraction (OpenTelemetry's
- * nanoseconds) differ from record to record, but share their millisecond,
- * and `toISOString` costs more than the rest of an entry's time.
+ * The last whole millisecond formatted: records logged in one millisecond
+ * share it, whatever their fractions (OpenTelemetry's nanoseconds), and
+ * `toISOString` costs more than the rest of an entry's time.
  */
 const lastMillisecond = { ms: Number.NaN, iso: '' }
 

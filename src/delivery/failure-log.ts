@@ -35,10 +35,7 @@ interface Seen {
 
 const seen = new Map<string, Seen>()
 
-/** Unknown option names already shown: each once per process. */
-const shownOptions = new Set<string>()
-
-/** The keys of {@link warnOnce}'s warnings already shown. */
+/** The keys of the warnings already shown ({@link warnOnce}): each once per process. */
 const shownWarnings = new Set<string>()
 
 /** Where the lines go; tests may replace it. */
@@ -59,11 +56,11 @@ export function redirectFailureLines(to: (line: string) => void): () => void {
   const before = writeLine
   writeLine = to
   seen.clear()
-  shownOptions.clear()
+  shownWarnings.clear()
   return () => {
     writeLine = before
     seen.clear()
-    shownOptions.clear()
+    shownWarnings.clear()
   }
 }
 
@@ -190,16 +187,15 @@ export function reportKept(
  */
 export function warnUnknownOptions(unknown: readonly UnknownOption[]): void {
   for (const { name, nearest } of unknown) {
-    if (shownOptions.has(name)) continue
-    shownOptions.add(name)
     const hint = nearest === undefined ? '' : ` (did you mean "${nearest}"?)`
-    writeLine(
-      `ml-dash-logs: warning: unknown option "${name}"${hint}; it is ignored`,
+    warnOnce(
+      `option: ${name}`,
+      `unknown option "${name}"${hint}; it is ignored`,
     )
   }
 }
 
-/** One stderr warning line, once per `key` and process. */
+/** One stderr warning line, once per `key` (`<kind>: <name>`) and process. */
 export function warnOnce(key: string, what: string): void {
   if (shownWarnings.has(key)) return
   shownWarnings.add(key)
@@ -219,15 +215,15 @@ export function warnUnknownLogOptions(options: object): void {
     for (const name in options) {
       if (LOG_OPTION_NAMES.includes(name)) continue
       const key = `log(): ${name}`
-      if (shownOptions.has(key)) continue
-      shownOptions.add(key)
+      if (shownWarnings.has(key)) continue
       const nearest = nearestName(name, LOG_OPTION_NAMES)
       const hint =
         nearest === undefined
           ? `put it in metadata: { metadata: { ${JSON.stringify(name)}: … } }`
           : `did you mean "${nearest}"?`
-      writeLine(
-        `ml-dash-logs: warning: log() takes level, metadata and timestamp; "${name}" is ignored (${hint})`,
+      warnOnce(
+        key,
+        `log() takes level, metadata and timestamp; "${name}" is ignored (${hint})`,
       )
     }
   } catch {

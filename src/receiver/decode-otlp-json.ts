@@ -61,7 +61,7 @@ function keepByteOrderMarks(tokenizer: Tokenizer): void {
   }
   if (replaced < 2)
     warnOnce(
-      'json-decoder',
+      'dependency: @streamparser/json',
       "@streamparser/json's string decoder was not found (not the pinned 0.0.26?): OTLP/JSON strings may lose a U+FEFF at their start",
     )
 }

@@ -3,7 +3,8 @@
  * so int64 attributes lose no precision), fixed32, fixed64 (as a double, or
  * divided by 10^9 exactly: nanosecond times), and length-delimited fields.
  * Every read checks the bounds and throws `ProtobufError` on truncated or
- * malformed input; nothing reads past the buffer. Groups (wire types 3 and 4) are refused: OTLP does not use them.
+ * malformed input; nothing reads past the buffer. Groups (wire types 3 and
+ * 4) are refused: OTLP does not use them.
  */
 
 /** Malformed protobuf input. */
